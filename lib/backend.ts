@@ -1,0 +1,65 @@
+/**
+ * Backend selection. The default, `wasm`, installs and runs offline everywhere (SIMD in Node).
+ * `tensorflow` / `tensorflow-gpu` use @tensorflow/tfjs-node(-gpu) when the user has installed them; they are
+ * optional dependencies, loaded lazily, never needed by tests.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { UsageError } from './errors';
+
+export const BACKENDS = ['wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+const NODE_PACKAGES: Record<string, string> = {
+  tensorflow: '@tensorflow/tfjs-node',
+  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+};
+
+export const TFJS_NODE_HELP =
+  'it needs libtensorflow, which its install script downloads. Install it with `npm install <pkg>@4.22.0`; ' +
+  'offline, serve the libtensorflow tarball from a local HTTP server and set TFJS_NODE_BASE_URI to it, or ' +
+  'unpack the tarball into node_modules/<pkg>/deps/ and run `npm rebuild <pkg>`. See README "Backends".';
+
+let wasmRegistered = false;
+
+async function registerWasm(threads?: number): Promise<void> {
+  if (wasmRegistered) return;
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  if (threads && threads > 0) wasm.setThreadsCount(threads);
+  wasmRegistered = true;
+}
+
+/** Switches tfjs to `name` and waits until it is ready. Idempotent. */
+export async function useBackend(name: BackendName = 'wasm', opts: { threads?: number } = {}): Promise<string> {
+  if (!(BACKENDS as readonly string[]).includes(name)) {
+    throw new UsageError(`unknown backend "${name}" (choose one of ${BACKENDS.join(', ')})`);
+  }
+  if (name === 'wasm') await registerWasm(opts.threads);
+  const pkg = NODE_PACKAGES[name];
+  if (pkg) {
+    try {
+      require(pkg);
+    } catch (e) {
+      throw new UsageError(`backend "${name}" needs ${pkg}, which is not installed or did not load: ${TFJS_NODE_HELP.replace(/<pkg>/g, pkg)}`);
+    }
+  }
+  const tfName = name === 'tensorflow-gpu' ? 'tensorflow' : name;
+  if (tf.getBackend() !== tfName) {
+    const ok = await tf.setBackend(tfName);
+    if (!ok) throw new UsageError(`backend "${name}" failed to initialise`);
+  }
+  await tf.ready();
+  // The cpu backend nags about tfjs-node on its first tensor in Node; wavprobe's own help says that better.
+  if (tfName === 'cpu') (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
+  return tf.getBackend();
+}
+
+/** Whether an optional package can be resolved, without loading it. */
+export function isInstalled(pkg: string): boolean {
+  try {
+    require.resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
