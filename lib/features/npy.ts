@@ -1,0 +1,94 @@
+/**
+ * NumPy .npy files holding float32 little-endian C-order arrays of rank 1 or 2 (what the feature store uses,
+ * so `np.load` opens the features). Reads format versions 1–3, writes 1.0.
+ */
+import * as fs from 'fs';
+import { writeFileAtomic } from '../atomic';
+import { DataError } from '../errors';
+
+export interface NpyArray {
+  data: Float32Array;
+  /** [N] or [N, D] */
+  shape: number[];
+}
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+
+/** Parses the Python-literal header dict, e.g. `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }`. */
+function parseHeader(header: string, file: string): { descr: string; fortran: boolean; shape: number[] } {
+  const descr = /'descr':\s*'([^']*)'/.exec(header)?.[1];
+  const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
+  const shape = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (descr === undefined || fortran === undefined || shape === undefined) {
+    throw new DataError(`malformed .npy header: ${header.trim()}`, file);
+  }
+  const dims = shape
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map(Number);
+  if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw new DataError(`malformed .npy shape (${shape})`, file);
+  return { descr, fortran: fortran === 'True', shape: dims };
+}
+
+export function decodeNpy(buf: Uint8Array, file: string): NpyArray {
+  if (buf.length < 10 || MAGIC.some((b, i) => buf[i] !== b)) throw new DataError('not a NumPy .npy file (bad magic)', file);
+  const major = buf[6];
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let headerLen: number;
+  let offset: number;
+  if (major === 1) {
+    headerLen = view.getUint16(8, true);
+    offset = 10;
+  } else if (major === 2 || major === 3) {
+    headerLen = view.getUint32(8, true);
+    offset = 12;
+  } else throw new DataError(`unsupported .npy format version ${major}.${buf[7]}`, file);
+  if (offset + headerLen > buf.length) throw new DataError('truncated .npy header', file);
+  const header = Buffer.from(buf.subarray(offset, offset + headerLen)).toString(major === 3 ? 'utf8' : 'latin1');
+  const { descr, fortran, shape } = parseHeader(header, file);
+  if (descr !== '<f4') throw new DataError(`unsupported .npy dtype ${descr} (expected float32 '<f4')`, file);
+  if (fortran) throw new DataError('Fortran-order .npy arrays are not supported (save with C order)', file);
+  if (shape.length < 1 || shape.length > 2) throw new DataError(`expected a 1-D or 2-D array, got shape (${shape.join(', ')})`, file);
+  const count = shape.reduce((a, b) => a * b, 1);
+  const start = offset + headerLen;
+  if (buf.length - start !== count * 4) {
+    throw new DataError(`.npy data is ${buf.length - start} bytes, shape (${shape.join(', ')}) needs ${count * 4}`, file);
+  }
+  // Copy into an aligned buffer: the data offset is only guaranteed 16-byte aligned within the file.
+  const data = new Float32Array(count);
+  new Uint8Array(data.buffer).set(buf.subarray(start, start + count * 4));
+  return { data, shape };
+}
+
+export function readNpy(file: string): NpyArray {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(file);
+  } catch (e) {
+    throw new DataError(`cannot read .npy file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, file);
+  }
+  return decodeNpy(buf, file);
+}
+
+export function encodeNpy(data: Float32Array, shape: number[]): Uint8Array {
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (count !== data.length) throw new RangeError(`shape (${shape.join(', ')}) needs ${count} values, got ${data.length}`);
+  const dims = shape.length === 1 ? `${shape[0]},` : shape.join(', ');
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${dims}), }`;
+  // Pad with spaces so that magic + length + header + '\n' is a multiple of 64, as NumPy does.
+  header += ' '.repeat(64 - ((10 + header.length + 1) % 64 || 64)) + '\n';
+  const out = new Uint8Array(10 + header.length + data.length * 4);
+  out.set(MAGIC, 0);
+  out[6] = 1;
+  out[7] = 0;
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  out.set(Buffer.from(header, 'latin1'), 10);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.length * 4), 10 + header.length);
+  return out;
+}
+
+/** Writes a float32 array as .npy v1.0, atomically. */
+export function writeNpy(file: string, data: Float32Array, shape: number[]): void {
+  writeFileAtomic(file, encodeNpy(data, shape));
+}

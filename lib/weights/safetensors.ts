@@ -1,0 +1,173 @@
+/**
+ * safetensors: u64 LE header length, JSON header {name: {dtype, shape, data_offsets}}, raw LE data.
+ * Read through a file handle, one tensor at a time, so multi-GB checkpoints never sit in memory whole.
+ * The header is validated before any data is trusted.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { CheckpointError } from '../errors';
+import { HostTensor, decodeFloats, sizeOf } from './tensor';
+
+const BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16']);
+const MAX_HEADER = 100 * 1024 * 1024;
+
+export interface SafetensorsEntry {
+  dtype: string;
+  shape: number[];
+  begin: number; // absolute byte offset in the file
+  end: number;
+}
+
+export interface SafetensorsHeader {
+  entries: Map<string, SafetensorsEntry>;
+  metadata: Record<string, string>;
+}
+
+/** Parses and validates the header: offsets inside the file, no overlaps, dtype × shape = byte length. */
+export function readSafetensorsHeader(file: string): SafetensorsHeader {
+  const fd = openOrThrow(file);
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size < 8) throw new CheckpointError(`not a safetensors file: ${size} bytes, shorter than the 8-byte header length`, file);
+    const lenBuf = Buffer.alloc(8);
+    fs.readSync(fd, lenBuf, 0, 8, 0);
+    const headerLen = Number(lenBuf.readBigUInt64LE(0));
+    if (headerLen <= 0 || headerLen > MAX_HEADER || 8 + headerLen > size) {
+      throw new CheckpointError(`not a safetensors file or truncated: header length ${headerLen} does not fit in ${size} bytes`, file);
+    }
+    const hbuf = Buffer.alloc(headerLen);
+    fs.readSync(fd, hbuf, 0, headerLen, 8);
+    let json: Record<string, unknown>;
+    try {
+      json = JSON.parse(hbuf.toString('utf8'));
+    } catch {
+      throw new CheckpointError('safetensors header is not valid JSON', file);
+    }
+    if (!json || typeof json !== 'object' || Array.isArray(json)) throw new CheckpointError('safetensors header is not a JSON object', file);
+    const dataStart = 8 + headerLen;
+    const entries = new Map<string, SafetensorsEntry>();
+    let metadata: Record<string, string> = {};
+    for (const [name, v] of Object.entries(json)) {
+      if (name === '__metadata__') {
+        metadata = (v ?? {}) as Record<string, string>;
+        continue;
+      }
+      const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+      const bad = (why: string) => new CheckpointError(`tensor "${name}": ${why}`, file);
+      if (typeof e?.dtype !== 'string' || !(e.dtype in BYTES)) throw bad(`unknown dtype ${JSON.stringify(e?.dtype)}`);
+      if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) throw bad('bad shape');
+      const offs = e.data_offsets;
+      if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0) || offs[0] > offs[1]) {
+        throw bad('bad data_offsets');
+      }
+      const [b, en] = offs as number[];
+      if (dataStart + en > size) throw bad(`data ends at byte ${dataStart + en}, past the end of the file (${size} bytes): truncated?`);
+      const expected = sizeOf(e.shape as number[]) * BYTES[e.dtype];
+      if (en - b !== expected) throw bad(`${en - b} bytes of data but ${e.dtype}${JSON.stringify(e.shape)} needs ${expected}`);
+      entries.set(name, { dtype: e.dtype, shape: e.shape as number[], begin: dataStart + b, end: dataStart + en });
+    }
+    const sorted = [...entries.entries()].filter(([, e]) => e.end > e.begin).sort((a, b) => a[1].begin - b[1].begin);
+    for (let i = 1; i < sorted.length; i++) {
+      if (sorted[i][1].begin < sorted[i - 1][1].end) {
+        throw new CheckpointError(`tensors "${sorted[i - 1][0]}" and "${sorted[i][0]}" overlap`, file);
+      }
+    }
+    return { entries, metadata };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Reads float tensors (F32/F16/BF16 → float32). `keep` selects names; others are skipped without reading. */
+export function readSafetensors(file: string, keep: (name: string) => boolean = () => true): Map<string, HostTensor> {
+  const { entries } = readSafetensorsHeader(file);
+  const out = new Map<string, HostTensor>();
+  const fd = openOrThrow(file);
+  try {
+    for (const [name, e] of entries) {
+      if (!keep(name)) continue;
+      if (!FLOAT_DTYPES.has(e.dtype)) throw new CheckpointError(`tensor "${name}" has dtype ${e.dtype}; only F32, F16 and BF16 weights are supported`, file);
+      const bytes = Buffer.alloc(e.end - e.begin);
+      const got = fs.readSync(fd, bytes, 0, bytes.length, e.begin);
+      if (got !== bytes.length) throw new CheckpointError(`tensor "${name}": short read (${got} of ${bytes.length} bytes)`, file);
+      out.set(name, { shape: e.shape.slice(), data: decodeFloats(bytes, e.dtype as 'F32' | 'F16' | 'BF16') });
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return out;
+}
+
+/** A sharded checkpoint: `model.safetensors.index.json` maps each weight to its shard file. */
+export function readShardedSafetensors(indexFile: string, keep: (name: string) => boolean = () => true): Map<string, HostTensor> {
+  const map = readShardIndex(indexFile);
+  const out = new Map<string, HostTensor>();
+  for (const shard of new Set(map.values())) {
+    const names = new Set([...map].filter(([, s]) => s === shard).map(([n]) => n));
+    const file = path.join(path.dirname(indexFile), shard);
+    for (const [n, t] of readSafetensors(file, (n) => names.has(n) && keep(n))) out.set(n, t);
+    for (const n of names) if (keep(n) && !out.has(n)) throw new CheckpointError(`index says "${n}" is in ${shard}, but it is not there`, indexFile);
+  }
+  return out;
+}
+
+/** `{weight_map: {name: shard}}` of a sharded checkpoint (safetensors or pytorch_model.bin), validated. */
+export function readShardIndex(indexFile: string): Map<string, string> {
+  let j: { weight_map?: Record<string, unknown> };
+  try {
+    j = JSON.parse(fs.readFileSync(indexFile, 'utf8'));
+  } catch (e) {
+    throw new CheckpointError(`cannot read shard index: ${(e as Error).message}`, indexFile);
+  }
+  if (!j || typeof j.weight_map !== 'object' || j.weight_map === null) throw new CheckpointError('shard index has no "weight_map" object', indexFile);
+  const map = new Map<string, string>();
+  for (const [n, s] of Object.entries(j.weight_map)) {
+    if (typeof s !== 'string' || s.includes('/') || s.includes('\\') || s.startsWith('.')) {
+      throw new CheckpointError(`shard index names a bad shard file for "${n}": ${JSON.stringify(s)}`, indexFile);
+    }
+    map.set(n, s);
+  }
+  return map;
+}
+
+function openOrThrow(file: string): number {
+  try {
+    return fs.openSync(file, 'r');
+  } catch (e) {
+    throw new CheckpointError(`cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, file);
+  }
+}
+
+/** Writes a safetensors file (F32 or F16 data given as raw arrays), atomically. Used for outputs and fixtures. */
+export function writeSafetensors(
+  file: string,
+  tensors: Map<string, { shape: number[]; data: Float32Array | Uint16Array; dtype?: 'F32' | 'F16' }>,
+  metadata?: Record<string, string>,
+): void {
+  const header: Record<string, unknown> = {};
+  if (metadata) header.__metadata__ = metadata;
+  let offset = 0;
+  const parts: Uint8Array[] = [];
+  for (const [name, t] of tensors) {
+    const dtype = t.dtype ?? (t.data instanceof Float32Array ? 'F32' : 'F16');
+    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes.length] };
+    parts.push(bytes);
+    offset += bytes.length;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, len);
+    fs.writeSync(fd, Buffer.from(json, 'utf8'));
+    for (const p of parts) fs.writeSync(fd, p);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}

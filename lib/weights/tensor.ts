@@ -1,0 +1,93 @@
+/** Host-side tensors: weights live in the JS heap as float32 until a model uploads them to the backend. */
+export interface HostTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** A model's weights by HuggingFace key (prefix stripped), in the layouts lib/models expects (see keymap.ts). */
+export type WeightSet = Map<string, HostTensor>;
+
+export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** IEEE half → float32, element by element. */
+export function float16ToFloat32(src: Uint16Array): Float32Array {
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < src.length; i++) {
+    const h = src[i];
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >> 10) & 0x1f;
+    const frac = h & 0x3ff;
+    if (exp === 0) out[i] = sign * frac * 2 ** -24; // subnormal (or zero)
+    else if (exp === 31) out[i] = frac ? NaN : sign * Infinity;
+    else out[i] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
+  }
+  return out;
+}
+
+/** float32 → IEEE half with round-to-nearest-even (overflow to ±Inf). */
+export function float32ToFloat16(src: Float32Array): Uint16Array {
+  const out = new Uint16Array(src.length);
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  for (let i = 0; i < src.length; i++) {
+    f[0] = src[i];
+    const x = u[0];
+    const sign = (x >>> 16) & 0x8000;
+    const exp = (x >>> 23) & 0xff;
+    let mant = x & 0x7fffff;
+    if (exp === 0xff) {
+      out[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
+      continue;
+    }
+    let e = exp - 127 + 15;
+    if (e >= 31) {
+      out[i] = sign | 0x7c00;
+      continue;
+    }
+    if (e <= 0) {
+      if (e < -10) {
+        out[i] = sign;
+        continue;
+      }
+      mant |= 0x800000; // implicit bit, then shift into the subnormal range
+      const shift = 14 - e;
+      const half = 1 << (shift - 1);
+      let m = mant >>> shift;
+      const rest = mant & ((1 << shift) - 1);
+      if (rest > half || (rest === half && m & 1)) m++;
+      out[i] = sign | m;
+      continue;
+    }
+    let m = mant >>> 13;
+    const rest = mant & 0x1fff;
+    if (rest > 0x1000 || (rest === 0x1000 && m & 1)) {
+      m++;
+      if (m === 0x400) {
+        m = 0;
+        e++;
+        if (e >= 31) {
+          out[i] = sign | 0x7c00;
+          continue;
+        }
+      }
+    }
+    out[i] = sign | (e << 10) | m;
+  }
+  return out;
+}
+
+/** bfloat16 → float32: the top 16 bits of a float32. */
+export function bfloat16ToFloat32(src: Uint16Array): Float32Array {
+  const u = new Uint32Array(src.length);
+  for (let i = 0; i < src.length; i++) u[i] = src[i] << 16;
+  return new Float32Array(u.buffer);
+}
+
+/** Little-endian raw bytes of dtype → float32 (copies, so the result is aligned and owned). */
+export function decodeFloats(bytes: Uint8Array, dtype: 'F32' | 'F16' | 'BF16'): Float32Array {
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  if (dtype === 'F32') return new Float32Array(copy.buffer);
+  const halves = new Uint16Array(copy.buffer);
+  return dtype === 'F16' ? float16ToFloat32(halves) : bfloat16ToFloat32(halves);
+}
