@@ -1,0 +1,58 @@
+/**
+ * Dataset readers, chosen by `--data KIND:PATH`. Each returns the items (id, absolute audio path, label, metadata)
+ * in a stable order; files are not opened, so missing or broken audio is reported per file by extraction.
+ */
+import * as path from 'path';
+import { DataError, UsageError } from '../errors';
+import { readAsvspoof2019 } from './asvspoof2019';
+import { readAsvspoof2021 } from './asvspoof2021';
+import { readCsvDataset } from './csvlist';
+import { DatasetItem, ReadOptions } from './dataset';
+import { readFakeOrReal } from './fakeorreal';
+import { readFolder } from './folder';
+import { readInTheWild } from './inthewild';
+
+export type { DatasetItem, Label, ReadOptions } from './dataset';
+export { labelFromWord } from './dataset';
+export { readAsvspoof2019, readAsvspoof2021, readCsvDataset, readFakeOrReal, readFolder, readInTheWild };
+
+const READERS = {
+  asvspoof2019: readAsvspoof2019,
+  'asvspoof2021-la': (root: string, opts: ReadOptions) => readAsvspoof2021(root, 'LA', opts),
+  'asvspoof2021-df': (root: string, opts: ReadOptions) => readAsvspoof2021(root, 'DF', opts),
+  'in-the-wild': readInTheWild,
+  fakeorreal: readFakeOrReal,
+  csv: readCsvDataset,
+  folder: readFolder,
+} satisfies Record<string, (root: string, opts: ReadOptions) => DatasetItem[]>;
+
+export type DataKind = keyof typeof READERS;
+export const DATA_KINDS = Object.keys(READERS) as DataKind[];
+
+export interface DataSpec {
+  kind: DataKind;
+  /** Absolute path of the dataset root, folder or file. */
+  path: string;
+}
+
+/** `KIND:PATH` → {kind, absolute path}; the path is resolved against `cwd`. */
+export function parseDataSpec(spec: string, cwd: string = process.cwd()): DataSpec {
+  const colon = spec.indexOf(':');
+  const kind = spec.slice(0, colon);
+  const where = spec.slice(colon + 1);
+  if (colon < 0 || !(DATA_KINDS as string[]).includes(kind) || where === '') {
+    throw new UsageError(`--data must be KIND:PATH with KIND one of ${DATA_KINDS.join(', ')} (got "${spec}")`);
+  }
+  return { kind: kind as DataKind, path: path.resolve(cwd, where) };
+}
+
+/** Reads a dataset; a layout that yields no item at all is a DataError. */
+export function readDataset(spec: string | DataSpec, opts: ReadOptions = {}): DatasetItem[] {
+  const { kind, path: root } = typeof spec === 'string' ? parseDataSpec(spec) : spec;
+  const items = READERS[kind](root, opts);
+  if (items.length === 0) {
+    const filters = [opts.split && `split ${opts.split}`, opts.subset && `subset ${opts.subset}`].filter(Boolean).join(', ');
+    throw new DataError(`no audio items in this ${kind} dataset${filters ? ` (${filters})` : ''}`, root);
+  }
+  return items;
+}

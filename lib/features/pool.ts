@@ -1,0 +1,39 @@
+/**
+ * Mean pooling over time: one vector per utterance from frame-level features, counting only valid frames
+ * (padding frames of a batch, or frames past the end of the audio, do not dilute the mean).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Mean of the first `validFrames` rows of `hidden` [T, D] → [D], accumulated in float64. */
+export function meanPool(hidden: Float32Array, T: number, D: number, validFrames: number = T): Float32Array {
+  if (hidden.length !== T * D) throw new RangeError(`meanPool: ${hidden.length} values is not T·D = ${T}·${D}`);
+  if (!Number.isInteger(validFrames) || validFrames < 1 || validFrames > T) {
+    throw new RangeError(`meanPool: validFrames must be an integer in 1…${T}, got ${validFrames}`);
+  }
+  const sum = new Float64Array(D);
+  for (let t = 0; t < validFrames; t++) {
+    const row = t * D;
+    for (let d = 0; d < D; d++) sum[d] += hidden[row + d];
+  }
+  const out = new Float32Array(D);
+  for (let d = 0; d < D; d++) out[d] = sum[d] / validFrames;
+  return out;
+}
+
+/**
+ * Masked mean over time: h [B, T, D], frameMask [B, T] (1 = valid frame, 0 = padding; any numeric dtype) or
+ * undefined for all frames → [B, D]. A row whose mask is all zero has no mean and comes out NaN (0/0).
+ */
+export function meanPoolTensor(h: tf.Tensor3D, frameMask?: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    if (!frameMask) return tf.mean(h, 1) as tf.Tensor2D; // [B, D]
+    const [B, T] = h.shape;
+    if (frameMask.shape[0] !== B || frameMask.shape[1] !== T) {
+      throw new RangeError(`meanPoolTensor: mask shape [${frameMask.shape}] does not match hidden states [${h.shape}]`);
+    }
+    const m = tf.cast(frameMask, 'float32'); // [B, T]
+    const sum = tf.sum(tf.mul(h, tf.expandDims(m, 2)), 1); // [B, D]
+    const count = tf.sum(m, 1, true); // [B, 1]
+    return tf.div(sum, count) as tf.Tensor2D; // [B, D]
+  });
+}
