@@ -1,0 +1,58 @@
+import type { CommandModule } from 'yargs';
+import { readDataset } from '../data';
+import { extractFeatures, parseShard } from '../features/extract';
+import { openFrontEnd } from '../features/frontends';
+import { extractionProgress, stopOnSignal } from './progress';
+import { BackendArgs, runCommand, selectBackend, withBackend } from './run';
+
+interface Args extends BackendArgs {
+  model: string;
+  data: string;
+  split?: string;
+  out: string;
+  layers: string;
+  pool: string;
+  'max-seconds'?: number;
+  shard?: string;
+}
+
+export const extractCommand: CommandModule<{}, Args> = {
+  command: 'extract',
+  describe: 'Mean-pooled features of every requested layer for each file of a dataset, into a feature store (resumable)',
+  builder: (y) =>
+    withBackend(y)
+      .option('model', { type: 'string', demandOption: true, describe: 'converted model or HF checkpoint directory, or "lfcc" for the LFCC baseline' })
+      .option('data', { type: 'string', demandOption: true, describe: 'KIND:PATH (asvspoof2019, asvspoof2021-la, asvspoof2021-df, in-the-wild, fakeorreal, csv, folder)' })
+      .option('split', { type: 'string', describe: 'dataset split (train|dev|eval for ASVspoof 2019, …)' })
+      .option('out', { type: 'string', demandOption: true, describe: 'feature store directory to create' })
+      .option('layers', { type: 'string', default: 'all', describe: 'all | ..k | a..b | a,b,c' })
+      .option('pool', { choices: ['mean'], default: 'mean', describe: 'pooling over time' })
+      .option('max-seconds', { type: 'number', describe: 'use only the first S seconds of each file' })
+      .option('shard', { type: 'string', describe: 'i/n: take the i-th of n contiguous parts (0-based); join with `wavprobe merge`' }) as never,
+  handler: (args) =>
+    runCommand('extract', async () => {
+      const shard = args.shard ? parseShard(args.shard) : undefined;
+      const items = readDataset(args.data, { split: args.split });
+      await selectBackend(args);
+      const fe = openFrontEnd(args.model, args.layers);
+      const progress = extractionProgress('extract');
+      const signal = stopOnSignal();
+      try {
+        const s = await extractFeatures(items, fe, args.out, {
+          maxSeconds: args['max-seconds'],
+          shard,
+          onProgress: progress.update,
+          shouldStop: signal.requested,
+        });
+        progress.stop();
+        if (!s.complete) {
+          process.stderr.write(`wavprobe extract: stopped after ${s.ok + s.failed} of ${s.total} files; rerun the same command to continue\n`);
+          return 130;
+        }
+        process.stdout.write(`${s.out}: ${s.ok} files, layers ${fe.layers.join(',')}${s.failed ? `; ${s.failed} failed (see ${s.out}/errors.csv)` : ''}\n`);
+      } finally {
+        signal.release();
+        fe.dispose();
+      }
+    }),
+};

@@ -1,0 +1,298 @@
+/**
+ * Extraction: dataset items → pooled features of every requested layer → a feature store.
+ *
+ * Resumable and atomic. Work goes into `<out>.partial/`, a journal written in plan order:
+ *   plan.json      what is being extracted (front-end, layers, items digest, options): a rerun must match it
+ *   features.f32   one fixed-size record per processed item (all layers, float32; zeros for a failed item)
+ *   info.jsonl     one line per processed item: {"i", "duration_s"} or {"i", "error"}
+ *   status.bin     one byte per processed item, written last: the commit point of that item
+ * Killed at any moment, a rerun truncates the journal to the committed items and goes on; the finished store is
+ * written to a temporary directory, renamed to `<out>`, and is byte-identical to an uninterrupted run.
+ * `shard` takes a contiguous block of the items, so merging shards in shard order restores the original order.
+ */
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { writeFileAtomic } from '../atomic';
+import { loadAudio } from '../audio';
+import { readCsv, writeCsv } from '../data/csv';
+import type { DatasetItem } from '../data';
+import { DataError, WavprobeError } from '../errors';
+import type { PooledFrontEnd } from './frontend';
+import { LayerArray, StoreMeta, readStore, writeStore } from './store';
+
+export interface Shard {
+  index: number; // 0-based
+  count: number;
+}
+
+export interface ExtractOptions {
+  /** Only the first S seconds of each file. */
+  maxSeconds?: number;
+  shard?: Shard;
+  onProgress?: (p: ExtractProgress) => void;
+  /** Checked between files: when it returns true, extraction stops cleanly (the journal keeps what is done). */
+  shouldStop?: () => boolean;
+}
+
+export interface ExtractProgress {
+  done: number;
+  total: number;
+  failed: number;
+  audioSeconds: number;
+  elapsedS: number;
+}
+
+export interface ExtractSummary {
+  out: string;
+  total: number;
+  ok: number;
+  failed: number;
+  /** False when stopped early; rerun to continue. */
+  complete: boolean;
+}
+
+export const ERRORS_FILE = 'errors.csv';
+
+/** Parses `i/n` (0-based i) as used by `--shard`. */
+export function parseShard(spec: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(spec);
+  const shard = m ? { index: Number(m[1]), count: Number(m[2]) } : null;
+  if (!shard || shard.count < 1 || shard.index >= shard.count) throw new DataError(`--shard must be i/n with 0 ≤ i < n, got "${spec}"`);
+  return shard;
+}
+
+/** The contiguous block of items shard i/n takes. */
+export function shardItems<T>(items: T[], shard?: Shard): T[] {
+  if (!shard) return items;
+  const lo = Math.floor((shard.index * items.length) / shard.count);
+  const hi = Math.floor(((shard.index + 1) * items.length) / shard.count);
+  return items.slice(lo, hi);
+}
+
+interface Plan {
+  frontEnd: string;
+  layers: number[];
+  dims: number[];
+  pooling: string;
+  maxSeconds: number | null;
+  shard: Shard | null;
+  items: number;
+  digest: string;
+}
+
+function makePlan(items: DatasetItem[], fe: PooledFrontEnd, opts: ExtractOptions): Plan {
+  const h = crypto.createHash('sha256');
+  for (const it of items) h.update(`${it.id}\0${it.path}\0${it.label}\n`);
+  return {
+    frontEnd: fe.id,
+    layers: fe.layers,
+    dims: fe.dims,
+    pooling: fe.pooling,
+    maxSeconds: opts.maxSeconds ?? null,
+    shard: opts.shard ?? null,
+    items: items.length,
+    digest: h.digest('hex'),
+  };
+}
+
+interface ItemInfo {
+  i: number;
+  duration_s?: number;
+  error?: string;
+}
+
+/** The journal of a partial extraction, opened for appending after dropping anything not committed. */
+class Journal {
+  readonly featuresFile: string;
+  readonly infoFile: string;
+  readonly statusFile: string;
+  readonly committed: number;
+  readonly infos: ItemInfo[];
+
+  constructor(
+    readonly dir: string,
+    plan: Plan,
+    private readonly recordBytes: number,
+  ) {
+    this.featuresFile = path.join(dir, 'features.f32');
+    this.infoFile = path.join(dir, 'info.jsonl');
+    this.statusFile = path.join(dir, 'status.bin');
+    const planFile = path.join(dir, 'plan.json');
+    const planText = JSON.stringify(plan);
+    if (fs.existsSync(planFile)) {
+      if (fs.readFileSync(planFile, 'utf8') !== planText) {
+        throw new DataError('an extraction with other settings or other files was started here; rerun it as it was, or delete this folder', dir);
+      }
+    } else {
+      fs.mkdirSync(dir, { recursive: true });
+      writeFileAtomic(planFile, planText);
+    }
+    this.committed = fs.existsSync(this.statusFile) ? fs.statSync(this.statusFile).size : 0;
+    // Drop whatever was written after the last commit.
+    fs.writeFileSync(this.featuresFile, '', { flag: 'a' });
+    fs.truncateSync(this.featuresFile, this.committed * recordBytes);
+    if (fs.statSync(this.featuresFile).size !== this.committed * recordBytes) {
+      throw new DataError(`journal is shorter than its ${this.committed} committed items; delete this folder and start again`, dir);
+    }
+    this.infos = [];
+    if (fs.existsSync(this.infoFile)) {
+      for (const line of fs.readFileSync(this.infoFile, 'utf8').split('\n')) {
+        if (!line) continue;
+        let info: ItemInfo;
+        try {
+          info = JSON.parse(line);
+        } catch {
+          continue; // a line cut by a kill: its item was not committed
+        }
+        if (info.i === this.infos.length && info.i < this.committed) this.infos.push(info);
+      }
+    }
+    if (this.infos.length !== this.committed) throw new DataError('journal info.jsonl misses committed items; delete this folder and start again', dir);
+    writeFileAtomic(this.infoFile, this.infos.map((x) => JSON.stringify(x) + '\n').join(''));
+  }
+
+  /** Appends one item; the status byte goes last so a kill before it leaves the item uncommitted. */
+  append(record: Float32Array, info: ItemInfo): void {
+    if (record.byteLength !== this.recordBytes) throw new Error('record size mismatch');
+    fs.appendFileSync(this.featuresFile, new Uint8Array(record.buffer, record.byteOffset, record.byteLength));
+    fs.appendFileSync(this.infoFile, JSON.stringify(info) + '\n');
+    fs.appendFileSync(this.statusFile, new Uint8Array([info.error === undefined ? 1 : 2]));
+    this.infos.push(info);
+  }
+}
+
+/** Extracts pooled features for `items` (all of them, or one shard) into the store `out`. */
+export async function extractFeatures(items: DatasetItem[], fe: PooledFrontEnd, out: string, opts: ExtractOptions = {}): Promise<ExtractSummary> {
+  const mine = shardItems(items, opts.shard);
+  const plan = makePlan(mine, fe, opts);
+  if (fs.existsSync(path.join(out, 'meta.json'))) {
+    const meta = JSON.parse(fs.readFileSync(path.join(out, 'meta.json'), 'utf8')) as StoreMeta;
+    if (meta.extraction && JSON.stringify(meta.extraction) === JSON.stringify(plan)) {
+      const failed = fs.existsSync(path.join(out, ERRORS_FILE)) ? fs.readFileSync(path.join(out, ERRORS_FILE), 'utf8').trim().split('\n').length - 1 : 0;
+      return { out, total: mine.length, ok: mine.length - failed, failed, complete: true };
+    }
+    throw new DataError('output folder already holds a different feature store; choose another --out', out);
+  }
+  if (fs.existsSync(out)) throw new DataError('output path exists and is not a finished feature store', out);
+
+  const record = new Float32Array(fe.dims.reduce((a, b) => a + b, 0));
+  const journal = new Journal(`${out}.partial`, plan, record.byteLength);
+  const started = Date.now();
+  let audioSeconds = 0;
+  let failed = journal.infos.filter((x) => x.error !== undefined).length;
+  for (let i = journal.committed; i < mine.length; i++) {
+    if (opts.shouldStop?.()) return { out, total: mine.length, ok: i - failed, failed, complete: false };
+    const item = mine[i];
+    record.fill(0);
+    let info: ItemInfo;
+    try {
+      const audio = await loadAudio(item.path, { minSamples: fe.minSamples });
+      let samples = audio.samples;
+      if (opts.maxSeconds) samples = samples.subarray(0, Math.round(opts.maxSeconds * audio.sampleRate));
+      const { vectors } = await fe.pool(samples);
+      let off = 0;
+      vectors.forEach((v) => {
+        record.set(v, off);
+        off += v.length;
+      });
+      info = { i, duration_s: Number((samples.length / audio.sampleRate).toFixed(4)) };
+      audioSeconds += samples.length / audio.sampleRate;
+    } catch (e) {
+      if (!(e instanceof WavprobeError)) throw e;
+      info = { i, error: e.reason };
+      failed++;
+    }
+    journal.append(record, info);
+    opts.onProgress?.({ done: i + 1, total: mine.length, failed, audioSeconds, elapsedS: (Date.now() - started) / 1000 });
+  }
+  finishStore(mine, fe, plan, journal, out);
+  return { out, total: mine.length, ok: mine.length - failed, failed, complete: true };
+}
+
+/** Builds the store from a complete journal in a temporary folder, renames it into place, drops the journal. */
+function finishStore(items: DatasetItem[], fe: PooledFrontEnd, plan: Plan, journal: Journal, out: string): void {
+  const recordFloats = fe.dims.reduce((a, b) => a + b, 0);
+  const raw = fs.readFileSync(journal.featuresFile); // may be a view into Node's shared pool: copy exactly its bytes
+  const all = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length)); // [items, recordFloats]
+  const okRows = journal.infos.filter((x) => x.error === undefined).map((x) => x.i);
+  const layers = new Map<number, LayerArray>();
+  let off = 0;
+  fe.layers.forEach((layer, li) => {
+    const d = fe.dims[li];
+    const data = new Float32Array(okRows.length * d); // [N_ok, d]
+    okRows.forEach((i, r) => data.set(all.subarray(i * recordFloats + off, i * recordFloats + off + d), r * d));
+    layers.set(layer, { data, n: okRows.length, d });
+    off += d;
+  });
+  const index = okRows.map((i) => indexRow(items[i], journal.infos[i].duration_s!));
+  const tmp = `${out}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  const meta: StoreMeta = { model: fe.id, layers: fe.layers, pooling: fe.pooling, extraction: plan };
+  if (okRows.length === 0) throw new DataError(`no file could be read (${items.length} failed; see ${journal.infoFile})`, out);
+  writeStore(tmp, { index, layers, meta });
+  const errors = journal.infos.filter((x) => x.error !== undefined).map((x) => ({ id: items[x.i].id, path: items[x.i].path, error: x.error! }));
+  if (errors.length) writeCsv(path.join(tmp, ERRORS_FILE), ['id', 'path', 'error'], errors);
+  fs.renameSync(tmp, out);
+  fs.rmSync(journal.dir, { recursive: true, force: true });
+}
+
+function indexRow(item: DatasetItem, durationS: number): Record<string, string | number> {
+  const row: Record<string, string | number> = { id: item.id, label: item.label, path: item.path, duration_s: durationS };
+  if (item.speaker !== undefined) row.speaker = item.speaker;
+  if (item.attack !== undefined) row.attack = item.attack;
+  for (const [k, v] of Object.entries(item.extra ?? {})) if (!(k in row)) row[k] = v;
+  return row;
+}
+
+/**
+ * Joins shard stores (`extract --shard i/n`) into one store in the original item order. Every shard of the same
+ * extraction must be there once; the result is written atomically like an unsharded store.
+ */
+export function mergeStores(shardDirs: string[], out: string): { rows: number; shards: number } {
+  if (fs.existsSync(out)) throw new DataError('output path exists; choose another --out', out);
+  const shards = shardDirs.map((dir) => {
+    const file = path.join(dir, 'meta.json');
+    if (!fs.existsSync(file)) throw new DataError('not a shard store: meta.json is missing', dir);
+    const plan = (JSON.parse(fs.readFileSync(file, 'utf8')) as StoreMeta).extraction as Plan | undefined;
+    if (!plan?.shard) throw new DataError('not a shard store (extracted without --shard)', dir);
+    return { dir, plan };
+  });
+  const count = shards[0].plan.shard!.count;
+  shards.sort((a, b) => a.plan.shard!.index - b.plan.shard!.index);
+  shards.forEach((s, i) => {
+    const p = s.plan;
+    if (p.shard!.count !== count || p.shard!.index !== i) throw new DataError(`expected shards 0…${count - 1} of ${count} once each, got ${p.shard!.index}/${p.shard!.count}`, s.dir);
+    if (p.frontEnd !== shards[0].plan.frontEnd || JSON.stringify(p.layers) !== JSON.stringify(shards[0].plan.layers) || p.maxSeconds !== shards[0].plan.maxSeconds) {
+      throw new DataError('shard was extracted with another model, layers or --max-seconds than shard 0', s.dir);
+    }
+  });
+  if (shards.length !== count) throw new DataError(`${shards.length} shard stores given, the extraction has ${count}`);
+  const stores = shards.map((s) => readStore(s.dir));
+  const layers = new Map<number, LayerArray>();
+  for (const k of stores[0].layers.keys()) {
+    const parts = stores.map((s) => s.layers.get(k)!);
+    const n = parts.reduce((a, p) => a + p.n, 0);
+    const data = new Float32Array(n * parts[0].d); // [N, d]
+    let off = 0;
+    for (const p of parts) {
+      data.set(p.data, off);
+      off += p.data.length;
+    }
+    layers.set(k, { data, n, d: parts[0].d });
+  }
+  const first = shards[0].plan;
+  const meta: StoreMeta = {
+    model: first.frontEnd,
+    layers: first.layers,
+    pooling: first.pooling,
+    extraction: { ...first, shard: null, items: shards.reduce((a, s) => a + s.plan.items, 0), digest: 'merged' },
+  };
+  const tmp = `${out}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  writeStore(tmp, { index: stores.flatMap((s) => s.index), layers, meta });
+  const errors = shards.flatMap((s) => (fs.existsSync(path.join(s.dir, ERRORS_FILE)) ? readCsv(path.join(s.dir, ERRORS_FILE)).rows : []));
+  if (errors.length) writeCsv(path.join(tmp, ERRORS_FILE), ['id', 'path', 'error'], errors);
+  fs.renameSync(tmp, out);
+  return { rows: layers.values().next().value!.n, shards: count };
+}

@@ -1,0 +1,28 @@
+/**
+ * A pooled front-end turns one utterance (16 kHz mono float32) into one fixed-size vector per layer.
+ * SSL models (one vector per transformer layer) and the LFCC baseline (a single "layer") both implement it,
+ * so extraction, stores, probing and detection treat them alike.
+ */
+export interface PooledFrontEnd {
+  /** Recorded as `model` in the store's meta.json and in head files. */
+  readonly id: string;
+  /** Layer numbers produced, ascending. */
+  readonly layers: number[];
+  /** Vector size of each layer, in `layers` order. */
+  readonly dims: number[];
+  /** Pooling rule, recorded in meta.json. */
+  readonly pooling: string;
+  /** The shortest input it accepts, in samples at 16 kHz. */
+  readonly minSamples: number;
+  /**
+   * One pooled vector per layer (in `layers` order) and the number of frames each is the mean of; the frame count
+   * lets windows of long audio merge into the same frame-weighted mean a whole-file pass would give.
+   */
+  pool(samples: Float32Array): Promise<PooledVectors>;
+  dispose(): void;
+}
+
+export interface PooledVectors {
+  vectors: Float32Array[];
+  frames: number;
+}

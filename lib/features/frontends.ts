@@ -1,0 +1,102 @@
+/** The two pooled front-ends: a self-supervised speech model (one vector per layer) and the LFCC baseline. */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs-core';
+import { DEFAULT_MIN_SAMPLES } from '../audio';
+import { UsageError } from '../errors';
+import { SpeechModel, inputTensors, loadModel, preprocess, receptiveField } from '../models';
+import type { PooledFrontEnd, PooledVectors } from './frontend';
+import { lfccFrames } from './lfcc';
+import { meanPool, meanPoolTensor } from './pool';
+
+/**
+ * `all`, `..k` (0 to k), `a..b`, or `a,b,c` → sorted layer numbers within 0..L. Layer 0 is the encoder input
+ * (hidden_states[0]); layer L is the last transformer layer.
+ */
+export function parseLayers(spec: string | undefined, numLayers: number): number[] {
+  const s = (spec ?? 'all').trim();
+  let layers: number[];
+  const range = /^(\d*)\.\.(\d+)$/.exec(s);
+  if (s === 'all') layers = Array.from({ length: numLayers + 1 }, (_, i) => i);
+  else if (range) {
+    const lo = range[1] === '' ? 0 : Number(range[1]);
+    layers = Array.from({ length: Math.max(0, Number(range[2]) - lo + 1) }, (_, i) => lo + i);
+  } else if (/^\d+(,\d+)*$/.test(s)) layers = [...new Set(s.split(',').map(Number))].sort((a, b) => a - b);
+  else throw new UsageError(`--layers must be "all", "..k", "a..b" or "a,b,c", got "${s}"`);
+  const bad = layers.find((k) => k > numLayers);
+  if (layers.length === 0 || bad !== undefined) throw new UsageError(`--layers "${s}": the model has layers 0..${numLayers}`);
+  return layers;
+}
+
+/**
+ * Mean-pooled hidden states of an SSL model: one forward per utterance, stopped after the deepest layer asked for,
+ * each requested hidden state averaged over all frames (a single unpadded utterance has no padded frames).
+ */
+export function sslFrontEnd(model: SpeechModel, id: string, layers: number[]): PooledFrontEnd {
+  const H = model.config.hiddenSize;
+  const upToLayer = layers[layers.length - 1];
+  return {
+    id,
+    layers,
+    dims: layers.map(() => H),
+    pooling: 'mean',
+    minSamples: Math.max(DEFAULT_MIN_SAMPLES, receptiveField(model.config)),
+    async pool(samples: Float32Array): Promise<PooledVectors> {
+      const { inputValues, attentionMask } = inputTensors(preprocess([samples], model.preprocessor));
+      const out = model.forward(inputValues, { attentionMask, upToLayer });
+      const T = out.hiddenStates[0].shape[1];
+      const pooled = tf.tidy(() => tf.concat(layers.map((k) => meanPoolTensor(out.hiddenStates[k], out.frameMask)), 0)); // [layers, H]
+      tf.dispose([inputValues, attentionMask, out as unknown as tf.TensorContainerObject]);
+      const flat = (await pooled.data()) as Float32Array;
+      pooled.dispose();
+      return { vectors: layers.map((_, i) => flat.slice(i * H, (i + 1) * H)), frames: T };
+    },
+    dispose: () => model.dispose(),
+  };
+}
+
+export const LFCC_ID = 'lfcc-60 (ASVspoof 2019 baseline: 20 linear filters, 20 coefficients + deltas + delta-deltas)';
+
+/** The ASVspoof 2019 LFCC baseline as a one-layer front-end (layer 0, 60 dims, mean over frames). */
+export function lfccFrontEnd(): PooledFrontEnd {
+  return {
+    id: LFCC_ID,
+    layers: [0],
+    dims: [60],
+    pooling: 'mean',
+    minSamples: 320, // one 20 ms window
+    async pool(samples: Float32Array): Promise<PooledVectors> {
+      const { data, frames, dims } = lfccFrames(samples, 16000);
+      return { vectors: [meanPool(data, frames, dims, frames)], frames };
+    },
+    dispose: () => undefined,
+  };
+}
+
+/**
+ * `--model` → front-end: `lfcc` is the hand-crafted baseline; anything else is a model directory (a converted store
+ * or a HF checkpoint directory). The caller disposes it.
+ */
+export function openFrontEnd(modelSpec: string, layersSpec?: string): PooledFrontEnd {
+  if (modelSpec === 'lfcc') {
+    if (layersSpec && layersSpec !== 'all' && layersSpec !== '0') throw new UsageError('the lfcc front-end has one layer (0)');
+    return lfccFrontEnd();
+  }
+  const model = loadModel(modelSpec);
+  try {
+    return sslFrontEnd(model, modelId(modelSpec), parseLayers(layersSpec, model.config.numHiddenLayers));
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
+
+/** A model's id for meta.json and head files: its source as recorded at conversion, else the folder name. */
+export function modelId(dir: string): string {
+  const info = path.join(dir, 'wavprobe.json');
+  if (fs.existsSync(info)) {
+    const source = (JSON.parse(fs.readFileSync(info, 'utf8')) as { source?: unknown }).source;
+    if (typeof source === 'string' && source) return source;
+  }
+  return path.basename(path.resolve(dir));
+}
