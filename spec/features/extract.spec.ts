@@ -89,7 +89,7 @@ describe('extractFeatures', () => {
 
   it('3 shards + merge equal the unsharded store', async () => {
     const fe = openFrontEnd(MODEL, 'all');
-    const dirs = [];
+    const dirs: string[] = [];
     for (let i = 0; i < 3; i++) {
       const d = path.join(tmp, `shard${i}`);
       await extractFeatures(items, fe, d, { shard: { index: i, count: 3 } });
