@@ -1,0 +1,71 @@
+import * as fs from 'fs';
+import type { CommandModule } from 'yargs';
+import { SingleBar } from 'cli-progress';
+import { UsageError } from '../errors';
+import { DEFAULT_C, trainHead, writeHead } from '../probe/head';
+import { runCommand } from './run';
+
+interface TrainArgs {
+  features: string;
+  layer: number;
+  C: number;
+  standardize?: boolean;
+  'class-weight'?: string;
+  'calibrate-on'?: string;
+  calibration: 'temperature' | 'platt';
+  seed: number;
+  out: string;
+}
+
+/** `--calibrate-on`: an existing directory is a store; otherwise a number in (0, 1) is a held-out fraction. */
+export function parseCalibrateOn(v: string | undefined): string | number | null {
+  if (v === undefined) return null;
+  if (fs.existsSync(v)) return v;
+  const f = Number(v);
+  if (v.trim() !== '' && f > 0 && f < 1) return f;
+  throw new UsageError(`--calibrate-on "${v}" is neither a feature store directory nor a fraction in (0, 1)`);
+}
+
+export const trainCommand: CommandModule<{}, TrainArgs> = {
+  command: 'train',
+  describe: 'Train a logistic-regression head on one layer of a feature store, optionally calibrated',
+  builder: (y) =>
+    y
+      .option('features', { type: 'string', demandOption: true, describe: 'feature store directory (index.csv + layer_NN.npy)' })
+      .option('layer', { type: 'number', demandOption: true, describe: 'layer to train on' })
+      .option('C', { type: 'number', default: DEFAULT_C, describe: 'inverse L2 strength, as scikit-learn' })
+      .option('standardize', { type: 'boolean', describe: 'standardise features with the training mean/std first' })
+      .option('class-weight', { type: 'string', choices: ['balanced'], describe: 'weight classes by n / (2·n_class)' })
+      .option('calibrate-on', { type: 'string', describe: 'feature store, or held-out fraction of the training store, to calibrate on' })
+      .option('calibration', { choices: ['temperature', 'platt'] as const, default: 'temperature' as const, describe: 'calibration map' })
+      .option('seed', { type: 'number', default: 0, describe: 'seed of the held-out split' })
+      .option('out', { type: 'string', demandOption: true, describe: 'head file to write (JSON)' }),
+  handler: (args) =>
+    runCommand('train', async () => {
+      const bar = process.stderr.isTTY ? new SingleBar({ format: 'L-BFGS {value} iterations, objective {f}', clearOnComplete: true }) : null;
+      bar?.start(0, 0, { f: '' });
+      let head;
+      try {
+        head = trainHead(args.features, args.layer, {
+          C: args.C,
+          standardize: args.standardize,
+          classWeight: args['class-weight'] === 'balanced' ? 'balanced' : null,
+          calibrateOn: parseCalibrateOn(args['calibrate-on']),
+          calibration: args.calibration,
+          seed: args.seed,
+          onIteration: bar ? (it, f) => it % 10 === 0 && bar.update(it, { f: f.toPrecision(8) }) : undefined,
+        });
+      } finally {
+        bar?.stop();
+      }
+      writeHead(args.out, head);
+      const t = head.training;
+      const cal = head.calibration
+        ? `; ${head.calibration.method} on ${head.calibration.n} rows, NLL ${head.calibration.before.nll.toFixed(4)} → ${head.calibration.after.nll.toFixed(4)}` +
+          (head.platt ? '' : ` (T = ${head.temperature.toPrecision(5)})`)
+        : '';
+      console.log(
+        `layer ${head.layer}: ${t.n} rows × ${t.dim}, ${t.iterations} L-BFGS iterations${t.converged ? '' : ' (NOT converged)'}${cal}; wrote ${args.out}`,
+      );
+    }),
+};

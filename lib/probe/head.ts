@@ -1,0 +1,242 @@
+/**
+ * The head file: a trained, calibrated detector on one layer of a feature store.
+ *   logit = w·((x − mean)/std) + bias   (or w·x + bias when `standardize` is null)
+ *   P(spoof) = σ(logit / temperature)   (or σ(a·logit + b) when `platt` is set)
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { writeFileAtomic } from '../atomic';
+import { assertBothClasses, countClasses } from '../data/labels';
+import { DataError } from '../errors';
+import { LayerArray, layerFile, readStore } from '../features/store';
+import { brier, ece, nll } from '../metrics/calibration';
+import { fitPlatt, fitTemperature, PlattParams } from './calibration';
+import { MinimizeOptions } from './lbfgs';
+import { ClassWeight, sigmoid, trainLogReg } from './logreg';
+import { stratifiedSplit } from './split';
+
+export const HEAD_FORMAT = 'wavprobe-head';
+export const DEFAULT_C = 1e6;
+
+export interface CalibrationQuality {
+  nll: number;
+  ece_15: number;
+  brier: number;
+}
+
+export interface Head {
+  format: typeof HEAD_FORMAT;
+  version: 1;
+  model: string | null;
+  layer: number;
+  pooling: string | null;
+  /** [D], applied to the standardised features when `standardize` is set */
+  weights: number[];
+  bias: number;
+  standardize: { mean: number[]; std: number[] } | null;
+  temperature: number;
+  platt: PlattParams | null;
+  training: {
+    store: string;
+    n: number;
+    n_bona: number;
+    n_spoof: number;
+    dim: number;
+    /** Fraction of spoofs in the training rows. */
+    prior_spoof: number;
+    C: number;
+    class_weight: ClassWeight | null;
+    objective: number;
+    iterations: number;
+    converged: boolean;
+  };
+  calibration: {
+    method: 'temperature' | 'platt';
+    /** A store directory, or `held-out <fraction> of the training store (seed <s>)`. */
+    source: string;
+    n: number;
+    n_bona: number;
+    n_spoof: number;
+    before: CalibrationQuality;
+    after: CalibrationQuality;
+  } | null;
+}
+
+/** logits [n] and calibrated P(spoof) [n] for X [n, d]; `file` names the features in a dimension error. */
+export function scoreHead(head: Head, X: Float32Array | Float64Array, n: number, d: number, file?: string): { logits: Float64Array; probs: Float64Array } {
+  if (d !== head.weights.length) throw new DataError(`features have ${d} dimensions, the head expects ${head.weights.length}`, file);
+  const w = Float64Array.from(head.weights);
+  const mean = head.standardize ? head.standardize.mean : new Array<number>(d).fill(0);
+  const std = head.standardize ? head.standardize.std : new Array<number>(d).fill(1);
+  const a = w.map((v, j) => v / std[j]); // weights on raw features
+  const logits = new Float64Array(n);
+  const probs = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let z = head.bias;
+    for (let j = 0; j < d; j++) z += a[j] * (X[i * d + j] - mean[j]);
+    logits[i] = z;
+    probs[i] = calibrate(head, z);
+  }
+  return { logits, probs };
+}
+
+export function calibrate(head: Pick<Head, 'temperature' | 'platt'>, logit: number): number {
+  return head.platt ? sigmoid(head.platt.a * logit + head.platt.b) : sigmoid(logit / head.temperature);
+}
+
+function quality(probs: Float64Array, y: Uint8Array): CalibrationQuality {
+  return { nll: nll(probs, y), ece_15: ece(probs, y, 15), brier: brier(probs, y) };
+}
+
+/** Rows `idx` of a [n, d] layer. */
+export function takeRows(layer: LayerArray, idx: ArrayLike<number>): LayerArray {
+  const { d } = layer;
+  const data = new Float32Array(idx.length * d);
+  for (let k = 0; k < idx.length; k++) data.set(layer.data.subarray(idx[k] * d, (idx[k] + 1) * d), k * d);
+  return { data, n: idx.length, d };
+}
+
+export interface TrainHeadOptions {
+  C?: number;
+  standardize?: boolean;
+  classWeight?: ClassWeight | null;
+  /** A feature store directory, or a fraction of the training store held out (stratified) to calibrate on. */
+  calibrateOn?: string | number | null;
+  calibration?: 'temperature' | 'platt';
+  /** Seed of the held-out split. */
+  seed?: number;
+  onIteration?: MinimizeOptions['onIteration'];
+}
+
+/** Trains a head on layer `layer` of a feature store and, when asked, calibrates it. */
+export function trainHead(storeDir: string, layer: number, opts: TrainHeadOptions = {}): Head {
+  const store = readStore(storeDir, { layers: [layer] });
+  const features = store.layers.get(layer)!;
+  let trainIdx: ArrayLike<number> | null = null;
+  let calib: { X: LayerArray; y: Uint8Array; source: string; dir: string } | null = null;
+  if (typeof opts.calibrateOn === 'number') {
+    const seed = opts.seed ?? 0;
+    const split = stratifiedSplit(store.labels, opts.calibrateOn, seed);
+    trainIdx = split.train;
+    calib = {
+      X: takeRows(features, split.held),
+      y: Uint8Array.from(split.held, (i) => store.labels[i]),
+      source: `held-out ${opts.calibrateOn} of the training store (seed ${seed})`,
+      dir: store.dir,
+    };
+  } else if (typeof opts.calibrateOn === 'string') {
+    const other = readStore(opts.calibrateOn, { layers: [layer] });
+    calib = { X: other.layers.get(layer)!, y: other.labels, source: path.resolve(opts.calibrateOn), dir: other.dir };
+  }
+  const X = trainIdx ? takeRows(features, trainIdx) : features;
+  const y = trainIdx ? Uint8Array.from(trainIdx, (i) => store.labels[i]) : store.labels;
+  assertBothClasses(y, path.join(store.dir, 'index.csv'), 'training');
+  // Fail on an unusable calibration set before the (possibly long) training.
+  if (calib) {
+    assertBothClasses(calib.y, path.join(calib.dir, 'index.csv'), 'calibration');
+    if (calib.X.d !== X.d) throw new DataError(`features have ${calib.X.d} dimensions, the training store has ${X.d}`, layerFile(calib.dir, layer));
+  }
+
+  const C = opts.C ?? DEFAULT_C;
+  const model = trainLogReg(X.data, X.n, X.d, y, { C, standardize: opts.standardize, classWeight: opts.classWeight, onIteration: opts.onIteration });
+  const counts = countClasses(y);
+  const head: Head = {
+    format: HEAD_FORMAT,
+    version: 1,
+    model: typeof store.meta?.model === 'string' ? store.meta.model : null,
+    layer,
+    pooling: typeof store.meta?.pooling === 'string' ? store.meta.pooling : null,
+    weights: Array.from(model.weights),
+    bias: model.bias,
+    standardize: model.standardize ? { mean: Array.from(model.standardize.mean), std: Array.from(model.standardize.std) } : null,
+    temperature: 1,
+    platt: null,
+    training: {
+      store: path.resolve(store.dir),
+      n: y.length,
+      n_bona: counts.bona,
+      n_spoof: counts.spoof,
+      dim: X.d,
+      prior_spoof: counts.spoof / y.length,
+      C,
+      class_weight: opts.classWeight ?? null,
+      objective: model.objective,
+      iterations: model.iterations,
+      converged: model.converged,
+    },
+    calibration: null,
+  };
+  if (calib) calibrateHead(head, calib.X, calib.y, calib.source, calib.dir, opts.calibration ?? 'temperature');
+  return head;
+}
+
+/**
+ * Fits the temperature (or Platt parameters) of `head` on held-out rows of the store in `dir` (named in errors)
+ * and records the calibration quality before and after.
+ */
+export function calibrateHead(head: Head, X: LayerArray, y: Uint8Array, source: string, dir: string, method: 'temperature' | 'platt'): void {
+  assertBothClasses(y, path.join(dir, 'index.csv'), 'calibration');
+  const { logits } = scoreHead({ ...head, temperature: 1, platt: null }, X.data, X.n, X.d, layerFile(dir, head.layer));
+  const before = logits.map(sigmoid);
+  if (method === 'platt') head.platt = fitPlatt(logits, y);
+  else head.temperature = fitTemperature(logits, y);
+  const after = logits.map((z) => calibrate(head, z));
+  const counts = countClasses(y);
+  head.calibration = { method, source, n: y.length, n_bona: counts.bona, n_spoof: counts.spoof, before: quality(before, y), after: quality(after, y) };
+}
+
+const isNumArray = (v: unknown, len?: number): v is number[] =>
+  Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x)) && (len === undefined || v.length === len);
+
+/** Reads and validates a head file. */
+export function readHead(file: string): Head {
+  let h: Head;
+  try {
+    h = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new DataError(`cannot read head file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, file);
+  }
+  const bad = (why: string): never => {
+    throw new DataError(`invalid head file: ${why}`, file);
+  };
+  if (h === null || typeof h !== 'object' || h.format !== HEAD_FORMAT) bad(`"format" is not "${HEAD_FORMAT}"`);
+  if (h.version !== 1) bad(`unsupported version ${h.version}`);
+  if (!isNumArray(h.weights) || h.weights.length === 0) bad('"weights" must be a non-empty array of finite numbers');
+  if (typeof h.bias !== 'number' || !Number.isFinite(h.bias)) bad('"bias" must be a finite number');
+  if (!Number.isInteger(h.layer) || h.layer < 0) bad('"layer" must be a non-negative integer');
+  const d = h.weights.length;
+  if (h.standardize !== null) {
+    const s = h.standardize;
+    if (!s || !isNumArray(s.mean, d) || !isNumArray(s.std, d) || s.std.some((v) => v <= 0)) {
+      bad(`"standardize" must be null or {mean, std} with ${d} values each, std > 0`);
+    }
+  }
+  if (!(typeof h.temperature === 'number' && h.temperature > 0 && Number.isFinite(h.temperature))) bad('"temperature" must be a finite number > 0');
+  if (h.platt != null && !isNumArray([h.platt.a, h.platt.b])) bad('"platt" must be null or {a, b}');
+  h.platt ??= null;
+  return h;
+}
+
+/** Writes a head file atomically. */
+export function writeHead(file: string, head: Head): void {
+  writeFileAtomic(file, JSON.stringify(head, null, 1) + '\n');
+}
+
+export interface HeadScores {
+  ids: string[];
+  /** [N], 1 = spoof */
+  labels: Uint8Array;
+  logits: Float64Array;
+  /** σ(logit): the head before calibration */
+  uncalibrated: Float64Array;
+  /** calibrated P(spoof) */
+  probs: Float64Array;
+}
+
+/** Scores every row of a feature store with a head (on the head's layer). */
+export function scoreStore(head: Head, storeDir: string): HeadScores {
+  const s = readStore(storeDir, { layers: [head.layer] });
+  const X = s.layers.get(head.layer)!;
+  const { logits, probs } = scoreHead(head, X.data, X.n, X.d, layerFile(s.dir, head.layer));
+  return { ids: s.index.map((r) => r.id), labels: s.labels, logits, uncalibrated: logits.map(sigmoid), probs };
+}

@@ -1,0 +1,143 @@
+/** The eval report: a directory with report.json, report.md, scores.csv and the plots (SVG + PNG). */
+import * as fs from 'fs';
+import * as path from 'path';
+import { writeFileAtomic } from '../atomic';
+import { assertBothClasses, countClasses } from '../data/labels';
+import { calibrationBins, CalibrationBin } from '../metrics/calibration';
+import { selectivePrediction, SelectivePoint } from '../metrics/reliability';
+import { readScoresCsv, writeScoresCsv } from '../metrics/scores';
+import { computeMetrics, Metrics } from '../metrics/summary';
+import { Head, readHead, scoreStore } from '../probe/head';
+import { detCurve, reliabilityDiagram, ScoredSet, selectivePredictionCurve, writePlot } from './plots';
+
+export interface SetReport {
+  name: string;
+  metrics: Metrics;
+  reliability_bins: CalibrationBin[];
+  selective_prediction: SelectivePoint[];
+}
+
+export interface EvalReport {
+  /** Where the scores came from: head and features, or a score file. */
+  source: Record<string, unknown>;
+  n: number;
+  n_bona: number;
+  n_spoof: number;
+  /** One entry per score set; the last is the one to quote (calibrated when there is calibration). */
+  sets: SetReport[];
+  plots: string[];
+}
+
+const fmtPct = (v: number) => `${(100 * v).toFixed(2)}%`;
+const fmt = (v: number) => v.toFixed(4);
+
+function markdown(title: string, r: EvalReport): string {
+  const rows: [string, (m: Metrics) => string][] = [
+    ['EER (ASVspoof)', (m) => fmtPct(m.eer_asvspoof)],
+    ['EER (ROC, interpolated)', (m) => fmtPct(m.eer_roc_interpolated)],
+    ['ROC AUC', (m) => fmt(m.auc)],
+    ['ECE (15 bins)', (m) => fmtPct(m.ece_15)],
+    ['Brier', (m) => fmt(m.brier)],
+    ['NLL', (m) => fmt(m.nll)],
+    ['accuracy at P = 0.5', (m) => fmtPct(m['accuracy_at_0.5'])],
+  ];
+  const lines = [`# ${title}`, ''];
+  // Scalars as they are; objects (training, calibration summaries) one level deep on one line.
+  const show = (v: unknown): string =>
+    v !== null && typeof v === 'object'
+      ? Object.entries(v)
+          .filter(([, x]) => x !== null && typeof x !== 'object')
+          .map(([k, x]) => `${k} ${x}`)
+          .join(', ')
+      : String(v);
+  for (const [k, v] of Object.entries(r.source)) if (v !== null) lines.push(`- ${k}: ${show(v)}`);
+  lines.push(`- rows: ${r.n} (${r.n_bona} bona fide, ${r.n_spoof} spoof)`, '');
+  lines.push(`| metric | ${r.sets.map((s) => s.name).join(' | ')} |`, `|---|${r.sets.map(() => '---:').join('|')}|`);
+  for (const [name, f] of rows) lines.push(`| ${name} | ${r.sets.map((s) => f(s.metrics)).join(' | ')} |`);
+  lines.push('');
+  for (const p of r.plots) lines.push(`![${p}](${p}.png)`, '');
+  return lines.join('\n');
+}
+
+/**
+ * Computes the metrics of each score set (same rows, same labels) and writes the report into `outDir`.
+ * `ids` and the last set's scores go to scores.csv.
+ */
+export async function writeEvalReport(
+  outDir: string,
+  input: { title: string; source: Record<string, unknown>; ids: string[]; labels: Uint8Array; sets: { name: string; probs: Float64Array }[] },
+): Promise<EvalReport> {
+  const { labels } = input;
+  assertBothClasses(labels, undefined, 'an evaluation report');
+  const counts = countClasses(labels);
+  const scored: ScoredSet[] = input.sets.map((s) => ({ name: s.name, probs: s.probs, labels }));
+  const report: EvalReport = {
+    source: input.source,
+    n: labels.length,
+    n_bona: counts.bona,
+    n_spoof: counts.spoof,
+    sets: scored.map((s) => ({
+      name: s.name,
+      metrics: computeMetrics(s.probs, labels),
+      reliability_bins: calibrationBins(s.probs, labels, 15),
+      selective_prediction: selectivePrediction(s.probs, labels),
+    })),
+    plots: ['reliability', 'det', 'selective'],
+  };
+  fs.mkdirSync(outDir, { recursive: true });
+  await writePlot(outDir, 'reliability', reliabilityDiagram(scored));
+  // Calibration maps are monotone, so every set has the same DET curve: draw the one quoted.
+  await writePlot(outDir, 'det', detCurve(scored.slice(-1)));
+  await writePlot(outDir, 'selective', selectivePredictionCurve(scored));
+  const last = input.sets[input.sets.length - 1];
+  writeScoresCsv(path.join(outDir, 'scores.csv'), { ids: input.ids, labels, scores: last.probs });
+  // NaN (empty bins) is not JSON: write it as null.
+  writeFileAtomic(path.join(outDir, 'report.json'), JSON.stringify(report, (_k, v) => (Number.isNaN(v) ? null : v), 1) + '\n');
+  writeFileAtomic(path.join(outDir, 'report.md'), markdown(input.title, report));
+  return report;
+}
+
+const isCalibrated = (h: Head) => h.platt !== null || h.temperature !== 1;
+
+/** Scores a feature store with a head file and writes the report (before and after calibration when calibrated). */
+export async function evaluateHead(headFile: string, storeDir: string, outDir: string): Promise<EvalReport> {
+  const head = readHead(headFile);
+  const s = scoreStore(head, storeDir);
+  assertBothClasses(s.labels, path.join(storeDir, 'index.csv'), 'evaluation');
+  const sets = isCalibrated(head)
+    ? [
+        { name: 'uncalibrated', probs: s.uncalibrated },
+        { name: head.platt ? 'Platt-scaled' : `temperature-scaled (T = ${head.temperature.toPrecision(4)})`, probs: s.probs },
+      ]
+    : [{ name: 'head', probs: s.probs }];
+  return writeEvalReport(outDir, {
+    title: `wavprobe eval: layer ${head.layer}${head.model ? ` of ${head.model}` : ''}`,
+    source: {
+      head: path.resolve(headFile),
+      features: path.resolve(storeDir),
+      model: head.model,
+      layer: head.layer,
+      pooling: head.pooling,
+      temperature: head.temperature,
+      platt: head.platt,
+      training: head.training,
+      calibration: head.calibration,
+    },
+    ids: s.ids,
+    labels: s.labels,
+    sets,
+  });
+}
+
+/** Writes the report of a score file (id,label,score). */
+export async function evaluateScores(scoresFile: string, outDir: string): Promise<EvalReport> {
+  const set = readScoresCsv(scoresFile);
+  assertBothClasses(set.labels, scoresFile, 'evaluation');
+  return writeEvalReport(outDir, {
+    title: `wavprobe eval: ${path.basename(scoresFile)}`,
+    source: { scores: path.resolve(scoresFile) },
+    ids: set.ids,
+    labels: set.labels,
+    sets: [{ name: 'scores', probs: set.scores }],
+  });
+}
