@@ -1,0 +1,48 @@
+/**
+ * FLAC decoder over @wasm-audio-decoders/flac (libFLAC in WebAssembly), bit-exact: that library scales integers by
+ * 1 / (2^(bits-1) - 1); we undo that and rescale by 1 / 2^(bits-1) so FLAC and WAV of the same samples decode alike.
+ * A frame error (libFLAC checks each frame's CRC) or a sample count other than STREAMINFO's total is an AudioDecodeError.
+ */
+import { AudioDecodeError } from '../errors';
+import type { Pcm } from './types';
+import { captureConsole, flacDecoderClass } from './wasm-decoders';
+
+interface StreamInfo {
+  sampleRate: number;
+  channels: number;
+  /** 0 when the encoder did not know it (or the stream is empty). */
+  totalSamples: number;
+}
+
+export async function decodeFlac(bytes: Uint8Array, file: string): Promise<Pcm> {
+  const fail = (reason: string) => new AudioDecodeError(reason, file);
+  const info = streamInfo(bytes, file);
+  const FLACDecoder = flacDecoderClass();
+  const decoder = new FLACDecoder();
+  await decoder.ready;
+  try {
+    const { value: out, messages } = await captureConsole(() => decoder.decodeFile(bytes));
+    if (messages.length) throw fail(`corrupt FLAC data: ${messages[0].replace(/^@wasm-audio-decoders\/flac: /, '')}`);
+    if (info.totalSamples > 0 && out.samplesDecoded !== info.totalSamples) {
+      throw fail(`truncated or corrupt FLAC: decoded ${out.samplesDecoded} of the ${info.totalSamples} samples STREAMINFO declares`);
+    }
+    if (out.samplesDecoded === 0) return { sampleRate: info.sampleRate, channels: Array.from({ length: info.channels }, () => new Float32Array(0)) };
+    const libScale = 2 ** (out.bitDepth - 1) - 1;
+    const scale = 2 ** (out.bitDepth - 1);
+    const channels = out.channelData.map((x) => x.map((v) => Math.round(v * libScale) / scale));
+    return { sampleRate: out.sampleRate, channels };
+  } finally {
+    decoder.free();
+  }
+}
+
+/** STREAMINFO, the mandatory first metadata block: 'fLaC', 4-byte block header, 34 bytes. */
+function streamInfo(bytes: Uint8Array, file: string): StreamInfo {
+  if (bytes.length < 42) throw new AudioDecodeError(`truncated FLAC header (${bytes.length} bytes)`, file);
+  if ((bytes[4] & 0x7f) !== 0) throw new AudioDecodeError('malformed FLAC: the first metadata block is not STREAMINFO', file);
+  const b = bytes.subarray(8, 42);
+  const sampleRate = (b[10] << 12) | (b[11] << 4) | (b[12] >> 4);
+  const channels = ((b[12] >> 1) & 7) + 1;
+  const totalSamples = (b[13] & 0x0f) * 2 ** 32 + ((b[14] << 24) >>> 0) + (b[15] << 16) + (b[16] << 8) + b[17];
+  return { sampleRate, channels, totalSamples };
+}
