@@ -1,0 +1,107 @@
+/**
+ * The detector: audio file → calibrated P(spoof), for use from any Node program (`createDetector`) and by
+ * `wavprobe detect`.
+ *
+ * Long audio is cut into windows of `windowS` seconds (default 30; the last window is aligned to the end of the
+ * file). Each window's hidden state of the head's layer is mean-pooled, and the window means are averaged
+ * weighted by their frame counts: the same statistic as one whole-file mean, except that attention does not reach
+ * across window boundaries (and the end-aligned last window's overlap counts twice). The head then scores that
+ * utterance vector, so long and short files are scored the way the head was trained.
+ */
+import { loadAudio } from './audio';
+import { windows } from './audio/windows';
+import { WavprobeError } from './errors';
+import type { PooledFrontEnd } from './features/frontend';
+import { lfccFrontEnd, sslFrontEnd } from './features/frontends';
+import { confidence } from './metrics/reliability';
+import { loadModel } from './models';
+import { Head, readHead, scoreHead } from './probe/head';
+
+export interface DetectorOptions {
+  /** Model directory (converted store or HF checkpoint); ignored when the head was trained on LFCC features. */
+  model: string;
+  /** Head file path, or a head already read. */
+  head: string | Head;
+  /** Window length for long audio, in seconds (default 30). */
+  windowS?: number;
+  /** Decision threshold on P(spoof) (default 0.5). */
+  threshold?: number;
+}
+
+export interface Detection {
+  file: string;
+  ok: true;
+  /** Calibrated P(spoof). */
+  p_spoof: number;
+  decision: 'spoof' | 'bona-fide';
+  /** r = 1 − H(p)/ln 2: 0 for p = 0.5, 1 for a certain decision. */
+  reliability: number;
+  /** The head's logit before calibration. */
+  logit: number;
+  duration_s: number;
+  windows: number;
+}
+
+export interface DetectionFailure {
+  file: string;
+  ok: false;
+  error: string;
+}
+
+export interface Detector {
+  readonly head: Head;
+  /** Scores one file; a file that cannot be read gives a DetectionFailure (other errors throw). */
+  detectFile(file: string): Promise<Detection | DetectionFailure>;
+  /** Scores 16 kHz mono samples. */
+  detectSamples(samples: Float32Array, name?: string): Promise<Detection>;
+  dispose(): void;
+}
+
+export function createDetector(opts: DetectorOptions): Detector {
+  const head = typeof opts.head === 'string' ? readHead(opts.head) : opts.head;
+  const windowS = opts.windowS ?? 30;
+  const threshold = opts.threshold ?? 0.5;
+  const fe: PooledFrontEnd = head.model?.startsWith('lfcc') ? lfccFrontEnd() : sslFrontEnd(loadModel(opts.model), head.model ?? opts.model, [head.layer]);
+
+  async function detectSamples(samples: Float32Array, name = '<samples>'): Promise<Detection> {
+    const sum = new Float64Array(head.weights.length); // frame-weighted sum of window means
+    let frames = 0;
+    let n = 0;
+    for (const w of windows(samples, { windowS, sampleRate: 16000 })) {
+      const pooled = await fe.pool(w.samples);
+      const v = pooled.vectors[0];
+      for (let j = 0; j < v.length; j++) sum[j] += v[j] * pooled.frames;
+      frames += pooled.frames;
+      n++;
+    }
+    const x = sum.map((s) => s / frames);
+    const { logits, probs } = scoreHead(head, x, 1, x.length, name);
+    const p = probs[0];
+    return {
+      file: name,
+      ok: true,
+      p_spoof: p,
+      decision: p >= threshold ? 'spoof' : 'bona-fide',
+      reliability: confidence(p),
+      logit: logits[0],
+      duration_s: samples.length / 16000,
+      windows: n,
+    };
+  }
+
+  return {
+    head,
+    detectSamples,
+    async detectFile(file: string) {
+      let samples: Float32Array;
+      try {
+        samples = (await loadAudio(file, { minSamples: fe.minSamples })).samples;
+      } catch (e) {
+        if (e instanceof WavprobeError) return { file, ok: false, error: e.reason };
+        throw e;
+      }
+      return detectSamples(samples, file);
+    },
+    dispose: () => fe.dispose(),
+  };
+}
