@@ -4,8 +4,10 @@ import * as path from 'path';
 import { CheckpointError } from '../errors';
 import { ModelConfig, PreprocessorConfig, readModelConfig, readPreprocessorConfig } from './config';
 import { mapCheckpoint } from './keymap';
-import { readSafetensors, readShardedSafetensors } from './safetensors';
+import { readSafetensors } from './safetensors';
+import { readSharded } from './shards';
 import { HostTensor, WeightSet } from './tensor';
+import { readTorchZip } from './torch';
 
 /** Weight files in the order HF prefers them. */
 export const WEIGHT_FILES = ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json'] as const;
@@ -18,12 +20,17 @@ export function findWeightFile(dir: string, prefer?: string): string {
   throw new CheckpointError(`no weight file (looked for ${names.join(', ')})`, dir);
 }
 
-/** Reads a raw state dict (float32, HF layout and names) from one weight file or shard index. */
-export function readStateDict(file: string): Map<string, HostTensor> {
+/**
+ * Reads a raw state dict (float32, HF layout and names) from one weight file or shard index: `*.safetensors`,
+ * `*.bin` (torch zip), or `*.safetensors.index.json` / `*.bin.index.json`. `keep` selects names to read.
+ */
+export function readStateDict(file: string, keep: (name: string) => boolean = () => true): Map<string, HostTensor> {
   const base = path.basename(file);
-  if (base.endsWith('.safetensors')) return readSafetensors(file);
-  if (base.endsWith('.safetensors.index.json')) return readShardedSafetensors(file);
-  throw new CheckpointError('unsupported weight file (expected .safetensors or a safetensors shard index)', file);
+  if (base.endsWith('.safetensors')) return readSafetensors(file, keep);
+  if (base.endsWith('.safetensors.index.json')) return readSharded(file, readSafetensors, keep);
+  if (base.endsWith('.bin')) return readTorchZip(file, keep);
+  if (base.endsWith('.bin.index.json')) return readSharded(file, readTorchZip, keep);
+  throw new CheckpointError('unsupported weight file (expected .safetensors, .bin or a shard index of either)', file);
 }
 
 export interface Checkpoint {

@@ -4,8 +4,8 @@
  * The header is validated before any data is trusted.
  */
 import * as fs from 'fs';
-import * as path from 'path';
 import { CheckpointError } from '../errors';
+import { readSharded } from './shards';
 import { HostTensor, decodeFloats, sizeOf } from './tensor';
 
 const BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
@@ -101,34 +101,7 @@ export function readSafetensors(file: string, keep: (name: string) => boolean = 
 
 /** A sharded checkpoint: `model.safetensors.index.json` maps each weight to its shard file. */
 export function readShardedSafetensors(indexFile: string, keep: (name: string) => boolean = () => true): Map<string, HostTensor> {
-  const map = readShardIndex(indexFile);
-  const out = new Map<string, HostTensor>();
-  for (const shard of new Set(map.values())) {
-    const names = new Set([...map].filter(([, s]) => s === shard).map(([n]) => n));
-    const file = path.join(path.dirname(indexFile), shard);
-    for (const [n, t] of readSafetensors(file, (n) => names.has(n) && keep(n))) out.set(n, t);
-    for (const n of names) if (keep(n) && !out.has(n)) throw new CheckpointError(`index says "${n}" is in ${shard}, but it is not there`, indexFile);
-  }
-  return out;
-}
-
-/** `{weight_map: {name: shard}}` of a sharded checkpoint (safetensors or pytorch_model.bin), validated. */
-export function readShardIndex(indexFile: string): Map<string, string> {
-  let j: { weight_map?: Record<string, unknown> };
-  try {
-    j = JSON.parse(fs.readFileSync(indexFile, 'utf8'));
-  } catch (e) {
-    throw new CheckpointError(`cannot read shard index: ${(e as Error).message}`, indexFile);
-  }
-  if (!j || typeof j.weight_map !== 'object' || j.weight_map === null) throw new CheckpointError('shard index has no "weight_map" object', indexFile);
-  const map = new Map<string, string>();
-  for (const [n, s] of Object.entries(j.weight_map)) {
-    if (typeof s !== 'string' || s.includes('/') || s.includes('\\') || s.startsWith('.')) {
-      throw new CheckpointError(`shard index names a bad shard file for "${n}": ${JSON.stringify(s)}`, indexFile);
-    }
-    map.set(n, s);
-  }
-  return map;
+  return readSharded(indexFile, readSafetensors, keep);
 }
 
 function openOrThrow(file: string): number {
@@ -139,10 +112,10 @@ function openOrThrow(file: string): number {
   }
 }
 
-/** Writes a safetensors file (F32 or F16 data given as raw arrays), atomically. Used for outputs and fixtures. */
+/** Writes a safetensors file (F32, or F16/BF16 bits given as a Uint16Array), atomically. Used for fixtures. */
 export function writeSafetensors(
   file: string,
-  tensors: Map<string, { shape: number[]; data: Float32Array | Uint16Array; dtype?: 'F32' | 'F16' }>,
+  tensors: Map<string, { shape: number[]; data: Float32Array | Uint16Array; dtype?: 'F32' | 'F16' | 'BF16' }>,
   metadata?: Record<string, string>,
 ): void {
   const header: Record<string, unknown> = {};

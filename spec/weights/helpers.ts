@@ -1,0 +1,192 @@
+/** Helpers for the weight specs: temp dirs, a tiny independent zip writer (incl. ZIP64), golden references. */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { unzipSync } from 'fflate';
+import { FIXTURES, GOLDEN } from '../helpers/fixtures';
+
+export const WEIGHT_FIXTURES = path.join(FIXTURES, 'weights');
+export const BIN_MODELS = ['wav2vec2_base_tiny', 'hubert_base_tiny', 'wavlm_large_tiny'];
+export const goldenDir = (model: string): string => path.join(GOLDEN, model);
+
+const made: string[] = [];
+/** A fresh temp directory, removed by cleanupTmp(). */
+export function tmpDir(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'wavprobe-weights-'));
+  made.push(d);
+  return d;
+}
+export function cleanupTmp(): void {
+  for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+}
+
+/** Copies a golden checkpoint's config files (and the named weight files) into a new temp dir. */
+export function copyGolden(model: string, weightFiles: string[] = []): string {
+  const d = tmpDir();
+  for (const f of ['config.json', 'preprocessor_config.json', ...weightFiles]) fs.copyFileSync(path.join(goldenDir(model), f), path.join(d, f));
+  return d;
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(b: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const x of b) c = CRC_TABLE[(c ^ x) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * Writes a STORED zip. With `zip64`, every size/offset field is 0xFFFFFFFF with the real values in ZIP64 extra
+ * fields, and the directory is found through a ZIP64 end record, as writers do for archives over 4 GB.
+ * `holeBeforeLast` leaves that many unwritten bytes before the last entry (a sparse file: a multi-GB archive).
+ */
+export function writeZip(file: string, entries: [string, Uint8Array][], opts: { zip64?: boolean; padding?: number; holeBeforeLast?: number } = {}): void {
+  const fd = fs.openSync(file, 'w');
+  const central: Buffer[] = [];
+  let offset = 0;
+  const push = (b: Buffer) => {
+    fs.writeSync(fd, b, 0, b.length, offset);
+    offset += b.length;
+  };
+  for (const [n, [name, data]] of entries.entries()) {
+    if (n === entries.length - 1 && opts.holeBeforeLast) offset += opts.holeBeforeLast; // a sparse gap: huge offsets, no disk use
+    const nameBuf = Buffer.from(name);
+    const crc = crc32(data);
+    const localOffset = offset;
+    const pad = Buffer.alloc(opts.padding ? 4 + opts.padding : 0); // an unknown extra field, like torch's alignment padding
+    if (opts.padding) {
+      pad.writeUInt16LE(0x4246, 0);
+      pad.writeUInt16LE(opts.padding, 2);
+    }
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(opts.zip64 ? 45 : 20, 4);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(data.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(nameBuf.length, 26);
+    local.writeUInt16LE(pad.length, 28);
+    push(Buffer.concat([local, nameBuf, pad, Buffer.from(data)]));
+    const extra = Buffer.alloc(opts.zip64 ? 28 : 0);
+    if (opts.zip64) {
+      extra.writeUInt16LE(0x0001, 0);
+      extra.writeUInt16LE(24, 2);
+      extra.writeBigUInt64LE(BigInt(data.length), 4);
+      extra.writeBigUInt64LE(BigInt(data.length), 12);
+      extra.writeBigUInt64LE(BigInt(localOffset), 20);
+    }
+    const c = Buffer.alloc(46);
+    c.writeUInt32LE(0x02014b50, 0);
+    c.writeUInt16LE(45, 4);
+    c.writeUInt16LE(opts.zip64 ? 45 : 20, 6);
+    c.writeUInt32LE(crc, 16);
+    c.writeUInt32LE(opts.zip64 ? 0xffffffff : data.length, 20);
+    c.writeUInt32LE(opts.zip64 ? 0xffffffff : data.length, 24);
+    c.writeUInt16LE(nameBuf.length, 28);
+    c.writeUInt16LE(extra.length, 30);
+    c.writeUInt32LE(opts.zip64 ? 0xffffffff : localOffset, 42);
+    central.push(Buffer.concat([c, nameBuf, extra]));
+  }
+  const cdOffset = offset;
+  const cd = Buffer.concat(central);
+  push(cd);
+  if (opts.zip64) {
+    const z = Buffer.alloc(56);
+    z.writeUInt32LE(0x06064b50, 0);
+    z.writeBigUInt64LE(44n, 4);
+    z.writeUInt16LE(45, 12);
+    z.writeUInt16LE(45, 14);
+    z.writeBigUInt64LE(BigInt(entries.length), 24);
+    z.writeBigUInt64LE(BigInt(entries.length), 32);
+    z.writeBigUInt64LE(BigInt(cd.length), 40);
+    z.writeBigUInt64LE(BigInt(cdOffset), 48);
+    const zPos = offset;
+    push(z);
+    const loc = Buffer.alloc(20);
+    loc.writeUInt32LE(0x07064b50, 0);
+    loc.writeBigUInt64LE(BigInt(zPos), 8);
+    loc.writeUInt32LE(1, 16);
+    push(loc);
+  }
+  const e = Buffer.alloc(22);
+  e.writeUInt32LE(0x06054b50, 0);
+  e.writeUInt16LE(opts.zip64 ? 0xffff : entries.length, 8);
+  e.writeUInt16LE(opts.zip64 ? 0xffff : entries.length, 10);
+  e.writeUInt32LE(opts.zip64 ? 0xffffffff : cd.length, 12);
+  e.writeUInt32LE(opts.zip64 ? 0xffffffff : cdOffset, 16);
+  push(e);
+  fs.closeSync(fd);
+}
+
+/** A zip's entries, read with fflate (independent of lib/weights/zip.ts), in archive order. */
+export function zipEntries(file: string): [string, Uint8Array][] {
+  return Object.entries(unzipSync(fs.readFileSync(file)));
+}
+
+/** A float64 .npy (as numpy wrote it): shape and data. */
+export function readNpyF64(file: string): { shape: number[]; data: Float64Array } {
+  const buf = fs.readFileSync(file);
+  const hlen = buf.readUInt16LE(8);
+  const header = buf.toString('latin1', 10, 10 + hlen);
+  if (!header.includes("'<f8'") || header.includes("'fortran_order': True")) throw new Error(`unexpected npy header ${header}`);
+  const shape = (/'shape': \(([^)]*)\)/.exec(header) as RegExpExecArray)[1].split(',').filter((s) => s.trim()).map(Number);
+  const bytes = buf.subarray(10 + hlen);
+  const data = new Float64Array(bytes.length / 8);
+  for (let i = 0; i < data.length; i++) data[i] = bytes.readDoubleLE(i * 8);
+  return { shape, data };
+}
+
+/** Bit patterns of a float32 array, so comparisons are exact (NaN, -0 included). */
+export const bits = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length);
+
+/**
+ * An HF tensor in the stored layout, by index formulas written independently of keymap.ts:
+ * 2-D Linear [out, in] → [in, out]; 3-D Conv1d [out, in, K] → [K, in, out]; anything else as is.
+ */
+export function reLaid(key: string, shape: number[], data: Float32Array): { shape: number[]; data: Float32Array } {
+  if (shape.length === 2 && !key.endsWith('rel_attn_embed.weight')) {
+    const [O, I] = shape;
+    const d = new Float32Array(O * I);
+    for (let i = 0; i < I; i++) for (let o = 0; o < O; o++) d[i * O + o] = data[o * I + i];
+    return { shape: [I, O], data: d };
+  }
+  if (shape.length === 3) {
+    const [O, I, K] = shape;
+    const d = new Float32Array(O * I * K);
+    for (let k = 0; k < K; k++) for (let i = 0; i < I; i++) for (let o = 0; o < O; o++) d[k * I * O + i * O + o] = data[o * I * K + i * K + k];
+    return { shape: [K, I, O], data: d };
+  }
+  return { shape, data };
+}
+
+/** Max |a − b| of the pos-conv weight stored as [K, I, O] against the float64 HF-layout [O, I, K] reference. */
+export function maxFoldError(stored: Float32Array, ref: { shape: number[]; data: Float64Array }): number {
+  const [O, I, K] = ref.shape;
+  let err = 0;
+  for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) for (let k = 0; k < K; k++) {
+    err = Math.max(err, Math.abs(stored[k * I * O + i * O + o] - ref.data[o * I * K + i * K + k]));
+  }
+  return err;
+}
+
+/** Half of a float16 ulp at |x| (the most round-to-nearest can move it); subnormal spacing below 2^-14. */
+export function halfUlpF16(x: number): number {
+  const a = Math.abs(x);
+  if (a < 2 ** -14) return 2 ** -25;
+  return 2 ** (Math.floor(Math.log2(a)) - 11);
+}
+
+/** Index of the first element whose bits differ (or the shorter length), −1 if identical: fast exact compares. */
+export function firstBitDiff(a: Float32Array, b: Float32Array): number {
+  const x = bits(a);
+  const y = bits(b);
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return i;
+  return x.length === y.length ? -1 : n;
+}
+
+/** A RegExp matching `s` literally (file paths in error messages). */
+export const literal = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
