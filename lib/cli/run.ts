@@ -21,7 +21,7 @@ export async function selectBackend(args: BackendArgs): Promise<string> {
   return useBackend(args.backend, { threads: args.threads });
 }
 
-/** Runs a command body; known errors become one line on stderr and exit code 1 (2 for usage errors). */
+/** Runs a command body; known errors become one line on stderr and exit code 1. */
 export async function runCommand(name: string, body: () => Promise<number | void>): Promise<void> {
   try {
     const code = await body();

@@ -146,3 +146,42 @@ export function readPreprocessorConfig(dir: string): PreprocessorConfig {
   if (!fs.existsSync(file)) return DEFAULT_PREPROCESSOR;
   return parsePreprocessorConfig(readJsonFile(file, (r, f) => new ConfigError(r, f)), file);
 }
+
+/** A ModelConfig as HF config.json fields (what parseModelConfig reads back to the same config). */
+export function modelConfigToJson(c: ModelConfig): Json {
+  const arch = { wav2vec2: 'Wav2Vec2Model', hubert: 'HubertModel', wavlm: 'WavLMModel' }[c.modelType];
+  return {
+    architectures: [arch],
+    model_type: c.modelType,
+    hidden_size: c.hiddenSize,
+    num_hidden_layers: c.numHiddenLayers,
+    num_attention_heads: c.numAttentionHeads,
+    intermediate_size: c.intermediateSize,
+    conv_dim: c.convDim,
+    conv_kernel: c.convKernel,
+    conv_stride: c.convStride,
+    conv_bias: c.convBias,
+    num_feat_extract_layers: c.convDim.length,
+    feat_extract_norm: c.featExtractNorm,
+    do_stable_layer_norm: c.doStableLayerNorm,
+    layer_norm_eps: c.layerNormEps,
+    num_conv_pos_embeddings: c.numConvPosEmbeddings,
+    num_conv_pos_embedding_groups: c.numConvPosEmbeddingGroups,
+    hidden_act: 'gelu',
+    feat_extract_activation: 'gelu',
+    ...(c.modelType === 'wavlm' ? { num_buckets: c.numBuckets, max_bucket_distance: c.maxBucketDistance } : {}),
+  };
+}
+
+/** A PreprocessorConfig as preprocessor_config.json fields. */
+export function preprocessorConfigToJson(p: PreprocessorConfig): Json {
+  return {
+    feature_extractor_type: 'Wav2Vec2FeatureExtractor',
+    feature_size: 1,
+    padding_side: 'right',
+    sampling_rate: p.samplingRate,
+    do_normalize: p.doNormalize,
+    padding_value: p.paddingValue,
+    return_attention_mask: p.returnAttentionMask,
+  };
+}

@@ -13,7 +13,7 @@ import * as path from 'path';
 import { CheckpointError, UsageError, WavprobeError } from '../errors';
 import { packageInfo } from '../version';
 import type { Checkpoint } from './checkpoint';
-import { readJsonFile, readModelConfig, readPreprocessorConfig } from './config';
+import { DEFAULT_PREPROCESSOR, preprocessorConfigToJson, readJsonFile, readModelConfig, readPreprocessorConfig } from './config';
 import { expectedWeights, storedShape } from './keymap';
 import { HostTensor, WeightSet, decodeFloats, float32ToFloat16, sizeOf } from './tensor';
 
@@ -33,16 +33,6 @@ export const STORE_LAYOUTS = {
   other: 'as in the HF checkpoint (biases, norms, gru_rel_pos_const, rel_attn_embed)',
 };
 
-/** What HF's Wav2Vec2FeatureExtractor uses when a checkpoint ships no preprocessor_config.json. */
-const DEFAULT_PREPROCESSOR_JSON = {
-  feature_extractor_type: 'Wav2Vec2FeatureExtractor',
-  feature_size: 1,
-  sampling_rate: 16000,
-  padding_value: 0.0,
-  do_normalize: true,
-  return_attention_mask: false,
-  padding_side: 'right',
-};
 
 export interface ManifestWeight {
   name: string;
@@ -190,7 +180,7 @@ export function writeStore(dir: string, ckpt: Checkpoint, opts: WriteStoreOption
     const hasPre = fs.existsSync(pre);
     files['preprocessor_config.json'] = writeHashed(
       path.join(tmp, 'preprocessor_config.json'),
-      hasPre ? fs.readFileSync(pre) : JSON.stringify(DEFAULT_PREPROCESSOR_JSON, null, 2) + '\n',
+      hasPre ? fs.readFileSync(pre) : JSON.stringify(preprocessorConfigToJson(DEFAULT_PREPROCESSOR), null, 2) + '\n',
     );
     const info: StoreInfo = {
       format: STORE_FORMAT,

@@ -1,0 +1,45 @@
+import type { CommandModule } from 'yargs';
+import { createDetector } from '../detector';
+import { BackendArgs, runCommand, selectBackend, withBackend } from './run';
+
+interface Args extends BackendArgs {
+  files: string[];
+  model: string;
+  head: string;
+  json?: boolean;
+  'window-s': number;
+  threshold: number;
+}
+
+export const detectCommand: CommandModule<{}, Args> = {
+  command: 'detect <files..>',
+  describe: 'Calibrated P(spoof), decision and reliability for audio files (a bad file is reported, the others still scored)',
+  builder: (y) =>
+    withBackend(y)
+      .positional('files', { type: 'string', array: true, demandOption: true, describe: 'WAV, FLAC or MP3 files' })
+      .option('model', { type: 'string', demandOption: true, describe: 'model directory the head was trained on (unused for LFCC heads)' })
+      .option('head', { type: 'string', demandOption: true, describe: 'head file from `wavprobe train` or `probe --out`' })
+      .option('window-s', { type: 'number', default: 30, describe: 'long files are scored in windows of this many seconds (features averaged)' })
+      .option('threshold', { type: 'number', default: 0.5, describe: 'decide spoof when P(spoof) ≥ threshold' })
+      .option('json', { type: 'boolean', describe: 'one JSON object per file, per line' }) as never,
+  handler: (args) =>
+    runCommand('detect', async () => {
+      await selectBackend(args);
+      const detector = createDetector({ model: args.model, head: args.head, windowS: args['window-s'], threshold: args.threshold });
+      let failed = 0;
+      try {
+        for (const file of args.files.map(String)) {
+          const r = await detector.detectFile(file);
+          if (args.json) process.stdout.write(JSON.stringify(r) + '\n');
+          else if (r.ok) {
+            process.stdout.write(`${r.decision.padEnd(9)}  P(spoof) ${r.p_spoof.toFixed(4)}  reliability ${r.reliability.toFixed(3)}  ${r.file}\n`);
+          } else process.stdout.write(`error      ${r.file}: ${r.error}\n`);
+          if (!r.ok) failed++;
+        }
+      } finally {
+        detector.dispose();
+      }
+      if (failed) process.stderr.write(`wavprobe detect: ${failed} of ${args.files.length} files could not be read\n`);
+      return failed ? 1 : 0;
+    }),
+};
