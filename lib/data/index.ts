@@ -46,10 +46,19 @@ export function parseDataSpec(spec: string, cwd: string = process.cwd()): DataSp
   return { kind: kind as DataKind, path: path.resolve(cwd, where) };
 }
 
-/** Reads a dataset; a layout that yields no item at all is a DataError. */
+/**
+ * Reads a dataset; a layout that yields no item at all is a DataError. `split` may list several splits
+ * (`train,dev`): their items are concatenated in that order, and ids must stay unique.
+ */
 export function readDataset(spec: string | DataSpec, opts: ReadOptions = {}): DatasetItem[] {
   const { kind, path: root } = typeof spec === 'string' ? parseDataSpec(spec) : spec;
-  const items = READERS[kind](root, opts);
+  const splits = opts.split?.includes(',') ? opts.split.split(',') : [opts.split];
+  const items = splits.flatMap((split) => READERS[kind](root, { ...opts, split }));
+  const seen = new Set<string>();
+  for (const it of items) {
+    if (seen.has(it.id)) throw new DataError(`id "${it.id}" appears in more than one of the splits ${opts.split}`, root);
+    seen.add(it.id);
+  }
   if (items.length === 0) {
     const filters = [opts.split && `split ${opts.split}`, opts.subset && `subset ${opts.subset}`].filter(Boolean).join(', ');
     throw new DataError(`no audio items in this ${kind} dataset${filters ? ` (${filters})` : ''}`, root);

@@ -63,4 +63,13 @@ describe('readDataset', () => {
     expect(viaCsv.map((i) => [i.path, i.label, i.speaker])).toEqual(viaWild.map((i) => [i.path, i.label, i.speaker]));
     expect(viaCsv[0].extra).toHaveProperty('engine');
   });
+
+  it('concatenates several splits in order (--split train,dev) and refuses ids that collide', () => {
+    const both = readDataset(parseDataSpec('csv:data/digits-spoof/details.csv', REPO), { split: 'train,dev' });
+    const train = readDataset(parseDataSpec('csv:data/digits-spoof/details.csv', REPO), { split: 'train' });
+    const dev = readDataset(parseDataSpec('csv:data/digits-spoof/details.csv', REPO), { split: 'dev' });
+    expect(both.map((i) => i.id)).toEqual([...train, ...dev].map((i) => i.id));
+    // In-the-wild ids are file names, and 0000.wav exists in both splits.
+    expect(() => readDataset(parseDataSpec('in-the-wild:data/digits-spoof', REPO), { split: 'train,dev' })).toThrow(/id "0000.wav" appears in more than one of the splits train,dev/);
+  });
 });

@@ -1,0 +1,6 @@
+export * from './calibration';
+export * from './head';
+export * from './layerwise';
+export * from './lbfgs';
+export * from './logreg';
+export * from './split';

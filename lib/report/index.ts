@@ -1,0 +1,3 @@
+export * from './plots';
+export * from './probe-report';
+export * from './report';
