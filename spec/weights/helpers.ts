@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { CheckpointError } from '../../lib/errors';
 import { unzipSync } from 'fflate';
 import { FIXTURES, GOLDEN } from '../helpers/fixtures';
 
@@ -190,3 +191,14 @@ export function firstBitDiff(a: Float32Array, b: Float32Array): number {
 
 /** A RegExp matching `s` literally (file paths in error messages). */
 export const literal = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The message of the CheckpointError that `f` throws (fails the test when it throws nothing or something else). */
+export const errorOf = (f: () => unknown): string => {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(CheckpointError);
+    return (e as Error).message;
+  }
+  throw new Error('expected a CheckpointError');
+};

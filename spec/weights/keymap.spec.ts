@@ -1,24 +1,14 @@
 import * as path from 'path';
-import { CheckpointError } from '../../lib/errors';
 import { readModelConfig } from '../../lib/weights/config';
 import { mapCheckpoint } from '../../lib/weights/keymap';
 import { readSafetensors } from '../../lib/weights/safetensors';
 import { HostTensor } from '../../lib/weights/tensor';
 import { GOLDEN_MODELS } from '../helpers/fixtures';
-import { WEIGHT_FIXTURES, firstBitDiff, goldenDir, maxFoldError, readNpyF64, reLaid } from './helpers';
+import { WEIGHT_FIXTURES, errorOf, firstBitDiff, goldenDir, maxFoldError, reLaid, readNpyF64 } from './helpers';
 
 const POS = 'encoder.pos_conv_embed.conv';
 const FILE = 'model.safetensors';
 const load = (m: string) => ({ raw: readSafetensors(path.join(goldenDir(m), FILE)), config: readModelConfig(goldenDir(m)) });
-const errorOf = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CheckpointError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a CheckpointError');
-};
 
 describe.each(GOLDEN_MODELS)('mapCheckpoint(%s)', (m) => {
   const { raw, config } = load(m);

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../lib/backend';
-import { CheckpointError, UsageError } from '../../lib/errors';
+import { UsageError } from '../../lib/errors';
 import { readCheckpoint } from '../../lib/weights/checkpoint';
 import { DEFAULT_PREPROCESSOR } from '../../lib/weights/config';
 import { convert } from '../../lib/weights/convert';
@@ -11,7 +11,7 @@ import { loadModelDir } from '../../lib/weights';
 import { readSafetensors } from '../../lib/weights/safetensors';
 import { StoreInfo, readStore, writeStore } from '../../lib/weights/store';
 import { GOLDEN_MODELS } from '../helpers/fixtures';
-import { BIN_MODELS, WEIGHT_FIXTURES, cleanupTmp, copyGolden, firstBitDiff, goldenDir, halfUlpF16, literal, maxFoldError, readNpyF64, reLaid, tmpDir } from './helpers';
+import { BIN_MODELS, cleanupTmp, copyGolden, errorOf, firstBitDiff, goldenDir, halfUlpF16, literal, maxFoldError, readNpyF64, reLaid, tmpDir, WEIGHT_FIXTURES } from './helpers';
 
 const POS = 'encoder.pos_conv_embed.conv.weight';
 const info = (dir: string): StoreInfo => JSON.parse(fs.readFileSync(path.join(dir, 'wavprobe.json'), 'utf8'));
@@ -143,15 +143,6 @@ describe('readStore errors name the file', () => {
     out = path.join(tmpDir(), 'store');
     await convert(goldenDir(m), out, { shardBytes: 40000 });
   });
-  const errorOf = (f: () => unknown): string => {
-    try {
-      f();
-    } catch (e) {
-      expect(e).toBeInstanceOf(CheckpointError);
-      return (e as Error).message;
-    }
-    throw new Error('expected a CheckpointError');
-  };
 
   it('a truncated or missing shard', () => {
     const shard = path.join(out, 'group1-shard2of3.bin');

@@ -1,12 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { zipSync } from 'fflate';
-import { CheckpointError } from '../../lib/errors';
 import { readStateDict } from '../../lib/weights/checkpoint';
 import { readSafetensors } from '../../lib/weights/safetensors';
 import { HostTensor } from '../../lib/weights/tensor';
 import { readTorchZip } from '../../lib/weights/torch';
-import { BIN_MODELS, WEIGHT_FIXTURES, cleanupTmp, firstBitDiff, goldenDir, literal, tmpDir, writeZip, zipEntries } from './helpers';
+import { BIN_MODELS, cleanupTmp, errorOf, firstBitDiff, goldenDir, literal, tmpDir, WEIGHT_FIXTURES, writeZip, zipEntries } from './helpers';
 
 afterAll(cleanupTmp);
 
@@ -17,15 +16,6 @@ const expectSame = (got: Map<string, HostTensor>, want: Map<string, HostTensor>)
     expect([k, got.get(k)!.shape]).toEqual([k, t.shape]);
     expect([k, firstBitDiff(got.get(k)!.data, t.data)]).toEqual([k, -1]);
   }
-};
-const errorOf = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CheckpointError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a CheckpointError');
 };
 /** The golden zip's entries, changed by `edit`, written to a temp file with writeZip. */
 function repack(m: string, edit: (entries: [string, Uint8Array][]) => [string, Uint8Array][], opts?: { zip64?: boolean }): string {

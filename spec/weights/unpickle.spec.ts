@@ -1,5 +1,5 @@
-import { CheckpointError } from '../../lib/errors';
 import { PickleGlobal, UnpickleHooks, unpickle } from '../../lib/weights/unpickle';
+import { errorOf } from './helpers';
 
 /** Pickles written by CPython's pickle.dumps (hex pasted from python3), so the reader is checked against the real writer. */
 const PY = {
@@ -26,15 +26,6 @@ const hooks = (allowed: string[] = []): UnpickleHooks => ({
   persistentLoad: (pid) => ({ pid }),
 });
 const load = (b: Uint8Array, allowed?: string[]) => unpickle(b, hooks(allowed), 'ckpt.bin', 'data.pkl');
-const errorOf = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CheckpointError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a CheckpointError');
-};
 
 beforeEach(() => calls.splice(0));
 
