@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { main } from '../../lib/cli/main';
+import { runCli } from '../helpers/cli';
 
 const FIXTURES = path.join(__dirname, '../fixtures/audio');
 let tmp: string;
@@ -11,22 +11,11 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-async function run(args: string[]): Promise<{ out: string; err: string; code: number }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const so = jest.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-  const se = jest.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-  const log = jest.spyOn(console, 'log').mockImplementation((...s) => void out.push(s.join(' ') + '\n'));
-  try {
-    await main(args);
-    return { out: out.join(''), err: err.join(''), code: Number(process.exitCode ?? 0) };
-  } finally {
-    so.mockRestore();
-    se.mockRestore();
-    log.mockRestore();
-    process.exitCode = undefined;
-  }
-}
+/** `wavprobe …` in-process, as {out, err, code}. */
+const run = async (args: string[]): Promise<{ out: string; err: string; code: number }> => {
+  const r = await runCli(args);
+  return { out: r.stdout, err: r.stderr, code: r.exitCode };
+};
 
 describe('wavprobe audio-info', () => {
   const good = ['digit-8k.wav', 'digit-8k.flac', 'digit-8k.mp3', 'pcm16-stereo-44100.wav'].map((f) => path.join(FIXTURES, f));

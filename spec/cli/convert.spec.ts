@@ -1,30 +1,17 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { zipSync } from 'fflate';
-import { main } from '../../lib/cli/main';
 import { readStore } from '../../lib/weights/store';
 import { readSafetensors, writeSafetensors } from '../../lib/weights/safetensors';
+import { runCli } from '../helpers/cli';
 import { FakeHub, startFakeHub } from '../weights/fakehub';
 import { cleanupTmp, copyGolden, firstBitDiff, goldenDir, tmpDir, writeZip, zipEntries } from '../weights/helpers';
 
-/** Runs `wavprobe …` in-process; returns exit code and output, and resets process.exitCode. */
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-  const log = jest.spyOn(console, 'log').mockImplementation((...a) => void (stdout += a.join(' ') + '\n'));
-  try {
-    await main(argv);
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    log.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, stdout, stderr };
-}
+/** `wavprobe …` in-process, as {code, stdout, stderr}. */
+const cli = async (...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+  const r = await runCli(argv);
+  return { code: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+};
 
 /** The out dir and any `<out>.tmp-*` beside it. */
 const leftovers = (out: string) => fs.readdirSync(path.dirname(out)).filter((n) => n === path.basename(out) || n.startsWith(`${path.basename(out)}.tmp-`));
