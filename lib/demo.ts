@@ -6,10 +6,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import type { BackendName } from './backend';
 import { readDataset } from './data';
 import { UsageError } from './errors';
 import { ExtractProgress, extractFeatures } from './features/extract';
-import { lfccFrontEnd, openFrontEnd } from './features/frontends';
 import { writeScoresCsv } from './metrics/scores';
 import { scoreStore } from './probe/head';
 import { LayerResult, probeLayers } from './probe/layerwise';
@@ -32,6 +32,9 @@ export interface DemoOptions {
   data?: string;
   /** Use only the first N files of each split (for quick checks). */
   limit?: number;
+  /** Extraction worker threads (default 1) and their backend. */
+  workers?: number;
+  backend?: BackendName;
   onProgress?: (stage: string, p: ExtractProgress) => void;
   onStage?: (stage: string) => void;
 }
@@ -57,20 +60,19 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const randomWeights = !opts.model;
   const features = path.join(opts.out, 'features');
   const stores = { ssl: {} as Record<string, string>, lfcc: {} as Record<string, string> };
-  const ssl = openFrontEnd(modelDir, 'all');
-  const lfcc = lfccFrontEnd();
-  try {
-    for (const split of SPLITS) {
-      const items = readDataset(`in-the-wild:${path.join(data, split)}`).slice(0, opts.limit);
-      for (const [kind, fe] of [['ssl', ssl], ['lfcc', lfcc]] as const) {
-        const stage = `${kind === 'ssl' ? 'model' : 'LFCC'} features, ${split}`;
-        opts.onStage?.(stage);
-        stores[kind][split] = path.join(features, kind, split); // both eval stores are named "eval" in reports
-        await extractFeatures(items, fe, stores[kind][split], { onProgress: (p) => opts.onProgress?.(stage, p) });
-      }
+  const frontEnds = { ssl: { model: modelDir, layers: 'all' }, lfcc: { model: 'lfcc' } };
+  for (const split of SPLITS) {
+    const items = readDataset(`in-the-wild:${path.join(data, split)}`).slice(0, opts.limit);
+    for (const kind of ['ssl', 'lfcc'] as const) {
+      const stage = `${kind === 'ssl' ? 'model' : 'LFCC'} features, ${split}`;
+      opts.onStage?.(stage);
+      stores[kind][split] = path.join(features, kind, split); // both eval stores are named "eval" in reports
+      await extractFeatures(items, frontEnds[kind], stores[kind][split], {
+        workers: opts.workers,
+        backend: opts.backend,
+        onProgress: (p) => opts.onProgress?.(stage, p),
+      });
     }
-  } finally {
-    ssl.dispose();
   }
 
   opts.onStage?.('probing every layer');

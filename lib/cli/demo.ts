@@ -1,3 +1,4 @@
+import * as os from 'os';
 import type { CommandModule } from 'yargs';
 import { runDemo } from '../demo';
 import { BackendArgs, runCommand, selectBackend, withBackend } from './run';
@@ -7,6 +8,7 @@ interface Args extends BackendArgs {
   out: string;
   model?: string;
   limit?: number;
+  workers: number;
 }
 
 export const demoCommand: CommandModule<{}, Args> = {
@@ -16,6 +18,7 @@ export const demoCommand: CommandModule<{}, Args> = {
     withBackend(y)
       .option('out', { type: 'string', default: 'out/demo', describe: 'report folder (rerun to resume)' })
       .option('model', { type: 'string', describe: 'a real model: converted store, HF checkpoint directory or hub id (default: bundled random-weight model)' })
+      .option('workers', { type: 'number', default: Math.min(2, os.cpus().length), describe: 'extraction worker threads' })
       .option('limit', { type: 'number', describe: 'use only the first N files of each split' }) as never,
   handler: (args) =>
     runCommand('demo', async () => {
@@ -25,6 +28,8 @@ export const demoCommand: CommandModule<{}, Args> = {
         out: args.out,
         model: args.model,
         limit: args.limit,
+        workers: args.workers,
+        backend: args.backend,
         onStage: (stage) => {
           bar?.stop();
           bar = extractionProgress(stage);

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { readDataset } from '../data';
 import { extractFeatures, parseShard } from '../features/extract';
-import { openFrontEnd } from '../features/frontends';
+import { describeFrontEnd } from '../features/frontends';
 import { extractionProgress, stopOnSignal } from './progress';
 import { BackendArgs, runCommand, selectBackend, withBackend } from './run';
 
@@ -14,6 +14,7 @@ interface Args extends BackendArgs {
   pool: string;
   'max-seconds'?: number;
   shard?: string;
+  workers: number;
 }
 
 export const extractCommand: CommandModule<{}, Args> = {
@@ -28,17 +29,21 @@ export const extractCommand: CommandModule<{}, Args> = {
       .option('layers', { type: 'string', default: 'all', describe: 'all | ..k | a..b | a,b,c' })
       .option('pool', { choices: ['mean'], default: 'mean', describe: 'pooling over time' })
       .option('max-seconds', { type: 'number', describe: 'use only the first S seconds of each file' })
+      .option('workers', { type: 'number', default: 1, describe: 'worker threads, each with its own copy of the model (2 on a 2-core machine)' })
       .option('shard', { type: 'string', describe: 'i/n: take the i-th of n contiguous parts (0-based); join with `wavprobe merge`' }) as never,
   handler: (args) =>
     runCommand('extract', async () => {
       const shard = args.shard ? parseShard(args.shard) : undefined;
       const items = readDataset(args.data, { split: args.split });
       await selectBackend(args);
-      const fe = openFrontEnd(args.model, args.layers);
+      const spec = { model: args.model, layers: args.layers };
+      const layers = describeFrontEnd(spec).layers;
       const progress = extractionProgress('extract');
       const signal = stopOnSignal();
       try {
-        const s = await extractFeatures(items, fe, args.out, {
+        const s = await extractFeatures(items, spec, args.out, {
+          workers: args.workers,
+          backend: args.backend,
           maxSeconds: args['max-seconds'],
           shard,
           onProgress: progress.update,
@@ -49,10 +54,9 @@ export const extractCommand: CommandModule<{}, Args> = {
           process.stderr.write(`wavprobe extract: stopped after ${s.ok + s.failed} of ${s.total} files; rerun the same command to continue\n`);
           return 130;
         }
-        process.stdout.write(`${s.out}: ${s.ok} files, layers ${fe.layers.join(',')}${s.failed ? `; ${s.failed} failed (see ${s.out}/errors.csv)` : ''}\n`);
+        process.stdout.write(`${s.out}: ${s.ok} files, layers ${layers.join(',')}${s.failed ? `; ${s.failed} failed (see ${s.out}/errors.csv)` : ''}\n`);
       } finally {
         signal.release();
-        fe.dispose();
       }
     }),
 };

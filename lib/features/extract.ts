@@ -13,12 +13,15 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { Worker } from 'worker_threads';
+import type { BackendName } from '../backend';
 import { writeFileAtomic } from '../atomic';
 import { loadAudio } from '../audio';
 import { readCsv, writeCsv } from '../data/csv';
 import type { DatasetItem } from '../data';
 import { DataError, WavprobeError } from '../errors';
-import type { PooledFrontEnd } from './frontend';
+import type { FrontEndInfo, FrontEndSpec, PooledFrontEnd } from './frontend';
+import { describeFrontEnd, openFrontEnd } from './frontends';
 import { LayerArray, StoreMeta, readStore, writeStore } from './store';
 
 export interface Shard {
@@ -29,6 +32,13 @@ export interface Shard {
 export interface ExtractOptions {
   /** Only the first S seconds of each file. */
   maxSeconds?: number;
+  /**
+   * Worker threads, each with its own backend instance and copy of the model (default 1: this thread). Only for
+   * a FrontEndSpec; the store is the same, byte for byte, whatever the count.
+   */
+  workers?: number;
+  /** Backend of the workers (default wasm). */
+  backend?: BackendName;
   shard?: Shard;
   onProgress?: (p: ExtractProgress) => void;
   /** Checked between files: when it returns true, extraction stops cleanly (the journal keeps what is done). */
@@ -81,7 +91,7 @@ interface Plan {
   digest: string;
 }
 
-function makePlan(items: DatasetItem[], fe: PooledFrontEnd, opts: ExtractOptions): Plan {
+function makePlan(items: DatasetItem[], fe: FrontEndInfo, opts: ExtractOptions): Plan {
   const h = crypto.createHash('sha256');
   for (const it of items) h.update(`${it.id}\0${it.path}\0${it.label}\n`);
   return {
@@ -163,9 +173,15 @@ class Journal {
 }
 
 /** Extracts pooled features for `items` (all of them, or one shard) into the store `out`. */
-export async function extractFeatures(items: DatasetItem[], fe: PooledFrontEnd, out: string, opts: ExtractOptions = {}): Promise<ExtractSummary> {
+export async function extractFeatures(
+  items: DatasetItem[],
+  frontEnd: PooledFrontEnd | FrontEndSpec,
+  out: string,
+  opts: ExtractOptions = {},
+): Promise<ExtractSummary> {
   const mine = shardItems(items, opts.shard);
-  const plan = makePlan(mine, fe, opts);
+  const info = 'pool' in frontEnd ? frontEnd : describeFrontEnd(frontEnd);
+  const plan = makePlan(mine, info, opts);
   if (fs.existsSync(path.join(out, 'meta.json'))) {
     const meta = JSON.parse(fs.readFileSync(path.join(out, 'meta.json'), 'utf8')) as StoreMeta;
     if (meta.extraction && JSON.stringify(meta.extraction) === JSON.stringify(plan)) {
@@ -176,42 +192,132 @@ export async function extractFeatures(items: DatasetItem[], fe: PooledFrontEnd, 
   }
   if (fs.existsSync(out)) throw new DataError('output path exists and is not a finished feature store', out);
 
-  const record = new Float32Array(fe.dims.reduce((a, b) => a + b, 0));
+  const record = new Float32Array(info.dims.reduce((a, b) => a + b, 0));
   const journal = new Journal(`${out}.partial`, plan, record.byteLength);
+  const runner = openRunner(frontEnd, opts);
   const started = Date.now();
   let audioSeconds = 0;
   let failed = journal.infos.filter((x) => x.error !== undefined).length;
-  for (let i = journal.committed; i < mine.length; i++) {
-    if (opts.shouldStop?.()) return { out, total: mine.length, ok: i - failed, failed, complete: false };
-    const item = mine[i];
-    record.fill(0);
-    let info: ItemInfo;
-    try {
-      const audio = await loadAudio(item.path, { minSamples: fe.minSamples });
-      let samples = audio.samples;
-      if (opts.maxSeconds) samples = samples.subarray(0, Math.round(opts.maxSeconds * audio.sampleRate));
-      const { vectors } = await fe.pool(samples);
-      let off = 0;
-      vectors.forEach((v) => {
-        record.set(v, off);
-        off += v.length;
-      });
-      info = { i, duration_s: Number((samples.length / audio.sampleRate).toFixed(4)) };
-      audioSeconds += samples.length / audio.sampleRate;
-    } catch (e) {
-      if (!(e instanceof WavprobeError)) throw e;
-      info = { i, error: e.reason };
-      failed++;
+  // Files run ahead on the workers; results are committed strictly in item order.
+  const pending: Promise<PoolFileResult>[] = [];
+  let next = journal.committed;
+  try {
+    for (let i = journal.committed; i < mine.length; i++) {
+      while (pending.length < runner.concurrency && next < mine.length && !opts.shouldStop?.()) {
+        pending.push(runner.run(mine[next++].path, opts.maxSeconds));
+      }
+      if (pending.length === 0) return { out, total: mine.length, ok: i - failed, failed, complete: false };
+      const r = await pending.shift()!;
+      record.fill(0);
+      if ('error' in r) failed++;
+      else {
+        let off = 0;
+        for (const v of r.vectors) {
+          record.set(v, off);
+          off += v.length;
+        }
+        audioSeconds += r.durationS;
+      }
+      journal.append(record, 'error' in r ? { i, error: r.error } : { i, duration_s: Number(r.durationS.toFixed(4)) });
+      opts.onProgress?.({ done: i + 1, total: mine.length, failed, audioSeconds, elapsedS: (Date.now() - started) / 1000 });
     }
-    journal.append(record, info);
-    opts.onProgress?.({ done: i + 1, total: mine.length, failed, audioSeconds, elapsedS: (Date.now() - started) / 1000 });
+  } finally {
+    await Promise.allSettled(pending);
+    await runner.close();
   }
-  finishStore(mine, fe, plan, journal, out);
+  finishStore(mine, info, plan, journal, out);
   return { out, total: mine.length, ok: mine.length - failed, failed, complete: true };
 }
 
+export type PoolFileResult = { vectors: Float32Array[]; durationS: number } | { error: string };
+
+/** The unit of work: decode one file, keep its first `maxSeconds`, pool it. Unreadable audio is a result, not a throw. */
+export async function poolFile(fe: PooledFrontEnd, file: string, maxSeconds?: number): Promise<PoolFileResult> {
+  try {
+    const audio = await loadAudio(file, { minSamples: fe.minSamples });
+    const samples = maxSeconds ? audio.samples.subarray(0, Math.round(maxSeconds * audio.sampleRate)) : audio.samples;
+    const { vectors } = await fe.pool(samples);
+    return { vectors, durationS: samples.length / audio.sampleRate };
+  } catch (e) {
+    if (e instanceof WavprobeError) return { error: e.reason };
+    throw e;
+  }
+}
+
+interface Runner {
+  /** How many files may be in flight at once. */
+  concurrency: number;
+  run(file: string, maxSeconds?: number): Promise<PoolFileResult>;
+  close(): Promise<void>;
+}
+
+function openRunner(frontEnd: PooledFrontEnd | FrontEndSpec, opts: ExtractOptions): Runner {
+  const workers = opts.workers ?? 1;
+  if ('pool' in frontEnd || workers <= 1) {
+    const fe = 'pool' in frontEnd ? frontEnd : openFrontEnd(frontEnd);
+    return { concurrency: 1, run: (file, s) => poolFile(fe, file, s), close: async () => (fe === frontEnd ? undefined : fe.dispose()) };
+  }
+  return new WorkerPool(frontEnd, workers, opts.backend ?? 'wasm');
+}
+
+/** Worker threads running poolFile, one file at a time each. */
+class WorkerPool implements Runner {
+  readonly concurrency: number;
+  private readonly idle: Worker[] = [];
+  private readonly waiting: ((w: Worker) => void)[] = [];
+  private readonly all: Worker[];
+
+  constructor(spec: FrontEndSpec, count: number, backend: BackendName) {
+    this.concurrency = count;
+    // Under ts-jest/tsx this module is TypeScript: the worker then needs tsx's loader.
+    const ts = __filename.endsWith('.ts');
+    this.all = Array.from({ length: count }, () => {
+      const w = new Worker(path.join(__dirname, `extract-worker${ts ? '.ts' : '.js'}`), { workerData: { spec, backend }, execArgv: ts ? ['--require', 'tsx/cjs'] : [] });
+      this.idle.push(w);
+      return w;
+    });
+  }
+
+  private acquire(): Promise<Worker> {
+    const w = this.idle.pop();
+    return w ? Promise.resolve(w) : new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(w: Worker): void {
+    const next = this.waiting.shift();
+    if (next) next(w);
+    else this.idle.push(w);
+  }
+
+  async run(file: string, maxSeconds?: number): Promise<PoolFileResult> {
+    const w = await this.acquire();
+    try {
+      return await new Promise<PoolFileResult>((resolve, reject) => {
+        const onError = (e: Error) => {
+          w.off('message', onMessage);
+          reject(e);
+        };
+        const onMessage = (m: { result?: PoolFileResult; fatal?: { reason?: string; file?: string; crash?: string } }) => {
+          w.off('error', onError);
+          if (!m.fatal) resolve(m.result!);
+          else reject(m.fatal.crash !== undefined ? new Error(`extraction worker: ${m.fatal.crash}`) : new WavprobeError(m.fatal.reason!, m.fatal.file));
+        };
+        w.once('message', onMessage);
+        w.once('error', onError);
+        w.postMessage({ file, maxSeconds });
+      });
+    } finally {
+      this.release(w);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all.map((w) => w.terminate()));
+  }
+}
+
 /** Builds the store from a complete journal in a temporary folder, renames it into place, drops the journal. */
-function finishStore(items: DatasetItem[], fe: PooledFrontEnd, plan: Plan, journal: Journal, out: string): void {
+function finishStore(items: DatasetItem[], fe: FrontEndInfo, plan: Plan, journal: Journal, out: string): void {
   const recordFloats = fe.dims.reduce((a, b) => a + b, 0);
   const raw = fs.readFileSync(journal.featuresFile); // may be a view into Node's shared pool: copy exactly its bytes
   const all = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length)); // [items, recordFloats]

@@ -3,7 +3,8 @@
  * SSL models (one vector per transformer layer) and the LFCC baseline (a single "layer") both implement it,
  * so extraction, stores, probing and detection treat them alike.
  */
-export interface PooledFrontEnd {
+/** What a front-end produces, known without loading any weights. */
+export interface FrontEndInfo {
   /** Recorded as `model` in the store's meta.json and in head files. */
   readonly id: string;
   /** Layer numbers produced, ascending. */
@@ -14,6 +15,15 @@ export interface PooledFrontEnd {
   readonly pooling: string;
   /** The shortest input it accepts, in samples at 16 kHz. */
   readonly minSamples: number;
+}
+
+/** How to open a front-end (the `--model` and `--layers` arguments); plain data, so it can go to a worker. */
+export interface FrontEndSpec {
+  model: string;
+  layers?: string;
+}
+
+export interface PooledFrontEnd extends FrontEndInfo {
   /**
    * One pooled vector per layer (in `layers` order) and the number of frames each is the mean of; the frame count
    * lets windows of long audio merge into the same frame-weighted mean a whole-file pass would give.

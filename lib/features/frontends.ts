@@ -4,8 +4,9 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_MIN_SAMPLES } from '../audio';
 import { UsageError } from '../errors';
+import { ModelConfig, readModelConfig } from '../weights/config';
 import { SpeechModel, inputTensors, loadModel, preprocess, receptiveField } from '../models';
-import type { PooledFrontEnd, PooledVectors } from './frontend';
+import type { FrontEndInfo, FrontEndSpec, PooledFrontEnd, PooledVectors } from './frontend';
 import { lfccFrames } from './lfcc';
 import { meanPool, meanPoolTensor } from './pool';
 
@@ -36,11 +37,7 @@ export function sslFrontEnd(model: SpeechModel, id: string, layers: number[]): P
   const H = model.config.hiddenSize;
   const upToLayer = layers[layers.length - 1];
   return {
-    id,
-    layers,
-    dims: layers.map(() => H),
-    pooling: 'mean',
-    minSamples: Math.max(DEFAULT_MIN_SAMPLES, receptiveField(model.config)),
+    ...sslInfo(model.config, id, layers),
     async pool(samples: Float32Array): Promise<PooledVectors> {
       const { inputValues, attentionMask } = inputTensors(preprocess([samples], model.preprocessor));
       const out = model.forward(inputValues, { attentionMask, upToLayer });
@@ -56,15 +53,12 @@ export function sslFrontEnd(model: SpeechModel, id: string, layers: number[]): P
 }
 
 export const LFCC_ID = 'lfcc-60 (ASVspoof 2019 baseline: 20 linear filters, 20 coefficients + deltas + delta-deltas)';
+const LFCC_INFO: FrontEndInfo = { id: LFCC_ID, layers: [0], dims: [60], pooling: 'mean', minSamples: 320 /* one 20 ms window */ };
 
 /** The ASVspoof 2019 LFCC baseline as a one-layer front-end (layer 0, 60 dims, mean over frames). */
 export function lfccFrontEnd(): PooledFrontEnd {
   return {
-    id: LFCC_ID,
-    layers: [0],
-    dims: [60],
-    pooling: 'mean',
-    minSamples: 320, // one 20 ms window
+    ...LFCC_INFO,
     async pool(samples: Float32Array): Promise<PooledVectors> {
       const { data, frames, dims } = lfccFrames(samples, 16000);
       return { vectors: [meanPool(data, frames, dims, frames)], frames };
@@ -73,18 +67,38 @@ export function lfccFrontEnd(): PooledFrontEnd {
   };
 }
 
+function sslInfo(config: ModelConfig, id: string, layers: number[]): FrontEndInfo {
+  return { id, layers, dims: layers.map(() => config.hiddenSize), pooling: 'mean', minSamples: Math.max(DEFAULT_MIN_SAMPLES, receptiveField(config)) };
+}
+
+const LFCC_MODEL = 'lfcc';
+
+function lfccLayers(layersSpec?: string): void {
+  if (layersSpec && layersSpec !== 'all' && layersSpec !== '0') throw new UsageError('the lfcc front-end has one layer (0)');
+}
+
+/** What `openFrontEnd(spec)` will produce, from config.json alone (no weights are read). */
+export function describeFrontEnd(spec: FrontEndSpec): FrontEndInfo {
+  if (spec.model === LFCC_MODEL) {
+    lfccLayers(spec.layers);
+    return LFCC_INFO;
+  }
+  const config = readModelConfig(spec.model);
+  return sslInfo(config, modelId(spec.model), parseLayers(spec.layers, config.numHiddenLayers));
+}
+
 /**
  * `--model` → front-end: `lfcc` is the hand-crafted baseline; anything else is a model directory (a converted store
  * or a HF checkpoint directory). The caller disposes it.
  */
-export function openFrontEnd(modelSpec: string, layersSpec?: string): PooledFrontEnd {
-  if (modelSpec === 'lfcc') {
-    if (layersSpec && layersSpec !== 'all' && layersSpec !== '0') throw new UsageError('the lfcc front-end has one layer (0)');
+export function openFrontEnd(spec: FrontEndSpec): PooledFrontEnd {
+  if (spec.model === LFCC_MODEL) {
+    lfccLayers(spec.layers);
     return lfccFrontEnd();
   }
-  const model = loadModel(modelSpec);
+  const model = loadModel(spec.model);
   try {
-    return sslFrontEnd(model, modelId(modelSpec), parseLayers(layersSpec, model.config.numHiddenLayers));
+    return sslFrontEnd(model, modelId(spec.model), parseLayers(spec.layers, model.config.numHiddenLayers));
   } catch (e) {
     model.dispose();
     throw e;

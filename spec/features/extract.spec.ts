@@ -27,7 +27,7 @@ describe('extractFeatures', () => {
 
   it('writes a store whose rows are the mean-pooled layers of each file', async () => {
     reference = path.join(tmp, 'ref');
-    const fe = openFrontEnd(MODEL, 'all');
+    const fe = openFrontEnd({ model: MODEL, layers: 'all' });
     const s = await extractFeatures(items, fe, reference);
     fe.dispose();
     expect(s).toMatchObject({ total: 24, ok: 24, failed: 0, complete: true });
@@ -48,7 +48,7 @@ describe('extractFeatures', () => {
       (async () => {
         await useBackend('wasm');
         const items = readDataset(${JSON.stringify(`in-the-wild:${path.join(ROOT, 'data', 'digits-spoof', 'dev')}`)}).slice(0, 24);
-        await extractFeatures(items, openFrontEnd(${JSON.stringify(MODEL)}, 'all'), ${JSON.stringify(out)},
+        await extractFeatures(items, openFrontEnd({ model: ${JSON.stringify(MODEL)}, layers: 'all' }), ${JSON.stringify(out)},
           { onProgress: (p) => { if (p.done === 9) process.kill(process.pid, 'SIGKILL'); } });
       })();`;
     const child = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['-e', script], { cwd: ROOT, encoding: 'utf8' });
@@ -59,7 +59,7 @@ describe('extractFeatures', () => {
     // Tear the next item's write: half a record and half an info line, no status byte.
     fs.appendFileSync(path.join(partial, 'features.f32'), Buffer.alloc(100, 7));
     fs.appendFileSync(path.join(partial, 'info.jsonl'), '{"i":9,"dur');
-    const fe = openFrontEnd(MODEL, 'all');
+    const fe = openFrontEnd({ model: MODEL, layers: 'all' });
     const s = await extractFeatures(items, fe, out);
     fe.dispose();
     expect(s.complete).toBe(true);
@@ -88,7 +88,7 @@ describe('extractFeatures', () => {
   });
 
   it('3 shards + merge equal the unsharded store', async () => {
-    const fe = openFrontEnd(MODEL, 'all');
+    const fe = openFrontEnd({ model: MODEL, layers: 'all' });
     const dirs: string[] = [];
     for (let i = 0; i < 3; i++) {
       const d = path.join(tmp, `shard${i}`);
@@ -112,5 +112,16 @@ describe('extractFeatures', () => {
     expect(s).toMatchObject({ ok: 5, failed: 1 });
     expect(readStore(out).index.map((r) => r.id)).not.toContain('bad.wav');
     expect(fs.readFileSync(path.join(out, 'errors.csv'), 'utf8')).toMatch(/^id,path,error\nbad\.wav,.*bad\.wav,.+/);
+  });
+
+  it('gives the same store, byte for byte, with 2 worker threads', async () => {
+    const out = path.join(tmp, 'workers');
+    const s = await extractFeatures(items, { model: MODEL, layers: 'all' }, out, { workers: 2 });
+    expect(s).toMatchObject({ ok: 24, complete: true });
+    expect(bytes(out)).toEqual(bytes(reference));
+  });
+
+  it('a model that cannot be read is a typed error naming it', async () => {
+    await expect(extractFeatures(items, { model: path.join(tmp, 'no-such-model') }, path.join(tmp, 'x'))).rejects.toThrow(/no-such-model/);
   });
 });

@@ -1,0 +1,22 @@
+/** A worker thread of a multi-worker extraction: its own backend and model, pooling one file per message. */
+import { parentPort, workerData } from 'worker_threads';
+import { BackendName, useBackend } from '../backend';
+import { WavprobeError } from '../errors';
+import { poolFile } from './extract';
+import type { FrontEndSpec, PooledFrontEnd } from './frontend';
+import { openFrontEnd } from './frontends';
+
+const { spec, backend } = workerData as { spec: FrontEndSpec; backend: BackendName };
+let ready: Promise<PooledFrontEnd> | null = null;
+
+parentPort!.on('message', async (job: { file: string; maxSeconds?: number }) => {
+  try {
+    ready ??= useBackend(backend).then(() => openFrontEnd(spec));
+    const result = await poolFile(await ready, job.file, job.maxSeconds);
+    const transfer = 'vectors' in result ? result.vectors.map((v) => v.buffer as ArrayBuffer) : [];
+    parentPort!.postMessage({ result }, transfer);
+  } catch (e) {
+    // Typed errors (a model that does not load, say) keep their reason and file; anything else is a crash.
+    parentPort!.postMessage({ fatal: e instanceof WavprobeError ? { reason: e.reason, file: e.file } : { crash: (e as Error)?.stack ?? String(e) } });
+  }
+});
