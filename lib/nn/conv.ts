@@ -1,0 +1,33 @@
+/**
+ * 1-D convolutions on time-major tensors [B, T, C] with filters in tfjs layout [K, Cin/groups, Cout].
+ * tfjs has no grouped convolution: a grouped conv is one plain conv per group, on filters split once at load.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { consume } from './consume';
+
+/** Unpadded conv: x [B, T, Cin], filter [K, Cin, Cout] → [B, floor((T − K)/stride) + 1, Cout]. */
+export function conv1d(x: tf.Tensor3D, filter: tf.Tensor, stride: number, bias?: tf.Tensor): tf.Tensor3D {
+  return tf.tidy(() => {
+    const y = tf.conv1d(x, filter as tf.Tensor3D, stride, 'valid'); // [B, T', Cout]
+    return bias ? consume(y, (t) => tf.add<tf.Tensor3D>(t, bias)) : y;
+  });
+}
+
+/** A grouped filter [K, Cin/G, Cout] → G filters [K, Cin/G, Cout/G] (output channels are in group order). */
+export function splitGroupFilter(filter: tf.Tensor, groups: number): tf.Tensor3D[] {
+  return tf.split(filter as tf.Tensor3D, groups, 2);
+}
+
+/**
+ * Grouped conv, stride 1, `pad` zeros on both ends of time: x [B, T, Cin], filters from splitGroupFilter,
+ * → [B, T + 2·pad − K + 1, Cout]. Group g reads input channels [g·Cin/G, (g+1)·Cin/G).
+ */
+export function groupedConv1d(x: tf.Tensor3D, filters: tf.Tensor3D[], pad: number, bias?: tf.Tensor): tf.Tensor3D {
+  return tf.tidy(() => {
+    const padded = tf.pad(x, [[0, 0], [pad, pad], [0, 0]]); // [B, T + 2·pad, Cin]
+    const parts = tf.split(padded, filters.length, 2) as tf.Tensor3D[]; // G × [B, T + 2·pad, Cin/G]
+    const outs = parts.map((p, g) => tf.conv1d(p, filters[g], 1, 'valid')); // G × [B, T', Cout/G]
+    const y = tf.concat(outs, 2); // [B, T', Cout]
+    return bias ? tf.add<tf.Tensor3D>(y, bias) : y;
+  });
+}

@@ -1,0 +1,95 @@
+/**
+ * Models with seeded random weights at real sizes, built in memory (no multi-GB files): a ModelConfig preset
+ * plus a WeightSet in the stored layouts lib/models reads, initialised at the scales HF's _init_weights uses,
+ * so activations have realistic magnitudes. For memory and speed work, not for accuracy.
+ *
+ *   npx tsx tools/random-model.ts            parameter counts of every preset
+ */
+import { ModelSource } from '../lib/models';
+import { totalParameters } from '../lib/models/summary';
+import { DEFAULT_PREPROCESSOR, ModelConfig } from '../lib/weights/config';
+import { expectedWeights, storedShape } from '../lib/weights/keymap';
+import { WeightSet, sizeOf } from '../lib/weights/tensor';
+
+const CONV_STACK = { convDim: Array(7).fill(512), convKernel: [10, 3, 3, 3, 3, 2, 2], convStride: [5, 2, 2, 2, 2, 2, 2] };
+const COMMON = { numConvPosEmbeddings: 128, numConvPosEmbeddingGroups: 16, layerNormEps: 1e-5, numBuckets: 320, maxBucketDistance: 800 };
+
+const BASE: ModelConfig = {
+  modelType: 'wav2vec2',
+  hiddenSize: 768,
+  numHiddenLayers: 12,
+  numAttentionHeads: 12,
+  intermediateSize: 3072,
+  ...CONV_STACK,
+  convBias: false,
+  featExtractNorm: 'group',
+  doStableLayerNorm: false,
+  ...COMMON,
+};
+const XLSR: ModelConfig = { ...BASE, hiddenSize: 1024, numHiddenLayers: 24, numAttentionHeads: 16, intermediateSize: 4096, convBias: true, featExtractNorm: 'layer', doStableLayerNorm: true };
+
+export const PRESETS = {
+  'wav2vec2-base': BASE,
+  'wavlm-base': { ...BASE, modelType: 'wavlm' },
+  'xlsr-300m': XLSR,
+  'xlsr-1b': { ...XLSR, hiddenSize: 1280, numHiddenLayers: 48, intermediateSize: 5120 },
+} satisfies Record<string, ModelConfig>;
+export type PresetName = keyof typeof PRESETS;
+export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+
+/** mulberry32: a small, fast, seeded 32-bit PRNG; uniform in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Init = { kind: 'normal' | 'uniform'; scale: number } | { kind: 'const'; value: number };
+
+/** HF _init_weights, by key: Linear N(0, 0.02), norms 1/0, conv kaiming, projection and conv biases U(±1/√fan_in). */
+function initFor(key: string, hfShape: number[], c: ModelConfig): Init {
+  const fanIn = hfShape.length === 3 ? hfShape[1] * hfShape[2] : hfShape[hfShape.length - 1];
+  if (/layer_norm\.weight$/.test(key) || key.endsWith('gru_rel_pos_const')) return { kind: 'const', value: 1 };
+  if (key.startsWith('encoder.pos_conv_embed.conv.weight')) return { kind: 'normal', scale: 2 * Math.sqrt(1 / (c.numConvPosEmbeddings * c.hiddenSize)) };
+  if (key.startsWith('feature_extractor') && key.endsWith('conv.weight')) return { kind: 'normal', scale: Math.sqrt(2 / fanIn) };
+  if (key.startsWith('feature_extractor') && key.endsWith('conv.bias')) {
+    const i = Number(key.split('.')[2]);
+    return { kind: 'uniform', scale: 1 / Math.sqrt((i === 0 ? 1 : c.convDim[i - 1]) * c.convKernel[i]) };
+  }
+  if (key.startsWith('feature_projection.projection')) return { kind: 'uniform', scale: 1 / Math.sqrt(c.convDim[c.convDim.length - 1]) };
+  if (key.endsWith('rel_attn_embed.weight')) return { kind: 'normal', scale: 1 };
+  if (key.endsWith('.weight')) return { kind: 'normal', scale: 0.02 };
+  return { kind: 'const', value: 0 }; // biases
+}
+
+/** Every weight the forward pass reads, in stored layout, from one seed. */
+export function randomWeights(c: ModelConfig, seed = 1): WeightSet {
+  const rand = mulberry32(seed);
+  const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand()); // Box–Muller
+  const weights: WeightSet = new Map();
+  for (const e of expectedWeights(c)) {
+    const shape = storedShape(e);
+    const data = new Float32Array(sizeOf(shape));
+    const init = initFor(e.key, e.hfShape, c);
+    if (init.kind === 'const') data.fill(init.value);
+    else if (init.kind === 'normal') for (let i = 0; i < data.length; i++) data[i] = init.scale * normal();
+    else for (let i = 0; i < data.length; i++) data[i] = init.scale * (2 * rand() - 1);
+    weights.set(e.key, { shape, data });
+  }
+  return weights;
+}
+
+/** A preset (or any config) as a source for createModel(). */
+export function randomModelSource(preset: PresetName | ModelConfig, seed = 1): ModelSource {
+  const config = typeof preset === 'string' ? PRESETS[preset] : preset;
+  return { config, preprocessor: DEFAULT_PREPROCESSOR, weights: randomWeights(config, seed) };
+}
+
+if (require.main === module) {
+  for (const name of PRESET_NAMES) console.log(`${name.padEnd(14)} ${(totalParameters(PRESETS[name]) / 1e6).toFixed(1)}M parameters`);
+}
