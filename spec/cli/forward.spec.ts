@@ -17,6 +17,26 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 /** The model directory `forward` reads: the HF golden checkpoint itself (`--model` takes HF directories). */
 const modelDir = (m: string) => path.join(GOLDEN, m);
 
+describe('wavprobe convert, then forward', () => {
+  it.each(GOLDEN_MODELS.flatMap((m) => [[m, 'float32'], [m, 'float16']]))(
+    '%s (%s store): the converted model reproduces every expected tensor of the single_long case',
+    async (m, dtype) => {
+      const store = path.join(tmp, `${m}-${dtype}`);
+      const c = await runCli(['convert', modelDir(m), '--out', store, '--dtype', dtype]);
+      expect(c.exitCode).toBe(0);
+      const out = path.join(tmp, `${m}-${dtype}.safetensors`);
+      const r = await runCli(['forward', '--model', store, '--input', caseFile(m, 'single_long'), '--out', out]);
+      expect(r.stderr).toBe('');
+      expect(r.exitCode).toBe(0);
+      const expected = readCase(m, 'single_long');
+      const got = readSafetensors(out);
+      expect([...got.keys()].sort()).toEqual(expectedOutputNames(expected));
+      // float16 storage rounds every weight (relative 2^-11), so its outputs are held to a looser bound.
+      expect(outputMismatches(got, expected, dtype === "float16" ? 2e-2 : undefined)).toEqual({});
+    },
+  );
+});
+
 describe('wavprobe forward', () => {
   it.each(GOLDEN_MODELS)('%s: a case file in, every expected tensor out (within 1e-4), named as in the case', async (m) => {
     const out = path.join(tmp, `${m}.safetensors`);
