@@ -1,13 +1,16 @@
-import { minimize } from '../../lib/probe/lbfgs';
+import { minimize, ObjectiveFn } from '../../lib/probe/lbfgs';
+
+/** The 2-D Rosenbrock function and its gradient; minimum 0 at (1, 1). */
+const rosenbrock: ObjectiveFn = (x, g) => {
+  g[0] = -400 * x[0] * (x[1] - x[0] ** 2) - 2 * (1 - x[0]);
+  g[1] = 200 * (x[1] - x[0] ** 2);
+  return 100 * (x[1] - x[0] ** 2) ** 2 + (1 - x[0]) ** 2;
+};
 
 describe('L-BFGS', () => {
   it('finds the minimum of the 2-D Rosenbrock function from (-1.2, 1)', () => {
     const res = minimize(
-      (x, g) => {
-        g[0] = -400 * x[0] * (x[1] - x[0] ** 2) - 2 * (1 - x[0]);
-        g[1] = 200 * (x[1] - x[0] ** 2);
-        return 100 * (x[1] - x[0] ** 2) ** 2 + (1 - x[0]) ** 2;
-      },
+      rosenbrock,
       [-1.2, 1],
     );
     expect(res.converged).toBe(true);
@@ -59,11 +62,7 @@ describe('L-BFGS', () => {
 
   it('stops at the iteration cap and says so', () => {
     const res = minimize(
-      (x, g) => {
-        g[0] = -400 * x[0] * (x[1] - x[0] ** 2) - 2 * (1 - x[0]);
-        g[1] = 200 * (x[1] - x[0] ** 2);
-        return 100 * (x[1] - x[0] ** 2) ** 2 + (1 - x[0]) ** 2;
-      },
+      rosenbrock,
       [-1.2, 1],
       { maxIterations: 3 },
     );
