@@ -1,4 +1,4 @@
-/** Test helpers for fixtures copied into the project (tests never read ../shared). */
+/** Test helpers for fixtures copied into the project (tests never read the shared reference folder beside it). */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
