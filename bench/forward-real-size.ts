@@ -1,5 +1,5 @@
 /**
- * End-to-end forward at real model sizes with seeded random weights (tools/random-model.ts): 10 s of audio
+ * End-to-end forward at real model sizes with seeded random weights (lib/models/random.ts): 10 s of audio
  * through each preset, one child process per preset so each gets a fresh wasm heap and its own peak RSS.
  * Prints one JSON line per preset: {arch, backend, seconds, peak_rss_mb, ok, ...}. Not run by CI.
  *
@@ -10,7 +10,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BackendName, useBackend } from '../lib/backend';
 import { createModel, inputTensors, preprocess } from '../lib/models';
 import { totalParameters } from '../lib/models/summary';
-import { PRESET_NAMES, PresetName, mulberry32, PRESETS, randomModelSource } from '../tools/random-model';
+import { PRESET_NAMES, PresetName, PRESETS, randomModelSource } from '../lib/models/random';
+import { testSignal } from '../lib/bench/forward';
 
 interface Args {
   arch: PresetName[];
@@ -28,17 +29,6 @@ function parseArgs(argv: string[]): Args {
   const arch = (get('arch')?.split(',') ?? PRESET_NAMES) as PresetName[];
   for (const a of arch) if (!PRESET_NAMES.includes(a)) throw new Error(`unknown --arch ${a} (choose from ${PRESET_NAMES.join(', ')})`);
   return { arch, seconds: Number(get('seconds') ?? 10), backend: (get('backend') ?? 'wasm') as BackendName, runs: Number(get('runs') ?? 2), child: argv.includes('--child') };
-}
-
-/** Seeded test signal: a few harmonics plus noise, 16 kHz. */
-function testSignal(seconds: number): Float32Array {
-  const rand = mulberry32(7);
-  const x = new Float32Array(Math.round(seconds * 16000));
-  for (let i = 0; i < x.length; i++) {
-    const t = i / 16000;
-    x[i] = 0.3 * Math.sin(2 * Math.PI * 220 * t) + 0.1 * Math.sin(2 * Math.PI * 1330 * t) + 0.05 * (2 * rand() - 1);
-  }
-  return x;
 }
 
 async function runOne(arch: PresetName, a: Args, phase: { now: string }): Promise<Record<string, unknown>> {

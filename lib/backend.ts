@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { UsageError } from './errors';
+import { withWasmThreads } from './wasm-threads';
 
 export const BACKENDS = ['wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -21,12 +22,21 @@ export const TFJS_NODE_HELP =
   'unpack the tarball into node_modules/<pkg>/deps/ and run `npm rebuild <pkg>`. See README "Backends".';
 
 let wasmRegistered = false;
+let wasmThreads = 1;
 
+/** Threads only take effect on the first initialisation of the wasm backend in this process. */
 async function registerWasm(threads?: number): Promise<void> {
   if (wasmRegistered) return;
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   if (threads && threads > 0) wasm.setThreadsCount(threads);
+  wasmThreads = threads ?? 1;
   wasmRegistered = true;
+}
+
+/** The wasm backend's thread count once initialised (1 unless threads were asked for). */
+export async function wasmThreadsCount(): Promise<number> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  return wasm.getThreadsCount();
 }
 
 /** Switches tfjs to `name` and waits until it is ready. Idempotent. */
@@ -45,7 +55,10 @@ export async function useBackend(name: BackendName = 'wasm', opts: { threads?: n
   }
   const tfName = name === 'tensorflow-gpu' ? 'tensorflow' : name;
   if (tf.getBackend() !== tfName) {
-    const ok = await tf.setBackend(tfName);
+    // Threaded wasm needs a patched loader in Node (lib/wasm-threads.ts), applied while the backend first starts.
+    const start = () => tf.setBackend(tfName);
+    const threaded = tfName === 'wasm' && wasmThreads > 1 && !('wasm' in tf.engine().registry);
+    const ok = threaded ? await withWasmThreads(wasmThreads, start) : await start();
     if (!ok) throw new UsageError(`backend "${name}" failed to initialise`);
   }
   await tf.ready();

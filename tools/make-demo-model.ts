@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { DEFAULT_PREPROCESSOR, ModelConfig, modelConfigToJson, preprocessorConfigToJson } from '../lib/weights/config';
 import { writeStore } from '../lib/weights/store';
-import { randomWeights } from './random-model';
+import { randomWeights } from '../lib/models/random';
 
 export const DEMO_CONFIG: ModelConfig = {
   modelType: 'wav2vec2',

@@ -12,10 +12,11 @@ import { demoCommand } from './demo';
 import { detectCommand } from './detect';
 import { forwardCommand } from './forward';
 import { inspectCommand } from './inspect';
+import { benchCommand } from './bench';
 import { packageInfo } from '../version';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const COMMANDS: CommandModule<any, any>[] = [infoCommand, convertCommand, trainCommand, evalCommand, audioInfoCommand, extractCommand, mergeCommand, forwardCommand, inspectCommand, probeCommand, demoCommand, detectCommand];
+const COMMANDS: CommandModule<any, any>[] = [infoCommand, convertCommand, trainCommand, evalCommand, audioInfoCommand, extractCommand, mergeCommand, forwardCommand, inspectCommand, probeCommand, demoCommand, detectCommand, benchCommand];
 
 export async function main(argv: string[]): Promise<void> {
   let y = yargs(argv).scriptName('wavprobe').strict().demandCommand(1, 'name a command (see --help)');

@@ -14,6 +14,10 @@ export class DeviceWeights {
     }
   }
 
+  has(key: string): boolean {
+    return this.tensors.has(key);
+  }
+
   get(key: string): tf.Tensor {
     const t = this.tensors.get(key);
     if (!t) throw new CheckpointError(`missing weight "${key}"`);

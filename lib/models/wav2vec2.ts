@@ -7,8 +7,8 @@
  * WavLM (wavlm.ts) is this model with a different attention; it overrides attentionContext() and attention().
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { UsageError } from '../errors';
-import { AttentionParams, AttentionResult, keyPaddingBias, selfAttention } from '../nn/attention';
+import { CheckpointError, UsageError } from '../errors';
+import { AttentionResult, HeadBias, HeadParams, headwiseAttention, keyPaddingBias, splitAttentionHeads } from '../nn/attention';
 import { groupedConv1d, splitGroupFilter } from '../nn/conv';
 import { gelu } from '../nn/gelu';
 import { linear } from '../nn/linear';
@@ -20,10 +20,10 @@ import { ForwardOptions, ForwardOutput, SpeechModel } from './types';
 
 /** Per-forward state every layer's attention reads. */
 export interface AttentionContext {
-  /** [B, 1, 1, T] additive key padding mask, when a mask was given. */
-  keyBias?: tf.Tensor4D;
-  /** WavLM: the ungated relative position bias [1, heads, T, T] computed once per forward. */
-  positionBias?: tf.Tensor4D;
+  /** Per batch row, the additive key padding bias [T], when a mask was given. */
+  keyBias?: tf.Tensor1D[];
+  /** WavLM: per head, the ungated relative position bias [T, T] computed once per forward. */
+  positionBias?: tf.Tensor2D[];
   entropy: boolean;
 }
 
@@ -35,6 +35,8 @@ export class Wav2Vec2Model implements SpeechModel {
   readonly hasExtractFeatures: boolean;
   /** The positional conv's filter, split into its groups once at load. */
   private readonly posConvFilters: tf.Tensor3D[];
+  /** Each layer's attention weights, split per head at load (its q/k/v/out keys leave the store). */
+  private readonly heads: (HeadParams | undefined)[] = [];
 
   constructor(
     readonly config: ModelConfig,
@@ -45,6 +47,7 @@ export class Wav2Vec2Model implements SpeechModel {
     const whole = weights.take(`${POS_CONV}.weight`);
     this.posConvFilters = splitGroupFilter(whole, config.numConvPosEmbeddingGroups);
     whole.dispose();
+    for (let l = 0; l < config.numHiddenLayers; l++) this.heads.push(splitLayerHeads(weights, l, config.numAttentionHeads));
   }
 
   protected w(key: string): tf.Tensor {
@@ -97,8 +100,9 @@ export class Wav2Vec2Model implements SpeechModel {
 
   dispose(): void {
     this.weights.dispose();
-    for (const f of this.posConvFilters) f.dispose();
+    tf.dispose([...this.posConvFilters, ...this.heads.map((h) => (h ? (Object.values(h) as tf.Tensor[]) : []))].flat());
     this.posConvFilters.length = 0;
+    this.heads.length = 0;
   }
 
   /** GELU(grouped conv(x)), padding K//2 each side; "SamePad" drops the extra last frame of an even kernel. */
@@ -147,27 +151,43 @@ export class Wav2Vec2Model implements SpeechModel {
 
   /** What every layer's attention shares in one forward. Runs inside the forward's tidy. */
   protected attentionContext(_T: number, frameMask: tf.Tensor2D | undefined, entropy: boolean): AttentionContext {
-    return { keyBias: frameMask && keyPaddingBias(frameMask), entropy };
+    if (!frameMask) return { entropy };
+    const [B, T] = frameMask.shape;
+    return { keyBias: tf.unstack(tf.reshape(keyPaddingBias(frameMask), [B, T])) as tf.Tensor1D[], entropy };
   }
 
-  protected attention(l: number, x: tf.Tensor3D, ctx: AttentionContext): AttentionResult {
-    return selfAttention(x, this.attentionParams(l), this.config.numAttentionHeads, {
-      biases: ctx.keyBias ? [ctx.keyBias] : [],
-      entropy: ctx.entropy,
-    });
+  protected attention(l: number, x: tf.Tensor3D, ctx: AttentionContext, bias?: HeadBias): AttentionResult {
+    const keyBias = ctx.keyBias;
+    const withKeys: HeadBias | undefined = keyBias && ((b, h) => (bias ? tf.add(bias(b, h)!, keyBias[b]) : keyBias[b]));
+    return headwiseAttention(x, this.headParams(l), { bias: withKeys ?? bias, entropy: ctx.entropy });
   }
 
-  protected attentionParams(l: number): AttentionParams {
-    const p = `encoder.layers.${l}.attention`;
-    return {
-      qWeight: this.w(`${p}.q_proj.weight`),
-      qBias: this.w(`${p}.q_proj.bias`),
-      kWeight: this.w(`${p}.k_proj.weight`),
-      kBias: this.w(`${p}.k_proj.bias`),
-      vWeight: this.w(`${p}.v_proj.weight`),
-      vBias: this.w(`${p}.v_proj.bias`),
-      outWeight: this.w(`${p}.out_proj.weight`),
-      outBias: this.w(`${p}.out_proj.bias`),
-    };
+  private headParams(l: number): HeadParams {
+    const split = this.heads[l];
+    if (!split) throw new CheckpointError(`missing weight "encoder.layers.${l}.attention.q_proj.weight"`);
+    return split;
   }
+}
+
+/**
+ * Layer l's attention weights moved out of the store and split per head; undefined when the store lacks them (a
+ * model cut at layer k may omit the layers above: running one of them then fails with the missing key).
+ */
+function splitLayerHeads(weights: DeviceWeights, l: number, heads: number): HeadParams | undefined {
+  const p = `encoder.layers.${l}.attention`;
+  if (!weights.has(`${p}.q_proj.weight`)) return undefined;
+  const take = (name: string) => weights.take(`${p}.${name}`);
+  const plain = {
+    qWeight: take('q_proj.weight'),
+    qBias: take('q_proj.bias'),
+    kWeight: take('k_proj.weight'),
+    kBias: take('k_proj.bias'),
+    vWeight: take('v_proj.weight'),
+    vBias: take('v_proj.bias'),
+    outWeight: take('out_proj.weight'),
+    outBias: take('out_proj.bias'),
+  };
+  const split = splitAttentionHeads(plain, heads);
+  tf.dispose(Object.values(plain));
+  return split;
 }

@@ -1,17 +1,9 @@
 /** Reproducible stratified hold-out splits (for calibrating on part of the training store). */
 import { UsageError } from '../errors';
+import { mulberry32 } from '../random';
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Kept under its old name for callers of the split module. */
+export const seededRandom = mulberry32;
 
 /**
  * Holds out round(fraction·n_c) rows of each class c (at least one, and at least one left to train on), chosen by

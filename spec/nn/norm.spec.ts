@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../lib/backend';
 import { groupNormPerChannel, layerNorm } from '../../lib/nn/norm';
 import { REF, maxErr, tensorOf } from '../helpers/nn-reference';
-import { mulberry32 } from '../../tools/random-model';
+import { mulberry32 } from '../../lib/random';
 
 describe.each(['wasm', 'cpu'] as const)('normalisations on %s', (backend) => {
   beforeAll(() => useBackend(backend));

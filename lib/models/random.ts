@@ -2,14 +2,12 @@
  * Models with seeded random weights at real sizes, built in memory (no multi-GB files): a ModelConfig preset
  * plus a WeightSet in the stored layouts lib/models reads, initialised at the scales HF's _init_weights uses,
  * so activations have realistic magnitudes. For memory and speed work, not for accuracy.
- *
- *   npx tsx tools/random-model.ts            parameter counts of every preset
  */
-import { ModelSource } from '../lib/models';
-import { totalParameters } from '../lib/models/summary';
-import { DEFAULT_PREPROCESSOR, ModelConfig } from '../lib/weights/config';
-import { expectedWeights, storedShape } from '../lib/weights/keymap';
-import { WeightSet, sizeOf } from '../lib/weights/tensor';
+import { mulberry32 } from '../random';
+import type { ModelSource } from './index';
+import { DEFAULT_PREPROCESSOR, ModelConfig } from '../weights/config';
+import { expectedWeights, storedShape } from '../weights/keymap';
+import { WeightSet, sizeOf } from '../weights/tensor';
 
 const CONV_STACK = { convDim: Array(7).fill(512), convKernel: [10, 3, 3, 3, 3, 2, 2], convStride: [5, 2, 2, 2, 2, 2, 2] };
 const COMMON = { numConvPosEmbeddings: 128, numConvPosEmbeddingGroups: 16, layerNormEps: 1e-5, numBuckets: 320, maxBucketDistance: 800 };
@@ -36,18 +34,6 @@ export const PRESETS = {
 } satisfies Record<string, ModelConfig>;
 export type PresetName = keyof typeof PRESETS;
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
-
-/** mulberry32: a small, fast, seeded 32-bit PRNG; uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Init = { kind: 'normal' | 'uniform'; scale: number } | { kind: 'const'; value: number };
 
@@ -88,8 +74,4 @@ export function randomWeights(c: ModelConfig, seed = 1): WeightSet {
 export function randomModelSource(preset: PresetName | ModelConfig, seed = 1): ModelSource {
   const config = typeof preset === 'string' ? PRESETS[preset] : preset;
   return { config, preprocessor: DEFAULT_PREPROCESSOR, weights: randomWeights(config, seed) };
-}
-
-if (require.main === module) {
-  for (const name of PRESET_NAMES) console.log(`${name.padEnd(14)} ${(totalParameters(PRESETS[name]) / 1e6).toFixed(1)}M parameters`);
 }

@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""PyTorch peer of `wavprobe bench forward`: the same architecture (torchaudio's HF-free wav2vec2/WavLM builders, random
+weights), input length and thread count. Prints one JSON object like ours. Needs Debian's python3-torch and
+python3-torchaudio (0.13+). Run by bench/peers/compare.ts; on demand, never in CI.
+
+    python3 bench/peers/torch_forward.py --arch wav2vec2-base --seconds 10 --threads 2 --runs 3 [--layers 7]
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+import torchaudio
+
+BUILDERS = {
+    'wav2vec2-base': lambda: torchaudio.models.wav2vec2_base(),
+    'wavlm-base': lambda: torchaudio.models.wavlm_base(),
+    # XLS-R 300M has the large-lv60k shape: layer-norm conv encoder with bias, pre-norm, 24 × 1024.
+    'xlsr-300m': lambda: torchaudio.models.wav2vec2_large_lv60k(),
+    'xlsr-1b': lambda: torchaudio.models.wav2vec2_model(
+        extractor_mode='layer_norm', extractor_conv_layer_config=None, extractor_conv_bias=True,
+        encoder_embed_dim=1280, encoder_projection_dropout=0.0, encoder_pos_conv_kernel=128, encoder_pos_conv_groups=16,
+        encoder_num_layers=48, encoder_num_heads=16, encoder_attention_dropout=0.0, encoder_ff_interm_features=5120,
+        encoder_ff_interm_dropout=0.0, encoder_dropout=0.0, encoder_layer_norm_first=True, encoder_layer_drop=0.0,
+        aux_num_out=None),
+}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('--arch', default='wav2vec2-base', choices=sorted(BUILDERS))
+    p.add_argument('--seconds', type=float, default=10)
+    p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--runs', type=int, default=3)
+    p.add_argument('--layers', type=int, default=None)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(1)
+    model = BUILDERS[a.arch]().eval()
+    x = 0.1 * torch.randn(1, int(round(a.seconds * 16000)))
+
+    def forward():
+        with torch.inference_mode():
+            if a.layers is None:
+                return model(x)
+            return model.extract_features(x, num_layers=a.layers)
+
+    forward()  # warm-up
+    seconds = []
+    for _ in range(a.runs):
+        t0 = time.perf_counter()
+        forward()
+        seconds.append(time.perf_counter() - t0)
+    med = statistics.median(seconds)
+    print(json.dumps({'arch': a.arch, 'backend': f'torch {torch.__version__}', 'threads': torch.get_num_threads(),
+                      'audio_s': a.seconds, 'runs': a.runs, 'median_s': round(med, 3), 'min_s': round(min(seconds), 3),
+                      'rtf': round(med / a.seconds, 3)}))
+
+
+if __name__ == '__main__':
+    main()

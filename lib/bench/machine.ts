@@ -1,0 +1,36 @@
+/** What a benchmark ran on, printed beside every result. */
+import * as os from 'os';
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface MachineInfo {
+  cpu: string;
+  cores: number;
+  node: string;
+  tfjs: string;
+}
+
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus();
+  return { cpu: cpus[0]?.model.trim() ?? 'unknown', cores: cpus.length, node: process.version, tfjs: tf.version_core };
+}
+
+/** Median of a non-empty list. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Seconds per call of f (each call's result disposed), after one warm-up call. */
+export function timeRuns(runs: number, f: () => tf.TensorContainer): number[] {
+  tf.dispose(f());
+  const seconds: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const out = f();
+    for (const t of tf.tensor_util.getTensorsInContainer(out)) t.dataSync(); // wait for the result, not just the dispatch
+    seconds.push((performance.now() - t0) / 1000);
+    tf.dispose(out);
+  }
+  return seconds;
+}

@@ -1,0 +1,59 @@
+/** `wavprobe bench forward|kernels`: benchmarks on seeded random weights at real sizes; they print, never judge. */
+import type { Argv, CommandModule } from 'yargs';
+import { benchForward } from '../bench/forward';
+import { benchKernels } from '../bench/kernels';
+import { PRESETS, PRESET_NAMES, PresetName } from '../models/random';
+import { BackendArgs, runCommand, withBackend } from './run';
+import { parseLayers } from './forward';
+
+interface BenchArgs extends BackendArgs {
+  arch: PresetName;
+  seconds: number;
+  runs: number;
+  json?: boolean;
+}
+
+function common<T>(y: Argv<T>): Argv<T & BenchArgs> {
+  return withBackend(y)
+    .option('arch', { choices: PRESET_NAMES, default: 'wav2vec2-base' as PresetName, describe: 'architecture preset (random weights)' })
+    .option('seconds', { type: 'number', default: 10, describe: 'seconds of 16 kHz audio' })
+    .option('runs', { type: 'number', default: 3, describe: 'timed runs after one warm-up run' })
+    .option('json', { type: 'boolean', describe: 'JSON output' }) as Argv<T & BenchArgs>;
+}
+
+const forward: CommandModule<{}, BenchArgs & { layers?: string }> = {
+  command: 'forward',
+  describe: 'Time a whole forward pass',
+  builder: (y) => common(y).option('layers', { type: 'string', describe: '0..k: stop after encoder layer k' }),
+  handler: (args) =>
+    runCommand('bench forward', async () => {
+      const upToLayer = parseLayers(args.layers, PRESETS[args.arch].numHiddenLayers);
+      const r = await benchForward({ arch: args.arch, seconds: args.seconds, upToLayer, runs: args.runs, backend: args.backend, threads: args.threads });
+      if (args.json) console.log(JSON.stringify(r));
+      else console.log(`${r.arch} ${r.audio_s} s, layers 0..${r.layers}, ${r.backend} × ${r.threads} threads: median ${r.median_s} s (min ${r.min_s}), RTF ${r.rtf}, ${r.gflops} GFLOP/s, peak RSS ${r.peak_rss_mb} MB`);
+    }),
+};
+
+const kernels: CommandModule<{}, BenchArgs & { only?: string }> = {
+  command: 'kernels',
+  describe: "Time each kernel in the model's shapes, each checked against the cpu backend first",
+  builder: (y) => common(y).option('only', { type: 'string', describe: 'regular expression on kernel names' }),
+  handler: (args) =>
+    runCommand('bench kernels', async () => {
+      const samples = Math.round(args.seconds * 16000);
+      const only = args.only ? new RegExp(args.only) : undefined;
+      const results = await benchKernels(PRESETS[args.arch], samples, { backend: args.backend, threads: args.threads, runs: args.runs, only });
+      for (const r of results) {
+        if (args.json) console.log(JSON.stringify(r));
+        else console.log(`${r.kernel.padEnd(44)} ${r.ok ? `${String(r.median_ms).padStart(9)} ms ${String(r.gflops).padStart(7)} GFLOP/s` : `REFERENCE MISMATCH ${r.max_err}`}`);
+      }
+      return results.every((r) => r.ok) ? 0 : 1;
+    }),
+};
+
+export const benchCommand: CommandModule = {
+  command: 'bench <kind>',
+  describe: 'Benchmarks: forward (end to end) or kernels',
+  builder: (y) => y.command(forward).command(kernels).demandCommand(1),
+  handler: () => undefined,
+};
