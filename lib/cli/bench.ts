@@ -1,9 +1,13 @@
-/** `wavprobe bench forward|kernels`: benchmarks on seeded random weights at real sizes; they print, never judge. */
+/** `wavprobe bench forward|kernels|extract`: benchmarks on seeded random weights at real sizes; they print, never judge. */
+import * as path from 'path';
 import type { Argv, CommandModule } from 'yargs';
 import { benchForward } from '../bench/forward';
+import { benchExtract } from '../bench/extract';
 import { benchKernels } from '../bench/kernels';
+import { readDataset } from '../data';
+import { DEMO_DATA, DEMO_MODEL } from '../demo';
 import { PRESETS, PRESET_NAMES, PresetName } from '../models/random';
-import { BackendArgs, runCommand, withBackend } from './run';
+import { BackendArgs, runCommand, selectBackend, withBackend } from './run';
 import { parseLayers } from './forward';
 
 interface BenchArgs extends BackendArgs {
@@ -51,9 +55,30 @@ const kernels: CommandModule<{}, BenchArgs & { only?: string }> = {
     }),
 };
 
+const extract: CommandModule<{}, BackendArgs & { model: string; data: string; split?: string; workers: string; limit?: number; json?: boolean }> = {
+  command: 'extract',
+  describe: 'Extraction throughput (files/s after start-up) with 1…N worker threads',
+  builder: (y) =>
+    withBackend(y)
+      .option('model', { type: 'string', default: DEMO_MODEL, describe: 'model directory (default: the bundled demo model)' })
+      .option('data', { type: 'string', default: `in-the-wild:${path.join(DEMO_DATA, 'train')}`, describe: 'KIND:PATH' })
+      .option('split', { type: 'string' })
+      .option('workers', { type: 'string', default: '1,2', describe: 'worker counts to compare' })
+      .option('limit', { type: 'number', describe: 'first N files only' })
+      .option('json', { type: 'boolean', describe: 'JSON output' }) as never,
+  handler: (args) =>
+    runCommand('bench extract', async () => {
+      const items = readDataset(args.data, { split: args.split }).slice(0, args.limit);
+      await selectBackend(args); // one worker runs in this thread
+      const r = await benchExtract(items, { model: args.model, layers: 'all' }, args.workers.split(',').map(Number), args.backend);
+      if (args.json) console.log(JSON.stringify(r));
+      else for (const row of r.rows) console.log(`${row.workers} workers: ${row.files_per_s} files/s, ${row.audio_s_per_s} audio s/s, ×${row.speedup}`);
+    }),
+};
+
 export const benchCommand: CommandModule = {
   command: 'bench <kind>',
-  describe: 'Benchmarks: forward (end to end) or kernels',
-  builder: (y) => y.command(forward).command(kernels).demandCommand(1),
+  describe: 'Benchmarks: forward (end to end), kernels, or extract (throughput by worker count)',
+  builder: (y) => y.command(forward).command(kernels).command(extract).demandCommand(1),
   handler: () => undefined,
 };

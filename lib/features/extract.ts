@@ -198,12 +198,13 @@ export async function extractFeatures(
   const started = Date.now();
   let audioSeconds = 0;
   let failed = journal.infos.filter((x) => x.error !== undefined).length;
-  // Files run ahead on the workers; results are committed strictly in item order.
+  // Files run ahead on the workers, queued so that no worker waits for a slower neighbour's file to be committed;
+  // results are committed strictly in item order.
   const pending: Promise<PoolFileResult>[] = [];
   let next = journal.committed;
   try {
     for (let i = journal.committed; i < mine.length; i++) {
-      while (pending.length < runner.concurrency && next < mine.length && !opts.shouldStop?.()) {
+      while (pending.length < runner.inFlight && next < mine.length && !opts.shouldStop?.()) {
         pending.push(runner.run(mine[next++].path, opts.maxSeconds));
       }
       if (pending.length === 0) return { out, total: mine.length, ok: i - failed, failed, complete: false };
@@ -245,8 +246,8 @@ export async function poolFile(fe: PooledFrontEnd, file: string, maxSeconds?: nu
 }
 
 interface Runner {
-  /** How many files may be in flight at once. */
-  concurrency: number;
+  /** How many files may be queued or running at once. */
+  inFlight: number;
   run(file: string, maxSeconds?: number): Promise<PoolFileResult>;
   close(): Promise<void>;
 }
@@ -255,20 +256,20 @@ function openRunner(frontEnd: PooledFrontEnd | FrontEndSpec, opts: ExtractOption
   const workers = opts.workers ?? 1;
   if ('pool' in frontEnd || workers <= 1) {
     const fe = 'pool' in frontEnd ? frontEnd : openFrontEnd(frontEnd);
-    return { concurrency: 1, run: (file, s) => poolFile(fe, file, s), close: async () => (fe === frontEnd ? undefined : fe.dispose()) };
+    return { inFlight: 1, run: (file, s) => poolFile(fe, file, s), close: async () => (fe === frontEnd ? undefined : fe.dispose()) };
   }
   return new WorkerPool(frontEnd, workers, opts.backend ?? 'wasm');
 }
 
 /** Worker threads running poolFile, one file at a time each. */
 class WorkerPool implements Runner {
-  readonly concurrency: number;
+  readonly inFlight: number;
   private readonly idle: Worker[] = [];
   private readonly waiting: ((w: Worker) => void)[] = [];
   private readonly all: Worker[];
 
   constructor(spec: FrontEndSpec, count: number, backend: BackendName) {
-    this.concurrency = count;
+    this.inFlight = 4 * count;
     // Under ts-jest/tsx this module is TypeScript: the worker then needs tsx's loader.
     const ts = __filename.endsWith('.ts');
     this.all = Array.from({ length: count }, () => {

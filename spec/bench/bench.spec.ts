@@ -51,4 +51,13 @@ describe('benchmarks (smoke: shapes of the output, reference checks; no timing a
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ backend: 'wasm', ok: true });
   });
+
+  it('bench extract compares worker counts on the same files and reports the speed-up', async () => {
+    const r = await runCli(['bench', 'extract', '--model', 'lfcc', '--limit', '8', '--workers', '1,2', '--json']);
+    expect(r.exitCode).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.rows.map((x: { workers: number; files: number }) => [x.workers, x.files])).toEqual([[1, 8], [2, 8]]);
+    expect(j.rows[0].speedup).toBe(1);
+    for (const row of j.rows) expect(row.files_per_s).toBeGreaterThan(0);
+  });
 });
