@@ -8,7 +8,7 @@ import { readDataset } from '../data';
 import { DEMO_DATA, DEMO_MODEL } from '../demo';
 import { PRESETS, PRESET_NAMES, PresetName } from '../models/random';
 import { BackendArgs, runCommand, selectBackend, withBackend } from './run';
-import { parseLayers } from './forward';
+import { deepestLayer } from '../features/frontends';
 
 interface BenchArgs extends BackendArgs {
   arch: PresetName;
@@ -31,7 +31,7 @@ const forward: CommandModule<{}, BenchArgs & { layers?: string }> = {
   builder: (y) => common(y).option('layers', { type: 'string', describe: '0..k: stop after encoder layer k' }),
   handler: (args) =>
     runCommand('bench forward', async () => {
-      const upToLayer = parseLayers(args.layers, PRESETS[args.arch].numHiddenLayers);
+      const upToLayer = deepestLayer(args.layers, PRESETS[args.arch].numHiddenLayers);
       const r = await benchForward({ arch: args.arch, seconds: args.seconds, upToLayer, runs: args.runs, backend: args.backend, threads: args.threads });
       if (args.json) console.log(JSON.stringify(r));
       else console.log(`${r.arch} ${r.audio_s} s, layers 0..${r.layers}, ${r.backend} × ${r.threads} threads: median ${r.median_s} s (min ${r.min_s}), RTF ${r.rtf}, ${r.gflops} GFLOP/s, peak RSS ${r.peak_rss_mb} MB`);

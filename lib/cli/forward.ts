@@ -4,6 +4,7 @@ import type { CommandModule } from 'yargs';
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendArgs, runCommand, selectBackend, withBackend } from './run';
 import { UsageError } from '../errors';
+import { deepestLayer } from '../features/frontends';
 import { inputTensors, loadModel, loadModelInput, namedOutputs } from '../models';
 import { writeSafetensors } from '../weights/safetensors';
 
@@ -12,15 +13,6 @@ interface ForwardArgs extends BackendArgs {
   input: string;
   out: string;
   layers?: string;
-}
-
-/** `--layers 0..k` (or just `k`) → k, checked against the model's depth. */
-export function parseLayers(spec: string | undefined, numLayers: number): number {
-  if (spec === undefined) return numLayers;
-  const m = /^(?:0\.\.)?(\d+)$/.exec(spec.trim());
-  const k = m ? Number(m[1]) : NaN;
-  if (!(k >= 0 && k <= numLayers)) throw new UsageError(`--layers must be 0..k with k in 0..${numLayers}, got "${spec}"`);
-  return k;
 }
 
 export const forwardCommand: CommandModule<{}, ForwardArgs> = {
@@ -39,7 +31,7 @@ export const forwardCommand: CommandModule<{}, ForwardArgs> = {
       await selectBackend(args);
       const model = loadModel(args.model);
       try {
-        const upToLayer = parseLayers(args.layers, model.config.numHiddenLayers);
+        const upToLayer = deepestLayer(args.layers, model.config.numHiddenLayers);
         const input = await loadModelInput(args.input, model);
         const { inputValues, attentionMask } = inputTensors(input);
         const out = model.forward(inputValues, { attentionMask, upToLayer });

@@ -29,6 +29,12 @@ export function parseLayers(spec: string | undefined, numLayers: number): number
   return layers;
 }
 
+/** The deepest layer a `--layers` spec asks for: where the forward pass can stop. */
+export function deepestLayer(spec: string | undefined, numLayers: number): number {
+  const layers = parseLayers(spec, numLayers);
+  return layers[layers.length - 1];
+}
+
 /**
  * Mean-pooled hidden states of an SSL model: one forward per utterance, stopped after the deepest layer asked for,
  * each requested hidden state averaged over all frames (a single unpadded utterance has no padded frames).

@@ -96,7 +96,7 @@ describe('wavprobe forward', () => {
     const out = path.join(tmp, 'never.safetensors');
     const layers = await runCli(['forward', '--model', modelDir(m), '--input', caseFile(m, 'single_short'), '--out', out, '--layers', '0..7']);
     expect(layers.exitCode).toBe(1);
-    expect(layers.stderr).toBe('wavprobe forward: --layers must be 0..k with k in 0..2, got "0..7"\n');
+    expect(layers.stderr).toBe('wavprobe forward: --layers "0..7": the model has layers 0..2\n');
 
     const noValues = path.join(tmp, 'no-values.safetensors');
     writeSafetensors(noValues, new Map([['x', { shape: [1], data: new Float32Array(1) }]]));
