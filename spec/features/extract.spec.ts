@@ -2,11 +2,14 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../lib/backend';
 import { readDataset } from '../../lib/data';
 import { extractFeatures, mergeStores, shardItems } from '../../lib/features/extract';
 import { lfccFrontEnd, openFrontEnd } from '../../lib/features/frontends';
 import { readStore } from '../../lib/features/store';
+import { loadAudio } from '../../lib/audio';
+import { inputTensors, loadModel, preprocess } from '../../lib/models';
 import { GOLDEN } from '../helpers/fixtures';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -25,16 +28,34 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 describe('extractFeatures', () => {
   let reference: string;
 
-  it('writes a store whose rows are the mean-pooled layers of each file', async () => {
+  it('writes a store whose rows are the mean-pooled layers of each file, leaking no tensor', async () => {
     reference = path.join(tmp, 'ref');
+    const before = tf.memory().numTensors;
     const fe = openFrontEnd({ model: MODEL, layers: 'all' });
     const s = await extractFeatures(items, fe, reference);
     fe.dispose();
+    expect(tf.memory().numTensors).toBe(before);
     expect(s).toMatchObject({ total: 24, ok: 24, failed: 0, complete: true });
     const store = readStore(reference);
     expect([...store.layers.keys()]).toEqual([0, 1, 2]);
     expect(store.index.map((r) => r.id)).toEqual(items.map((i) => i.id));
     expect(fs.existsSync(`${reference}.partial`)).toBe(false);
+    // Row 5 by hand: a plain forward of that file, each hidden state averaged over its frames in float64.
+    const model = loadModel(MODEL);
+    const { inputValues } = inputTensors(preprocess([(await loadAudio(items[5].path)).samples], model.preprocessor));
+    const out = model.forward(inputValues);
+    for (const k of [0, 1, 2]) {
+      const [, T, H] = out.hiddenStates[k].shape;
+      const h = out.hiddenStates[k].dataSync();
+      const row = store.layers.get(k)!.data.subarray(5 * H, 6 * H);
+      for (let j = 0; j < H; j++) {
+        let sum = 0;
+        for (let t = 0; t < T; t++) sum += h[t * H + j];
+        expect(Math.abs(row[j] - sum / T)).toBeLessThan(1e-5);
+      }
+    }
+    tf.dispose([inputValues, ...out.hiddenStates, out.convFeatures, out.extractFeatures!, out.lastHiddenState!]);
+    model.dispose();
   });
 
   it('resumes after a hard kill and a torn write, byte-identical to an uninterrupted run', async () => {
