@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BackendArgs, runCommand, selectBackend, withBackend } from './run';
 import { UsageError } from '../errors';
 import { deepestLayer } from '../features/frontends';
-import { inputTensors, loadModel, loadModelInput, namedOutputs } from '../models';
+import { disposeOutput, inputTensors, loadModel, loadModelInput, namedOutputs } from '../models';
 import { writeSafetensors } from '../weights/safetensors';
 
 interface ForwardArgs extends BackendArgs {
@@ -36,7 +36,8 @@ export const forwardCommand: CommandModule<{}, ForwardArgs> = {
         const { inputValues, attentionMask } = inputTensors(input);
         const out = model.forward(inputValues, { attentionMask, upToLayer });
         const named = namedOutputs(out);
-        tf.dispose([inputValues, attentionMask, out as unknown as tf.TensorContainer]);
+        tf.dispose([inputValues, attentionMask]);
+        disposeOutput(out);
         writeSafetensors(args.out, named, { model_type: model.config.modelType, input: args.input, up_to_layer: String(upToLayer) });
         const shape = named.get('hidden_states_0')!.shape;
         console.log(`${args.out}: ${named.size} tensors, hidden_states_0..${upToLayer} [${shape.join(', ')}]`);

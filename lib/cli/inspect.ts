@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendArgs, runCommand, selectBackend, withBackend } from './run';
-import { BlockParameters, LayerStats, describeArchitecture, inputTensors, layerStats, loadModel, loadModelInput, parameterCounts } from '../models';
+import { BlockParameters, LayerStats, describeArchitecture, disposeOutput, inputTensors, layerStats, loadModel, loadModelInput, parameterCounts } from '../models';
 
 interface InspectArgs extends BackendArgs {
   model: string;
@@ -60,7 +60,8 @@ export const inspectCommand: CommandModule<{}, InspectArgs> = {
           const { inputValues, attentionMask } = inputTensors(await loadModelInput(args.input, model));
           const out = model.forward(inputValues, { attentionMask, outputs: { attentionEntropy: true } });
           stats = layerStats(out);
-          tf.dispose([inputValues, attentionMask, out as unknown as tf.TensorContainer]);
+          tf.dispose([inputValues, attentionMask]);
+          disposeOutput(out);
         }
         if (args.json) console.log(JSON.stringify({ architecture: arch, parameters: blocks, layers: stats }));
         else printText(arch, blocks, stats);

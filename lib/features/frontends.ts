@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_MIN_SAMPLES } from '../audio';
 import { UsageError } from '../errors';
 import { ModelConfig, readModelConfig } from '../weights/config';
-import { SpeechModel, inputTensors, loadModel, preprocess, receptiveField } from '../models';
+import { SpeechModel, disposeOutput, inputTensors, loadModel, preprocess, receptiveField } from '../models';
 import type { FrontEndInfo, FrontEndSpec, PooledFrontEnd, PooledVectors } from './frontend';
 import { lfccFrames } from './lfcc';
 import { meanPool, meanPoolTensor } from './pool';
@@ -49,7 +49,8 @@ export function sslFrontEnd(model: SpeechModel, id: string, layers: number[]): P
       const out = model.forward(inputValues, { attentionMask, upToLayer });
       const T = out.hiddenStates[0].shape[1];
       const pooled = tf.tidy(() => tf.concat(layers.map((k) => meanPoolTensor(out.hiddenStates[k], out.frameMask)), 0)); // [layers, H]
-      tf.dispose([inputValues, attentionMask, out as unknown as tf.TensorContainerObject]);
+      tf.dispose([inputValues, attentionMask]);
+      disposeOutput(out);
       const flat = (await pooled.data()) as Float32Array;
       pooled.dispose();
       return { vectors: layers.map((_, i) => flat.slice(i * H, (i + 1) * H)), frames: T };

@@ -1,7 +1,7 @@
 /** Forward outputs as named host tensors, named exactly like the golden case files. */
 import { HostTensor } from '../weights/tensor';
 import { ForwardOutput } from './types';
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 
 const host = (t: tf.Tensor): HostTensor => ({ shape: t.shape.slice(), data: t.dataSync() as Float32Array });
 
@@ -14,4 +14,10 @@ export function namedOutputs(out: ForwardOutput): Map<string, HostTensor> {
   if (out.lastHiddenState) named.set('last_hidden_state', host(out.lastHiddenState));
   if (out.frameMask) named.set('frame_attention_mask', host(out.frameMask));
   return named;
+}
+
+/** Frees every tensor of a forward output (the caller owns them). */
+export function disposeOutput(out: ForwardOutput): void {
+  const all: (tf.Tensor | undefined)[] = [out.convFeatures, out.extractFeatures, ...out.hiddenStates, out.lastHiddenState, out.frameMask, ...(out.attentionEntropy ?? [])];
+  tf.dispose(all.filter((t): t is tf.Tensor => t !== undefined));
 }

@@ -9,7 +9,7 @@ import { extractFeatures, mergeStores, shardItems } from '../../lib/features/ext
 import { lfccFrontEnd, openFrontEnd } from '../../lib/features/frontends';
 import { readStore } from '../../lib/features/store';
 import { loadAudio } from '../../lib/audio';
-import { inputTensors, loadModel, preprocess } from '../../lib/models';
+import { disposeOutput, inputTensors, loadModel, preprocess } from '../../lib/models';
 import { GOLDEN } from '../helpers/fixtures';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -54,7 +54,8 @@ describe('extractFeatures', () => {
         expect(Math.abs(row[j] - sum / T)).toBeLessThan(1e-5);
       }
     }
-    tf.dispose([inputValues, ...out.hiddenStates, out.convFeatures, out.extractFeatures!, out.lastHiddenState!]);
+    inputValues.dispose();
+    disposeOutput(out);
     model.dispose();
   });
 
