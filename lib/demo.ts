@@ -86,16 +86,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   // Scores of every head on eval, so anyone can recompute the metrics (`wavprobe eval --scores`).
   const scoresDir = path.join(opts.out, 'scores');
   fs.mkdirSync(scoresDir, { recursive: true });
-  const scored = (r: LayerResult, dir: string) => scoreStore(r.head, dir);
-  for (const r of layers) {
-    const s = scored(r, stores.ssl.eval);
-    writeScoresCsv(path.join(scoresDir, `eval_layer_${String(r.layer).padStart(2, '0')}.csv`), { ids: s.ids, labels: s.labels, scores: s.probs });
+  const evalScores = new Map(layers.map((r) => [r.layer, scoreStore(r.head, stores.ssl.eval)]));
+  for (const [layer, s] of evalScores) {
+    writeScoresCsv(path.join(scoresDir, `eval_layer_${String(layer).padStart(2, '0')}.csv`), { ids: s.ids, labels: s.labels, scores: s.probs });
   }
-  const lfccScores = scored(lfccResult, stores.lfcc.eval);
+  const lfccScores = scoreStore(lfccResult.head, stores.lfcc.eval);
   writeScoresCsv(path.join(scoresDir, 'eval_lfcc.csv'), { ids: lfccScores.ids, labels: lfccScores.labels, scores: lfccScores.probs });
 
   opts.onStage?.('writing the report');
-  const bestScores = scored(best, stores.ssl.eval);
+  const bestScores = evalScores.get(best.layer)!;
   const sets = {
     raw: { name: `layer ${best.layer}, raw`, probs: bestScores.uncalibrated, labels: bestScores.labels },
     cal: { name: `layer ${best.layer}, temperature-scaled`, probs: bestScores.probs, labels: bestScores.labels },

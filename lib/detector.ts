@@ -12,7 +12,7 @@ import { loadAudio } from './audio';
 import { windows } from './audio/windows';
 import { WavprobeError } from './errors';
 import type { PooledFrontEnd } from './features/frontend';
-import { lfccFrontEnd, sslFrontEnd } from './features/frontends';
+import { LFCC_ID, lfccFrontEnd, sslFrontEnd } from './features/frontends';
 import { confidence } from './metrics/reliability';
 import { loadModel } from './models';
 import { Head, readHead, scoreHead } from './probe/head';
@@ -61,7 +61,7 @@ export function createDetector(opts: DetectorOptions): Detector {
   const head = typeof opts.head === 'string' ? readHead(opts.head) : opts.head;
   const windowS = opts.windowS ?? 30;
   const threshold = opts.threshold ?? 0.5;
-  const fe: PooledFrontEnd = head.model?.startsWith('lfcc') ? lfccFrontEnd() : sslFrontEnd(loadModel(opts.model), head.model ?? opts.model, [head.layer]);
+  const fe: PooledFrontEnd = head.model === LFCC_ID ? lfccFrontEnd() : sslFrontEnd(loadModel(opts.model), head.model ?? opts.model, [head.layer]);
 
   async function detectSamples(samples: Float32Array, name = '<samples>'): Promise<Detection> {
     const sum = new Float64Array(head.weights.length); // frame-weighted sum of window means

@@ -185,7 +185,7 @@ export async function extractFeatures(
   if (fs.existsSync(path.join(out, 'meta.json'))) {
     const meta = JSON.parse(fs.readFileSync(path.join(out, 'meta.json'), 'utf8')) as StoreMeta;
     if (meta.extraction && JSON.stringify(meta.extraction) === JSON.stringify(plan)) {
-      const failed = fs.existsSync(path.join(out, ERRORS_FILE)) ? fs.readFileSync(path.join(out, ERRORS_FILE), 'utf8').trim().split('\n').length - 1 : 0;
+      const failed = fs.existsSync(path.join(out, ERRORS_FILE)) ? readCsv(path.join(out, ERRORS_FILE)).rows.length : 0; // error texts may hold newlines
       return { out, total: mine.length, ok: mine.length - failed, failed, complete: true };
     }
     throw new DataError('output folder already holds a different feature store; choose another --out', out);
