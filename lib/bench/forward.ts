@@ -19,6 +19,8 @@ export interface ForwardBenchOptions {
   runs?: number;
   backend?: BackendName;
   threads?: number;
+  /** Force weight streaming on or off (default: createModel's choice). */
+  streamWeights?: boolean;
 }
 
 export interface ForwardBenchResult {
@@ -35,6 +37,8 @@ export interface ForwardBenchResult {
   gflop: number;
   gflops: number;
   load_s: number;
+  /** Whether the layers' weights were uploaded per forward (createModel's choice for large models on wasm). */
+  streamed_weights: boolean;
   peak_rss_mb: number;
   machine: MachineInfo;
 }
@@ -74,7 +78,7 @@ export async function benchForward(o: ForwardBenchOptions): Promise<ForwardBench
   const config = typeof o.arch === 'string' ? PRESETS[o.arch] : o.arch;
   const upToLayer = o.upToLayer ?? config.numHiddenLayers;
   const t0 = performance.now();
-  const model = createModel(randomModelSource(config), { releaseHostWeights: true });
+  const model = createModel(randomModelSource(config), { releaseHostWeights: true, streamWeights: o.streamWeights });
   const loadSeconds = (performance.now() - t0) / 1000;
   const signal = testSignal(o.seconds);
   const { inputValues } = inputTensors(preprocess([signal], model.preprocessor));
@@ -100,6 +104,7 @@ export async function benchForward(o: ForwardBenchOptions): Promise<ForwardBench
     gflop: round(gflop, 1),
     gflops: round(gflop / med, 1),
     load_s: round(loadSeconds),
+    streamed_weights: model.streamsWeights,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     machine: machineInfo(),
   };

@@ -25,16 +25,19 @@ function common<T>(y: Argv<T>): Argv<T & BenchArgs> {
     .option('json', { type: 'boolean', describe: 'JSON output' }) as Argv<T & BenchArgs>;
 }
 
-const forward: CommandModule<{}, BenchArgs & { layers?: string }> = {
+const forward: CommandModule<{}, BenchArgs & { layers?: string; streamWeights?: boolean }> = {
   command: 'forward',
   describe: 'Time a whole forward pass',
-  builder: (y) => common(y).option('layers', { type: 'string', describe: '0..k: stop after encoder layer k' }),
+  builder: (y) =>
+    common(y)
+      .option('layers', { type: 'string', describe: '0..k: stop after encoder layer k' })
+      .option('stream-weights', { type: 'boolean', describe: 'upload layer weights per forward (default: when they exceed 1.5 GiB on wasm)' }),
   handler: (args) =>
     runCommand('bench forward', async () => {
       const upToLayer = deepestLayer(args.layers, PRESETS[args.arch].numHiddenLayers);
-      const r = await benchForward({ arch: args.arch, seconds: args.seconds, upToLayer, runs: args.runs, backend: args.backend, threads: args.threads });
+      const r = await benchForward({ arch: args.arch, seconds: args.seconds, upToLayer, runs: args.runs, backend: args.backend, threads: args.threads, streamWeights: args.streamWeights });
       if (args.json) console.log(JSON.stringify(r));
-      else console.log(`${r.arch} ${r.audio_s} s, layers 0..${r.layers}, ${r.backend} × ${r.threads} threads: median ${r.median_s} s (min ${r.min_s}), RTF ${r.rtf}, ${r.gflops} GFLOP/s, peak RSS ${r.peak_rss_mb} MB`);
+      else console.log(`${r.arch} ${r.audio_s} s, layers 0..${r.layers}, ${r.backend} × ${r.threads} threads: median ${r.median_s} s (min ${r.min_s}), RTF ${r.rtf}, ${r.gflops} GFLOP/s, peak RSS ${r.peak_rss_mb} MB${r.streamed_weights ? ', weights streamed' : ''}`);
     }),
 };
 

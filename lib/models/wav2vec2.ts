@@ -33,6 +33,7 @@ const POS_CONV = 'encoder.pos_conv_embed.conv';
 
 export class Wav2Vec2Model implements SpeechModel {
   readonly hasExtractFeatures: boolean;
+  readonly streamsWeights: boolean;
   /** The positional conv's filter, split into its groups once at load. */
   private readonly posConvFilters: tf.Tensor3D[];
   /** Each layer's attention weights, split per head at load (its q/k/v/out keys leave the store). */
@@ -44,10 +45,13 @@ export class Wav2Vec2Model implements SpeechModel {
     protected readonly weights: DeviceWeights,
   ) {
     this.hasExtractFeatures = config.modelType !== 'hubert';
+    this.streamsWeights = weights.streams('encoder.layers.');
     const whole = weights.take(`${POS_CONV}.weight`);
     this.posConvFilters = splitGroupFilter(whole, config.numConvPosEmbeddingGroups);
     whole.dispose();
-    for (let l = 0; l < config.numHiddenLayers; l++) this.heads.push(splitLayerHeads(weights, l, config.numAttentionHeads));
+    for (let l = 0; l < config.numHiddenLayers; l++) {
+      this.heads.push(weights.streams(layerPrefix(l)) ? undefined : splitLayerHeads(weights, l, config.numAttentionHeads));
+    }
   }
 
   protected w(key: string): tf.Tensor {
@@ -78,8 +82,9 @@ export class Wav2Vec2Model implements SpeechModel {
       const attentionEntropy: tf.Tensor3D[] = [];
       let ctx: AttentionContext | undefined; // built before the first layer only: upToLayer 0 runs no attention
       for (let l = 0; l < upTo; l++) {
-        ctx ??= this.attentionContext(T, frameMask, !!opts.outputs?.attentionEntropy);
-        const out = this.layer(l, hidden, ctx);
+        const layerCtx = (ctx ??= this.attentionContext(T, frameMask, !!opts.outputs?.attentionEntropy));
+        const input = hidden;
+        const out = this.withLayerWeights(l, () => this.layer(l, input, layerCtx));
         hidden = out.hidden; // [B, T, H]
         hiddenStates.push(hidden);
         if (out.entropy) attentionEntropy.push(out.entropy);
@@ -100,7 +105,8 @@ export class Wav2Vec2Model implements SpeechModel {
 
   dispose(): void {
     this.weights.dispose();
-    tf.dispose([...this.posConvFilters, ...this.heads.map((h) => (h ? (Object.values(h) as tf.Tensor[]) : []))].flat());
+    tf.dispose(this.posConvFilters);
+    this.heads.forEach(disposeHeads);
     this.posConvFilters.length = 0;
     this.heads.length = 0;
   }
@@ -117,6 +123,21 @@ export class Wav2Vec2Model implements SpeechModel {
 
   private encoderNorm(x: tf.Tensor3D): tf.Tensor3D {
     return layerNorm(x, this.w('encoder.layer_norm.weight'), this.w('encoder.layer_norm.bias'), this.config.layerNormEps);
+  }
+
+  /** Runs fn with layer l's weights on the backend: resident ones always are; streamed ones are uploaded for fn only. */
+  private withLayerWeights<T>(l: number, fn: () => T): T {
+    const prefix = layerPrefix(l);
+    if (!this.weights.streams(prefix)) return fn();
+    this.weights.load(prefix);
+    try {
+      this.heads[l] = splitLayerHeads(this.weights, l, this.config.numAttentionHeads);
+      return fn();
+    } finally {
+      disposeHeads(this.heads[l]);
+      this.heads[l] = undefined;
+      this.weights.unload(prefix);
+    }
   }
 
   /** One transformer layer, in its own tidy so its intermediates go before the next layer starts. */
@@ -167,6 +188,12 @@ export class Wav2Vec2Model implements SpeechModel {
     if (!split) throw new CheckpointError(`missing weight "encoder.layers.${l}.attention.q_proj.weight"`);
     return split;
   }
+}
+
+const layerPrefix = (l: number) => `encoder.layers.${l}.`;
+
+function disposeHeads(h: HeadParams | undefined): void {
+  if (h) tf.dispose(Object.values(h).flat());
 }
 
 /**

@@ -2,37 +2,45 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { consume } from './consume';
 
-type Mean = <T extends tf.Tensor>(x: T) => T;
-
-/** (x − mean)/sqrt(var + eps)·gamma + beta, with population statistics from `mean` (keepDims). */
-function normalize<T extends tf.Tensor>(x: T, mean: Mean, gamma: tf.Tensor, beta: tf.Tensor, eps: number): T {
+/** (x − mean)·rsqrt(variance + eps)·gamma + beta, statistics broadcast against x. */
+export function normalizeWith<T extends tf.Tensor>(x: T, mean: tf.Tensor, variance: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): T {
   return tf.tidy(() => {
-    const centered = tf.sub(x, mean(x));
-    const invStd = tf.rsqrt(tf.add(consume(tf.square(centered), mean), eps));
-    const normed = consume(centered, (c) => tf.mul(c, invStd));
+    const invStd = tf.rsqrt(tf.add(variance, eps));
+    const normed = consume(tf.sub(x, mean), (c) => tf.mul(c, invStd));
     return consume(consume(normed, (n) => tf.mul(n, gamma)), (s) => tf.add(s, beta)) as T;
   });
 }
 
-const meanOverChannels: Mean = (x) => tf.mean(x, -1, true);
+/** LayerNorm over the last axis: x [..., C], gamma/beta [C]. */
+export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, eps: number): T {
+  return tf.tidy(() => {
+    const mean = tf.mean(x, -1, true);
+    const variance = consume(tf.square(tf.sub(x, mean)), (s) => tf.mean(s, -1, true));
+    return normalizeWith(x, mean, variance, gamma, beta, eps);
+  });
+}
 
 /**
  * Mean over axis 1 of [B, T, C], keepDims, summed in chunks of ~√T frames. The wasm backend accumulates a
  * reduction in one float32 running sum, whose error grows like T·ε: ~1e-4 on a group norm over 4000 frames.
  */
-const meanOverTime: Mean = <T extends tf.Tensor>(x: T): T =>
-  tf.tidy(() => {
+function meanOverTime(x: tf.Tensor3D): tf.Tensor3D {
+  return tf.tidy(() => {
     const [B, T, C] = x.shape;
     const chunk = Math.ceil(Math.sqrt(T));
     const n = Math.ceil(T / chunk);
     const padded = n * chunk === T ? x : tf.pad(x, [[0, 0], [0, n * chunk - T], [0, 0]]); // zeros add nothing
     const partial = tf.sum(tf.reshape(padded, [B, n, chunk, C]), 2); // [B, n, C]
-    return tf.div(tf.sum(partial, 1, true), T) as T; // [B, 1, C]
+    return tf.div(tf.sum(partial, 1, true), T); // [B, 1, C]
   });
+}
 
-/** LayerNorm over the last axis: x [..., C], gamma/beta [C]. */
-export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, eps: number): T {
-  return normalize(x, meanOverChannels, gamma, beta, eps);
+/** Per row and channel of x [B, T, C]: the mean over time and the population variance, each [B, 1, C]. */
+export function momentsOverTime(x: tf.Tensor3D): { mean: tf.Tensor3D; variance: tf.Tensor3D } {
+  return tf.tidy(() => {
+    const mean = meanOverTime(x);
+    return { mean, variance: consume(tf.square(tf.sub<tf.Tensor3D>(x, mean)), meanOverTime) };
+  });
 }
 
 /**
@@ -40,5 +48,8 @@ export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.
  * normalised over the whole time axis, padding included (what HF's feature encoder does).
  */
 export function groupNormPerChannel(x: tf.Tensor3D, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor3D {
-  return normalize(x, meanOverTime, gamma, beta, eps);
+  return tf.tidy(() => {
+    const { mean, variance } = momentsOverTime(x);
+    return normalizeWith(x, mean, variance, gamma, beta, eps);
+  });
 }
