@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { UsageError } from './errors';
+import { OutOfMemoryError, UsageError } from './errors';
 import { withWasmThreads } from './wasm-threads';
 
 export const BACKENDS = ['wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'] as const;
@@ -62,9 +62,38 @@ export async function useBackend(name: BackendName = 'wasm', opts: { threads?: n
     if (!ok) throw new UsageError(`backend "${name}" failed to initialise`);
   }
   await tf.ready();
+  if (tfName === 'wasm') guardWasmHeap();
   // The cpu backend nags about tfjs-node on its first tensor in Node; wavprobe's own help says that better.
   if (tfName === 'cpu') (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
   return tf.getBackend();
+}
+
+type WasmModule = { _malloc(bytes: number): number; _free(offset: number): void; HEAPU8: Uint8Array };
+const guarded = new WeakSet<WasmModule>();
+
+/**
+ * tfjs-wasm places each new tensor wherever _malloc says, and a full heap says 0: the tensor then overwrites the
+ * start of wasm memory, and a later kernel fails with "memory access out of bounds" or computes on corrupt data.
+ * Guarded, the allocation throws a plain error instead, before anything is written, and the backend stays usable.
+ */
+function guardWasmHeap(): void {
+  const wasm = (tf.backend() as unknown as { wasm: WasmModule }).wasm;
+  if (guarded.has(wasm)) return;
+  wasm._free(wasm._malloc(8)); // emscripten's lazy stub replaces itself with the real export on its first call
+  const malloc = wasm._malloc;
+  wasm._malloc = (bytes: number) => {
+    // Past 4 GiB the size would wrap around in wasm's 32-bit argument and a small block would be handed out.
+    const offset = bytes < 2 ** 32 ? malloc(bytes) : 0;
+    if (offset === 0 && bytes > 0) {
+      const mb = (n: number) => `${Math.round(n / 2 ** 20)} MB`;
+      throw new OutOfMemoryError(
+        `the wasm backend's heap is full: ${mb(bytes)} more did not fit in ${mb(wasm.HEAPU8.length)} (4 GB at most). ` +
+          'Use shorter audio or windows, fewer layers (--layers), a smaller batch, or the tensorflow backend.',
+      );
+    }
+    return offset;
+  };
+  guarded.add(wasm);
 }
 
 /** Whether an optional package can be resolved, without loading it. */

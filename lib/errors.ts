@@ -24,3 +24,5 @@ export class DownloadError extends WavprobeError {}
 export class DataError extends WavprobeError {}
 /** Bad arguments or an impossible request (e.g. a backend that is not installed). */
 export class UsageError extends WavprobeError {}
+/** The backend ran out of memory (the wasm backend's heap is 4 GB at most). */
+export class OutOfMemoryError extends WavprobeError {}

@@ -18,6 +18,19 @@ describe('backend', () => {
     await expect(useBackend('tensorflow')).rejects.toThrow(/@tensorflow\/tfjs-node.*TFJS_NODE_BASE_URI/);
   });
 
+  it('a tensor too large for the wasm heap throws a plain error, and the backend keeps working', async () => {
+    await useBackend('wasm');
+    const before = tf.memory().numTensors;
+    // Unguarded, tfjs-wasm would place the first at offset 0 (a failed malloc) and overwrite the heap, and the second
+    // (4 GiB, which wraps to 0 in wasm's 32-bit argument) in a block of a few bytes.
+    expect(() => tf.fill([2 ** 30 - 1], 1)).toThrow(/wasm backend's heap is full: 4096 MB more did not fit/);
+    expect(() => tf.fill([2 ** 30], 1)).toThrow(/wasm backend's heap is full: 4096 MB more did not fit/);
+    expect(tf.memory().numTensors).toBe(before);
+    const t = tf.tidy(() => tf.sum(tf.add(tf.ones([1000]), 1)));
+    expect(t.dataSync()[0]).toBe(2000);
+    t.dispose();
+  });
+
   it('rejects an unknown backend', async () => {
     await expect(useBackend('webgl' as never)).rejects.toThrow(/unknown backend "webgl"/);
   });
