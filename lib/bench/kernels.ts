@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendName, useBackend, wasmThreadsCount } from '../backend';
-import { AttentionParams, HeadParams, headwiseAttention, selfAttention, splitAttentionHeads } from '../nn/attention';
+import { AttentionParams, HeadParams, headwiseAttention, selfAttention, splitAttentionHeadsOnBackend } from '../nn/attention';
 import { conv1d, groupedConv1d, splitGroupFilter } from '../nn/conv';
 import { gelu } from '../nn/gelu';
 import { linear } from '../nn/linear';
@@ -111,7 +111,7 @@ export function modelKernels(c: ModelConfig, samples: number): Kernel[] {
     name: `attention per-head 2-D matMuls ${heads} heads`,
     make: (n) => {
       const plain = attentionParams(H, 20);
-      const split = splitAttentionHeads(plain, heads);
+      const split = splitAttentionHeadsOnBackend(plain, heads);
       tf.dispose(Object.values(plain));
       return [x(n), ...split.q, ...split.qBias, ...split.kT, ...split.kBias, ...split.v, ...split.vBias, split.outWeight, split.outBias];
     },

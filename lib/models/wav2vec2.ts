@@ -14,7 +14,8 @@ import { gelu } from '../nn/gelu';
 import { linear } from '../nn/linear';
 import { layerNorm } from '../nn/norm';
 import { ModelConfig, PreprocessorConfig } from '../weights/config';
-import { DeviceWeights } from './device-weights';
+import { WeightSet } from '../weights/tensor';
+import { DeviceWeights, DeviceWeightsOptions } from './device-weights';
 import { checkInput, featureEncoder, frameMaskFrom } from './feature-encoder';
 import { ForwardOptions, ForwardOutput, SpeechModel } from './types';
 
@@ -34,24 +35,25 @@ const POS_CONV = 'encoder.pos_conv_embed.conv';
 export class Wav2Vec2Model implements SpeechModel {
   readonly hasExtractFeatures: boolean;
   readonly streamsWeights: boolean;
+  protected readonly weights: DeviceWeights;
   /** The positional conv's filter, split into its groups once at load. */
   private readonly posConvFilters: tf.Tensor3D[];
-  /** Each layer's attention weights, split per head at load (its q/k/v/out keys leave the store). */
-  private readonly heads: (HeadParams | undefined)[] = [];
 
+  /** Takes the weights in stored layout; each layer's q/k/v projections are re-laid out per head first (in the JS heap). */
   constructor(
     readonly config: ModelConfig,
     readonly preprocessor: PreprocessorConfig,
-    protected readonly weights: DeviceWeights,
+    source: WeightSet,
+    opts: DeviceWeightsOptions = {},
   ) {
     this.hasExtractFeatures = config.modelType !== 'hubert';
-    this.streamsWeights = weights.streams('encoder.layers.');
-    const whole = weights.take(`${POS_CONV}.weight`);
+    const host = opts.releaseHost ? source : new Map(source);
+    for (let l = 0; l < config.numHiddenLayers; l++) splitLayerHeads(host, l, config.numAttentionHeads);
+    this.weights = new DeviceWeights(host, { ...opts, releaseHost: true });
+    this.streamsWeights = this.weights.streams('encoder.layers.');
+    const whole = this.weights.take(`${POS_CONV}.weight`);
     this.posConvFilters = splitGroupFilter(whole, config.numConvPosEmbeddingGroups);
     whole.dispose();
-    for (let l = 0; l < config.numHiddenLayers; l++) {
-      this.heads.push(weights.streams(layerPrefix(l)) ? undefined : splitLayerHeads(weights, l, config.numAttentionHeads));
-    }
   }
 
   protected w(key: string): tf.Tensor {
@@ -106,9 +108,7 @@ export class Wav2Vec2Model implements SpeechModel {
   dispose(): void {
     this.weights.dispose();
     tf.dispose(this.posConvFilters);
-    this.heads.forEach(disposeHeads);
     this.posConvFilters.length = 0;
-    this.heads.length = 0;
   }
 
   /** GELU(grouped conv(x)), padding K//2 each side; "SamePad" drops the extra last frame of an even kernel. */
@@ -131,11 +131,8 @@ export class Wav2Vec2Model implements SpeechModel {
     if (!this.weights.streams(prefix)) return fn();
     this.weights.load(prefix);
     try {
-      this.heads[l] = splitLayerHeads(this.weights, l, this.config.numAttentionHeads);
       return fn();
     } finally {
-      disposeHeads(this.heads[l]);
-      this.heads[l] = undefined;
       this.weights.unload(prefix);
     }
   }
@@ -183,38 +180,36 @@ export class Wav2Vec2Model implements SpeechModel {
     return headwiseAttention(x, this.headParams(l), { bias: withKeys ?? bias, entropy: ctx.entropy });
   }
 
+  /** Layer l's per-head weights (see splitLayerHeads). */
   private headParams(l: number): HeadParams {
-    const split = this.heads[l];
-    if (!split) throw new CheckpointError(`missing weight "encoder.layers.${l}.attention.q_proj.weight"`);
-    return split;
+    const p = `${layerPrefix(l)}attention`;
+    if (!this.weights.has(`${p}.heads.0.q`)) {
+      const missing = PROJECTIONS.flatMap((n) => [`${p}.${n}.weight`, `${p}.${n}.bias`]).find((k) => !this.weights.has(k));
+      throw new CheckpointError(`missing weight "${missing ?? `${p}.q_proj.weight`}"`);
+    }
+    const per = (field: HeadField) => Array.from({ length: this.config.numAttentionHeads }, (_, h) => this.w(`${p}.heads.${h}.${field}`));
+    const [q, qBias, kT, kBias, v, vBias] = HEAD_FIELDS.map(per);
+    return { q, qBias, kT, kBias, v, vBias, outWeight: this.w(`${p}.out_proj.weight`), outBias: this.w(`${p}.out_proj.bias`) };
   }
 }
 
 const layerPrefix = (l: number) => `encoder.layers.${l}.`;
-
-function disposeHeads(h: HeadParams | undefined): void {
-  if (h) tf.dispose(Object.values(h).flat());
-}
+const PROJECTIONS = ['q_proj', 'k_proj', 'v_proj'];
+/** HeadLayout's per-head fields, stored as `encoder.layers.L.attention.heads.H.<field>`. */
+const HEAD_FIELDS = ['q', 'qBias', 'kT', 'kBias', 'v', 'vBias'] as const;
+type HeadField = (typeof HEAD_FIELDS)[number];
 
 /**
- * Layer l's attention weights moved out of the store and split per head; undefined when the store lacks them (a
- * model cut at layer k may omit the layers above: running one of them then fails with the missing key).
+ * Replaces layer l's q/k/v projections in `weights` by their per-head layout (splitAttentionHeads) under
+ * `…attention.heads.H.*`; out_proj keeps its HF keys. A layer with a projection missing (a model cut at layer k
+ * may omit the layers above) is left as it is: running it then fails naming the missing key.
  */
-function splitLayerHeads(weights: DeviceWeights, l: number, heads: number): HeadParams | undefined {
-  const p = `encoder.layers.${l}.attention`;
-  if (!weights.has(`${p}.q_proj.weight`)) return undefined;
-  const take = (name: string) => weights.take(`${p}.${name}`);
-  const plain = {
-    qWeight: take('q_proj.weight'),
-    qBias: take('q_proj.bias'),
-    kWeight: take('k_proj.weight'),
-    kBias: take('k_proj.bias'),
-    vWeight: take('v_proj.weight'),
-    vBias: take('v_proj.bias'),
-    outWeight: take('out_proj.weight'),
-    outBias: take('out_proj.bias'),
-  };
-  const split = splitAttentionHeads(plain, heads);
-  tf.dispose(Object.values(plain));
-  return split;
+function splitLayerHeads(weights: WeightSet, l: number, heads: number): void {
+  const p = `${layerPrefix(l)}attention`;
+  const keys = [...PROJECTIONS.flatMap((n) => [`${p}.${n}.weight`, `${p}.${n}.bias`]), `${p}.out_proj.weight`, `${p}.out_proj.bias`];
+  if (!keys.every((k) => weights.has(k))) return;
+  const [qWeight, qBias, kWeight, kBias, vWeight, vBias, outWeight, outBias] = keys.map((k) => weights.get(k)!);
+  const split = splitAttentionHeads({ qWeight, qBias, kWeight, kBias, vWeight, vBias, outWeight, outBias }, heads);
+  for (const k of keys.slice(0, 6)) weights.delete(k);
+  for (const field of HEAD_FIELDS) split[field].forEach((t, h) => weights.set(`${p}.heads.${h}.${field}`, t));
 }

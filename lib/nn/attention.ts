@@ -3,17 +3,19 @@
  * additive biases broadcast to [B, heads, T, T] (a key padding mask, WavLM's gated position bias).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { HostTensor } from '../weights/tensor';
 import { linear } from './linear';
 
-export interface AttentionParams {
-  qWeight: tf.Tensor;
-  qBias: tf.Tensor;
-  kWeight: tf.Tensor;
-  kBias: tf.Tensor;
-  vWeight: tf.Tensor;
-  vBias: tf.Tensor;
-  outWeight: tf.Tensor;
-  outBias: tf.Tensor;
+/** Projection weights in the stored [in, out] layout, on the backend (tf.Tensor) or in the JS heap (HostTensor). */
+export interface AttentionParams<T = tf.Tensor> {
+  qWeight: T;
+  qBias: T;
+  kWeight: T;
+  kBias: T;
+  vWeight: T;
+  vBias: T;
+  outWeight: T;
+  outBias: T;
 }
 
 export type AttentionResult = {
@@ -67,35 +69,59 @@ export function selfAttention(
  * Attention weights laid out per head once at load, for headwiseAttention: every product at run time is then a
  * plain 2-D matMul (XNNPACK on wasm), with no per-head Slice and no batched matMul (a plain loop on wasm).
  */
-export interface HeadParams {
-  q: tf.Tensor2D[]; // heads × [H, d], pre-scaled by 1/√d
-  qBias: tf.Tensor1D[]; // heads × [d], pre-scaled by 1/√d
-  kT: tf.Tensor2D[]; // heads × [d, H]: kᵀ = Wkᵀ·xᵀ needs no transposed matMul
-  kBias: tf.Tensor2D[]; // heads × [d, 1]
-  v: tf.Tensor2D[]; // heads × [H, d]
-  vBias: tf.Tensor1D[]; // heads × [d]
-  outWeight: tf.Tensor2D; // [H, H]
-  outBias: tf.Tensor1D; // [H]
+export interface HeadLayout<T> {
+  q: T[]; // heads × [H, d], pre-scaled by 1/√d
+  qBias: T[]; // heads × [d], pre-scaled by 1/√d
+  kT: T[]; // heads × [d, H]: kᵀ = Wkᵀ·xᵀ needs no transposed matMul
+  kBias: T[]; // heads × [d, 1]
+  v: T[]; // heads × [H, d]
+  vBias: T[]; // heads × [d]
+  outWeight: T; // [H, H]
+  outBias: T; // [H]
+}
+export type HeadParams = HeadLayout<tf.Tensor>;
+
+/**
+ * The per-head layout, computed in the JS heap (so a model that streams its weights re-uploads it as is); head h
+ * owns columns [h·d, (h+1)·d) of q, k and v. The output projection is shared, not copied.
+ */
+export function splitAttentionHeads(p: AttentionParams<HostTensor>, heads: number): HeadLayout<HostTensor> {
+  const H = p.qWeight.shape[0];
+  const d = H / heads;
+  const scale = 1 / Math.sqrt(d);
+  const columns = (w: HostTensor, h: number, s = 1): HostTensor => {
+    const out = new Float32Array(H * d); // [H, d]
+    for (let i = 0; i < H; i++) for (let j = 0; j < d; j++) out[i * d + j] = w.data[i * H + h * d + j] * s;
+    return { shape: [H, d], data: out };
+  };
+  const transposedColumns = (w: HostTensor, h: number): HostTensor => {
+    const out = new Float32Array(d * H); // [d, H]
+    for (let i = 0; i < H; i++) for (let j = 0; j < d; j++) out[j * H + i] = w.data[i * H + h * d + j];
+    return { shape: [d, H], data: out };
+  };
+  const part = (b: HostTensor, h: number, shape: number[], s = 1): HostTensor => ({ shape, data: b.data.slice(h * d, (h + 1) * d).map((v) => v * s) });
+  const each = <T>(f: (h: number) => T) => Array.from({ length: heads }, (_, h) => f(h));
+  return {
+    q: each((h) => columns(p.qWeight, h, scale)),
+    qBias: each((h) => part(p.qBias, h, [d], scale)),
+    kT: each((h) => transposedColumns(p.kWeight, h)),
+    kBias: each((h) => part(p.kBias, h, [d, 1])),
+    v: each((h) => columns(p.vWeight, h)),
+    vBias: each((h) => part(p.vBias, h, [d])),
+    outWeight: p.outWeight,
+    outBias: p.outBias,
+  };
 }
 
-/** New tensors (the caller owns them and p); head h owns columns [h·d, (h+1)·d) of q, k and v. */
-export function splitAttentionHeads(p: AttentionParams, heads: number): HeadParams {
-  return tf.tidy(() => {
-    const H = p.qWeight.shape[0];
-    const scale = 1 / Math.sqrt(H / heads);
-    const cols = (w: tf.Tensor, s = 1) => tf.split(tf.mul(w, s) as tf.Tensor2D, heads, 1); // heads × [H, d]
-    const parts = (b: tf.Tensor, s = 1) => tf.split(tf.mul(b, s) as tf.Tensor1D, heads); // heads × [d]
-    return {
-      q: cols(p.qWeight, scale),
-      qBias: parts(p.qBias, scale),
-      kT: cols(p.kWeight).map((w) => tf.transpose(w)),
-      kBias: parts(p.kBias).map((b) => tf.reshape(b, [-1, 1]) as tf.Tensor2D),
-      v: cols(p.vWeight),
-      vBias: parts(p.vBias),
-      outWeight: tf.clone(p.outWeight) as tf.Tensor2D,
-      outBias: tf.clone(p.outBias) as tf.Tensor1D,
-    } as unknown as tf.TensorContainer;
-  }) as unknown as HeadParams;
+/** splitAttentionHeads for weights on the backend: read back, split, uploaded as new tensors (the caller owns them and p). */
+export function splitAttentionHeadsOnBackend(p: AttentionParams, heads: number): HeadParams {
+  const host = (t: tf.Tensor): HostTensor => ({ shape: t.shape, data: t.dataSync() as Float32Array });
+  const up = (t: HostTensor) => tf.tensor(t.data, t.shape, 'float32');
+  const h = splitAttentionHeads(
+    { qWeight: host(p.qWeight), qBias: host(p.qBias), kWeight: host(p.kWeight), kBias: host(p.kBias), vWeight: host(p.vWeight), vBias: host(p.vBias), outWeight: host(p.outWeight), outBias: host(p.outBias) },
+    heads,
+  );
+  return { q: h.q.map(up), qBias: h.qBias.map(up), kT: h.kT.map(up), kBias: h.kBias.map(up), v: h.v.map(up), vBias: h.vBias.map(up), outWeight: up(h.outWeight), outBias: up(h.outBias) };
 }
 
 /** Additive score bias of batch row b, head h, broadcastable to [T, T]; undefined for none. */
@@ -116,9 +142,9 @@ export function headwiseAttention(x: tf.Tensor3D, p: HeadParams, opts: { bias?: 
       const xbT = tf.transpose(xb); // [H, T]
       const perHead = p.q.map((_, h) =>
         tf.tidy(() => {
-          const q = tf.fused.matMul({ a: xb, b: p.q[h], bias: p.qBias[h] }); // [T, d], scaled
-          const kT = tf.add(tf.matMul(p.kT[h], xbT), p.kBias[h]); // [d, T]
-          const v = tf.fused.matMul({ a: xb, b: p.v[h], bias: p.vBias[h] }); // [T, d]
+          const q = tf.fused.matMul({ a: xb, b: p.q[h] as tf.Tensor2D, bias: p.qBias[h] }); // [T, d], scaled
+          const kT = tf.add(tf.matMul(p.kT[h] as tf.Tensor2D, xbT), p.kBias[h]); // [d, T]
+          const v = tf.fused.matMul({ a: xb, b: p.v[h] as tf.Tensor2D, bias: p.vBias[h] }); // [T, d]
           let scores: tf.Tensor2D = tf.matMul(q, kT); // [T, T]
           const bias = opts.bias?.(b, h);
           if (bias) scores = tf.add(scores, bias);
@@ -132,7 +158,7 @@ export function headwiseAttention(x: tf.Tensor3D, p: HeadParams, opts: { bias?: 
       if (opts.entropy) entropies.push(tf.stack(perHead.map((r) => r[1])) as tf.Tensor2D); // [heads, T]
     }
     const context = B === 1 ? contexts[0] : tf.concat(contexts, 0); // [B·T, H]
-    const output = tf.reshape(tf.fused.matMul({ a: context, b: p.outWeight, bias: p.outBias }), [B, T, H]) as tf.Tensor3D;
+    const output = tf.reshape(tf.fused.matMul({ a: context, b: p.outWeight as tf.Tensor2D, bias: p.outBias }), [B, T, H]) as tf.Tensor3D;
     if (!opts.entropy) return { output };
     return { output, entropy: tf.stack(entropies) as tf.Tensor3D }; // [B, heads, T]
   });

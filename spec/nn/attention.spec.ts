@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../lib/backend';
-import { headwiseAttention, keyPaddingBias, selfAttention, splitAttentionHeads } from '../../lib/nn/attention';
+import { headwiseAttention, keyPaddingBias, selfAttention, splitAttentionHeadsOnBackend } from '../../lib/nn/attention';
 import { toStoredLayout } from '../../lib/weights/keymap';
 import { REF, RefArray, maxErr, tensorOf } from '../helpers/nn-reference';
 
@@ -37,7 +37,7 @@ describe.each(['wasm', 'cpu'] as const)('self-attention on %s', (backend) => {
     const before = tf.memory().numTensors;
     const [outErr, entErr, vsPlain] = tf.tidy(() => {
       const p = params();
-      const hp = splitAttentionHeads(p, r.heads);
+      const hp = splitAttentionHeadsOnBackend(p, r.heads);
       const x = tensorOf(r.x) as tf.Tensor3D;
       const [B, T] = r.x.shape;
       const pos = tf.unstack(tf.reshape(tensorOf(r.position_bias), [r.heads, T, T])); // heads × [T, T]
