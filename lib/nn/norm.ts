@@ -4,19 +4,22 @@ import { consume } from './consume';
 
 /** (x − mean)·rsqrt(variance + eps)·gamma + beta, statistics broadcast against x. */
 export function normalizeWith<T extends tf.Tensor>(x: T, mean: tf.Tensor, variance: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): T {
-  return tf.tidy(() => {
-    const invStd = tf.rsqrt(tf.add(variance, eps));
-    const normed = consume(tf.sub(x, mean), (c) => tf.mul(c, invStd));
-    return consume(consume(normed, (n) => tf.mul(n, gamma)), (s) => tf.add(s, beta)) as T;
-  });
+  return tf.tidy(() => scaleCentered(tf.sub(x, mean), variance, gamma, beta, eps) as T);
+}
+
+/** centered·rsqrt(variance + eps)·gamma + beta; frees `centered`. */
+function scaleCentered(centered: tf.Tensor, variance: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
+  const invStd = tf.rsqrt(tf.add(variance, eps));
+  const normed = consume(centered, (c) => tf.mul(c, invStd));
+  return consume(consume(normed, (n) => tf.mul(n, gamma)), (s) => tf.add(s, beta));
 }
 
 /** LayerNorm over the last axis: x [..., C], gamma/beta [C]. */
 export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, eps: number): T {
   return tf.tidy(() => {
-    const mean = tf.mean(x, -1, true);
-    const variance = consume(tf.square(tf.sub(x, mean)), (s) => tf.mean(s, -1, true));
-    return normalizeWith(x, mean, variance, gamma, beta, eps);
+    const centered = tf.sub(x, tf.mean(x, -1, true));
+    const variance = consume(tf.square(centered), (s) => tf.mean(s, -1, true));
+    return scaleCentered(centered, variance, gamma, beta, eps) as T;
   });
 }
 
