@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { OutOfMemoryError, UsageError } from './errors';
+import { installKernels } from './kernels';
 import { withWasmThreads } from './wasm-threads';
 
 export const BACKENDS = ['wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'] as const;
@@ -62,7 +63,10 @@ export async function useBackend(name: BackendName = 'wasm', opts: { threads?: n
     if (!ok) throw new UsageError(`backend "${name}" failed to initialise`);
   }
   await tf.ready();
-  if (tfName === 'wasm') guardWasmHeap();
+  if (tfName === 'wasm') {
+    guardWasmHeap();
+    installKernels(wasmThreads);
+  }
   // The cpu backend nags about tfjs-node on its first tensor in Node; wavprobe's own help says that better.
   if (tfName === 'cpu') (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
   return tf.getBackend();

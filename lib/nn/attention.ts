@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { HostTensor } from '../weights/tensor';
-import { linear } from './linear';
+import { linear, matMul } from './linear';
 
 /** Projection weights in the stored [in, out] layout, on the backend (tf.Tensor) or in the JS heap (HostTensor). */
 export interface AttentionParams<T = tf.Tensor> {
@@ -142,14 +142,14 @@ export function headwiseAttention(x: tf.Tensor3D, p: HeadParams, opts: { bias?: 
       const xbT = tf.transpose(xb); // [H, T]
       const perHead = p.q.map((_, h) =>
         tf.tidy(() => {
-          const q = tf.fused.matMul({ a: xb, b: p.q[h] as tf.Tensor2D, bias: p.qBias[h] }); // [T, d], scaled
-          const kT = tf.add(tf.matMul(p.kT[h] as tf.Tensor2D, xbT), p.kBias[h]); // [d, T]
-          const v = tf.fused.matMul({ a: xb, b: p.v[h] as tf.Tensor2D, bias: p.vBias[h] }); // [T, d]
-          let scores: tf.Tensor2D = tf.matMul(q, kT); // [T, T]
+          const q = matMul(xb, p.q[h], p.qBias[h]); // [T, d], scaled
+          const kT = tf.add(matMul(p.kT[h], xbT), p.kBias[h]); // [d, T]
+          const v = matMul(xb, p.v[h], p.vBias[h]); // [T, d]
+          let scores: tf.Tensor2D = matMul(q, kT); // [T, T]
           const bias = opts.bias?.(b, h);
           if (bias) scores = tf.add(scores, bias);
           const probs = tf.softmax(scores); // [T, T], over keys
-          const context = tf.matMul(probs, v); // [T, d]
+          const context = matMul(probs, v); // [T, d]
           if (!opts.entropy) return [context];
           return [context, tf.neg(tf.sum(tf.mul(probs, tf.log(tf.maximum(probs, 1e-30))), -1))]; // [T, d], [T]
         }),
@@ -158,7 +158,7 @@ export function headwiseAttention(x: tf.Tensor3D, p: HeadParams, opts: { bias?: 
       if (opts.entropy) entropies.push(tf.stack(perHead.map((r) => r[1])) as tf.Tensor2D); // [heads, T]
     }
     const context = B === 1 ? contexts[0] : tf.concat(contexts, 0); // [B·T, H]
-    const output = tf.reshape(tf.fused.matMul({ a: context, b: p.outWeight as tf.Tensor2D, bias: p.outBias }), [B, T, H]) as tf.Tensor3D;
+    const output = tf.reshape(matMul(context, p.outWeight, p.outBias), [B, T, H]) as tf.Tensor3D;
     if (!opts.entropy) return { output };
     return { output, entropy: tf.stack(entropies) as tf.Tensor3D }; // [B, heads, T]
   });

@@ -3,11 +3,24 @@
  * tfjs has no grouped convolution: a grouped conv is one plain conv per group, on filters split once at load.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { kernels, runKernel } from '../kernels';
 import { consume } from './consume';
 
-/** Unpadded conv: x [B, T, Cin], filter [K, Cin, Cout] → [B, floor((T − K)/stride) + 1, Cout]. */
+/**
+ * Unpadded conv: x [B, T, Cin], filter [K, Cin, Cout] → [B, floor((T − K)/stride) + 1, Cout]. On wavprobe's wasm
+ * kernels it is one GEMM per row: output frame t is x[t·stride .. t·stride + K) (K·Cin contiguous values) · the
+ * filter as [K·Cin, Cout], read in place with a row stride of stride·Cin.
+ */
 export function conv1d(x: tf.Tensor3D, filter: tf.Tensor, stride: number, bias?: tf.Tensor): tf.Tensor3D {
   return tf.tidy(() => {
+    const [B, T, Cin] = x.shape;
+    const [K, , Cout] = filter.shape;
+    if (kernels()) {
+      const rows = Math.floor((T - K) / stride) + 1;
+      const weight = tf.reshape(filter, [K * Cin, Cout]); // [K·Cin, Cout], a view
+      const inputs: Record<string, tf.Tensor> = bias ? { a: x, b: weight, bias } : { a: x, b: weight };
+      return runKernel<tf.Tensor3D>('WavprobeGemm', inputs, { batch: B, rows, rowStride: stride * Cin, batchStride: T * Cin }); // [B, T', Cout]
+    }
     const y = tf.conv1d(x, filter as tf.Tensor3D, stride, 'valid'); // [B, T', Cout]
     return bias ? consume(y, (t) => tf.add<tf.Tensor3D>(t, bias)) : y;
   });
@@ -26,7 +39,7 @@ export function groupedConv1d(x: tf.Tensor3D, filters: tf.Tensor3D[], pad: numbe
   return tf.tidy(() => {
     const padded = tf.pad(x, [[0, 0], [pad, pad], [0, 0]]); // [B, T + 2·pad, Cin]
     const parts = tf.split(padded, filters.length, 2) as tf.Tensor3D[]; // G × [B, T + 2·pad, Cin/G]
-    const outs = parts.map((p, g) => tf.conv1d(p, filters[g], 1, 'valid')); // G × [B, T', Cout/G]
+    const outs = parts.map((p, g) => conv1d(p, filters[g], 1)); // G × [B, T', Cout/G]
     const y = tf.concat(outs, 2); // [B, T', Cout]
     return bias ? tf.add<tf.Tensor3D>(y, bias) : y;
   });

@@ -1,12 +1,23 @@
-/** Dense layer on weights stored as [in, out] (see lib/weights/keymap.ts), so it is a plain matMul. */
+/**
+ * Dense layers and 2-D products on weights stored as [in, out] (see lib/weights/keymap.ts). On the wasm backend
+ * they run on wavprobe's GEMM (lib/kernels), elsewhere on tfjs's matMul.
+ */
 import * as tf from '@tensorflow/tfjs-core';
+import { kernels, runKernel } from '../kernels';
+
+/** a [M, K] · b [K, N] (+ bias [N]) → [M, N]. */
+export function matMul(a: tf.Tensor, b: tf.Tensor, bias?: tf.Tensor): tf.Tensor2D {
+  const [M, K] = a.shape;
+  if (!kernels()) return tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias }) as tf.Tensor2D;
+  const y = runKernel<tf.Tensor3D>('WavprobeGemm', bias ? { a, b, bias } : { a, b }, { batch: 1, rows: M, rowStride: K, batchStride: 0 }); // [1, M, N]
+  return tf.tidy(() => tf.reshape(y, [M, b.shape[1]!]));
+}
 
 /** y = x·W + b over the last axis: x [..., in], W [in, out], b [out] → [..., out]. */
 export function linear<T extends tf.Tensor>(x: T, weight: tf.Tensor, bias?: tf.Tensor): T {
   return tf.tidy(() => {
     const [inDim, outDim] = weight.shape;
-    const rows = tf.reshape(x, [-1, inDim]) as tf.Tensor2D; // [N, in]: a 2-D matMul takes the XNNPACK path on wasm
-    const y = tf.fused.matMul({ a: rows, b: weight as tf.Tensor2D, bias }); // [N, out]
+    const y = matMul(tf.reshape(x, [-1, inDim]), weight, bias); // [N, out]
     return tf.reshape(y, [...x.shape.slice(0, -1), outDim]) as T;
   });
 }

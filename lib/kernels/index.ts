@@ -1,0 +1,169 @@
+/**
+ * wavprobe's own wasm SIMD kernels (kernels.c: GEMM, 1-D convolution as a GEMM over overlapping rows, GELU) run
+ * in place on tfjs-wasm's heap: the module imports the backend's own memory, reads its tensors where they lie and
+ * writes into outputs the backend allocates, so nothing is copied. They are registered as tfjs kernels
+ * (WavprobeGemm, WavprobeGelu) on the wasm backend, so tidy() and dispose() treat their outputs like any other.
+ *
+ * Why: tfjs-wasm's XNNPACK GEMM runs at ~25 GFLOP/s per core here, these at ~42 (relaxed-SIMD FMA) or ~32 (plain
+ * SIMD); its exact GELU is 5 passes around a scalar erf (~14 ns per value), this one is one SIMD pass. With the
+ * threaded build (--threads N) the memory is shared and N − 1 worker threads (pool.ts) take slices of each job.
+ *
+ * lib/nn calls kernels() and falls back to plain tfjs ops when it answers undefined (other backends, or
+ * WAVPROBE_KERNELS=tfjs to compare).
+ */
+import * as v8 from 'v8';
+import * as tf from '@tensorflow/tfjs-core';
+import { UsageError } from '../errors';
+import { KERNEL_BINARIES } from './binaries';
+import { WorkerPool } from './pool';
+
+/** The exports of kernels.c; pointers are byte offsets in the backend's memory. */
+export interface KernelExports {
+  gemm_packed_bytes(K: number, N: number): number;
+  gemm_workspace_bytes(): number;
+  gemm_cols(A: number, lda: number, B: number, ldb: number, Bp: number, bias: number, C: number, ldc: number, M: number, K: number, N: number, p0: number, p1: number, ws: number): void;
+  gelu_range(x: number, y: number, i0: number, i1: number): void;
+}
+
+interface WasmModule {
+  _malloc(bytes: number): number;
+  _free(offset: number): void;
+  wasmMemory?: WebAssembly.Memory;
+  asm?: { memory?: WebAssembly.Memory };
+}
+interface WasmBackend {
+  wasm: WasmModule;
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+}
+
+/** Panels of 8 output columns (kernels.c's NR). */
+const NR = 8;
+/** Below this many multiply-adds a job is not worth waking the workers for (~20 µs per round trip). */
+const PARALLEL_MIN_FLOP = 4e6;
+const PARALLEL_MIN_VALUES = 1 << 16;
+
+export class Kernels {
+  readonly variant: 'relaxed' | 'plain';
+  private readonly k: KernelExports;
+  private readonly workspace: number;
+  private readonly pool?: WorkerPool;
+
+  constructor(
+    private readonly backend: WasmBackend,
+    memory: WebAssembly.Memory,
+    threads: number,
+  ) {
+    const shared = memory.buffer instanceof SharedArrayBuffer;
+    const mem = shared ? 'shared' : 'local';
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd'); // Node 20; on by default from Node 22
+    const relaxed = Buffer.from(KERNEL_BINARIES[`relaxed-${mem}`], 'base64');
+    this.variant = WebAssembly.validate(relaxed) ? 'relaxed' : 'plain';
+    const module = new WebAssembly.Module(this.variant === 'relaxed' ? relaxed : Buffer.from(KERNEL_BINARIES[`plain-${mem}`], 'base64'));
+    this.k = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
+    const wsBytes = this.k.gemm_workspace_bytes();
+    this.workspace = backend.wasm._malloc(wsBytes) >>> 0;
+    if (shared && threads > 1) this.pool = WorkerPool.start(module, memory, backend.wasm, threads - 1, wsBytes);
+  }
+
+  get threads(): number {
+    return 1 + (this.pool?.size ?? 0);
+  }
+
+  private offset(t: tf.TensorInfo): number {
+    const d = this.backend.dataIdMap.get(t.dataId);
+    if (!d) throw new Error('tensor is not on the wasm backend');
+    return d.memoryOffset >>> 0;
+  }
+
+  /**
+   * out[b] = A_b·B (+ bias) for b < batch, where row r of A_b starts at value b·batchStride + r·rowStride of `a`
+   * and has K = B.shape[0] values (rows may overlap: a convolution). Returns [batch, rows, N].
+   */
+  gemm(a: tf.TensorInfo, b: tf.TensorInfo, bias: tf.TensorInfo | undefined, g: GemmShape): tf.TensorInfo {
+    const [K, N] = b.shape;
+    const { batch, rows, rowStride, batchStride } = g;
+    if (b.shape.length !== 2 || (bias && (bias.shape.length !== 1 || bias.shape[0] !== N))) {
+      throw new UsageError(`gemm: weight ${JSON.stringify(b.shape)} and bias ${JSON.stringify(bias?.shape)} do not fit`);
+    }
+    const aSize = a.shape.reduce((x, y) => x * y, 1);
+    if (rows < 1 || batch < 1 || (batch - 1) * batchStride + (rows - 1) * rowStride + K > aSize) {
+      throw new UsageError(`gemm: ${batch}×${rows} rows of ${K} (stride ${rowStride}) overrun an input of ${aSize} values`);
+    }
+    const out = this.backend.makeOutput([batch, rows, N], 'float32');
+    const [A, B, C] = [this.offset(a), this.offset(b), this.offset(out)];
+    const biasAt = bias ? this.offset(bias) : 0;
+    const packed = this.backend.wasm._malloc(this.k.gemm_packed_bytes(K, N)) >>> 0;
+    try {
+      const panels = Math.ceil(N / NR);
+      const parallel = this.pool && 2 * rows * K * N >= PARALLEL_MIN_FLOP && panels > 1;
+      for (let i = 0; i < batch; i++) {
+        const args = [A + 4 * i * batchStride, rowStride, B, N, packed, biasAt, C + 4 * i * rows * N, N, rows, K, N] as const;
+        if (parallel) this.pool!.gemm(args, panels, this.k, this.workspace);
+        else this.k.gemm_cols(...args, 0, panels, this.workspace);
+      }
+    } finally {
+      this.backend.wasm._free(packed);
+    }
+    return out;
+  }
+
+  gelu(x: tf.TensorInfo): tf.TensorInfo {
+    const n = x.shape.reduce((a, b) => a * b, 1);
+    const out = this.backend.makeOutput([...x.shape], 'float32');
+    const [src, dst] = [this.offset(x), this.offset(out)];
+    if (this.pool && n >= PARALLEL_MIN_VALUES) this.pool.gelu(src, dst, n, this.k);
+    else this.k.gelu_range(src, dst, 0, n);
+    return out;
+  }
+}
+
+export interface GemmShape {
+  batch: number;
+  rows: number;
+  rowStride: number;
+  batchStride: number;
+}
+
+const installed = new WeakMap<WasmModule, Kernels>();
+let registered = false;
+
+/** Loads the kernels onto the current wasm backend (idempotent). Called by useBackend. */
+export function installKernels(threads: number): Kernels | undefined {
+  if (process.env.WAVPROBE_KERNELS === 'tfjs') return undefined;
+  const backend = tf.backend() as unknown as WasmBackend;
+  const existing = installed.get(backend.wasm);
+  if (existing) return existing;
+  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
+  if (!memory || !WebAssembly.validate(Buffer.from(KERNEL_BINARIES['plain-local'], 'base64'))) return undefined; // no SIMD128
+  const kernels = new Kernels(backend, memory, threads);
+  installed.set(backend.wasm, kernels);
+  if (!registered) {
+    const of = (b: unknown) => installed.get((b as WasmBackend).wasm)!;
+    tf.registerKernel({
+      kernelName: 'WavprobeGemm',
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, backend: b, attrs }) => of(b).gemm(inputs.a!, inputs.b!, inputs.bias, attrs as unknown as GemmShape),
+    });
+    tf.registerKernel({ kernelName: 'WavprobeGelu', backendName: 'wasm', kernelFunc: ({ inputs, backend: b }) => of(b).gelu(inputs.x!) });
+    registered = true;
+  }
+  return kernels;
+}
+
+/** The kernels of the active backend, or undefined where lib/nn must use plain tfjs ops. */
+export function kernels(): Kernels | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  return installed.get((tf.backend() as unknown as WasmBackend).wasm);
+}
+
+/** Which kernels the dense layers, convolutions and GELU use on the active backend, for benchmark reports. */
+export function kernelsInUse(): string {
+  const k = kernels();
+  return k ? `wavprobe-${k.variant}` : 'tfjs';
+}
+
+/** A registered kernel run through the engine (so tidy tracks its output). */
+export function runKernel<T extends tf.Tensor>(name: 'WavprobeGemm' | 'WavprobeGelu', inputs: Record<string, tf.Tensor>, attrs: object = {}): T {
+  return tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as T;
+}

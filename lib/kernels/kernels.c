@@ -1,0 +1,225 @@
+/*
+ * wavprobe's wasm SIMD128 kernels, run in place on tfjs-wasm's heap (lib/kernels/index.ts).
+ * Built by tools/build-kernels.sh into lib/kernels/binaries.ts; every pointer is a byte offset in the imported
+ * memory (tfjs-wasm's), chosen by the caller. No libc, no stack use, no globals.
+ *
+ * GEMM: C[M,N] = A[M,K]·B[K,N] (+ bias[N]), f32, with row strides lda, ldb, ldc. An lda smaller than K makes
+ * rows overlap: a 1-D convolution over time-major x [T, Cin] with stride s and kernel k is exactly the GEMM with
+ * A row t = x + t·s·Cin, lda = s·Cin, K = k·Cin, B = the filter [k·Cin, Cout] (no im2col copy).
+ *
+ * Layouts
+ * - B is packed per call into column panels of NR = 8, Bp[panel][k][8] (the last panel zero-padded), so the
+ *   micro-kernel reads 2 contiguous f32x4 per k. Each thread packs the panels it computes.
+ * - For each (K block, MR-row block) A is packed into a small workspace Ap[k][MR] (MR·kc floats, L1-resident),
+ *   so the kernel walks one A pointer and one B pointer with small constant offsets.
+ *
+ * Micro-kernel
+ * - MR x 8 output tile held in 2·MR f32x4 accumulators; A elements broadcast from memory with
+ *   v128.load32_splat. MR = 4; leftover bottom rows use smaller kernels.
+ * - Why 4x8 and no unrolling: V8's TurboFan (Node 20 / V8 11.3) schedules all of a loop body's loads before
+ *   its arithmetic, and x64 V8 has 15 allocatable xmm registers. 4x8 needs 8 acc + 4 splats + 2 B = 14 and
+ *   runs spill-free; 5x8, 6x8 or unrolling k by 2 spill and run 30-50% slower. Each kernel is a separate
+ *   noinline function and clang must not unroll the k loop, for the same reason. (One Zen 5 core,
+ *   499x768x3072: 4x8 ~42 GFLOP/s with relaxed madd, ~32 with mul + add; tfjs's XNNPACK ~25.)
+ *
+ * Cache blocking (GotoBLAS order): N in blocks of NC columns, K in blocks of KC (Ap = MR x KC stays in L1
+ * while the kernel sweeps the B panels). The first K block writes bias (or 0) + acc, later ones accumulate.
+ *
+ * Relaxed SIMD: with -DRELAXED the multiply-add is f32x4.relaxed_madd (vfmadd231ps on x64 with FMA3, else
+ * mul + add). clang 14 only knows the pre-standard f32x4.fma encoding; tools/build-kernels.sh rewrites it to
+ * the standard relaxed_madd, so MADD is written in the standard operand order (a·b + c).
+ */
+#include <stddef.h>
+#include <wasm_simd128.h>
+
+#define GEMM_MR 4
+#define NR 8
+#define KC 1536
+#define NC 1024
+
+#define EXPORT(name) __attribute__((export_name(#name), visibility("default")))
+#define NOINLINE __attribute__((noinline))
+
+#ifdef RELAXED
+/* standard relaxed_madd semantics after build.sh's opcode patch: a*b + c */
+#define MADD(acc, a, b) __builtin_wasm_fma_f32x4((a), (b), (acc))
+#else
+#define MADD(acc, a, b) wasm_f32x4_add((acc), wasm_f32x4_mul((a), (b)))
+#endif
+
+/* Pack panels [p0, p1) of B [K, N] (row stride ldb) into Bp[(p*K + k)*8 + j]. */
+static void pack_b(const float *B, int ldb, float *Bp, int K, int N, int p0, int p1) {
+  for (int p = p0; p < p1; p++) {
+    int j0 = p * NR, w = N - j0 < NR ? N - j0 : NR;
+    float *dst = Bp + (size_t)p * K * NR;
+    for (int k = 0; k < K; k++) {
+      const float *src = B + (size_t)k * ldb + j0;
+      if (w == NR) {
+        wasm_v128_store(dst, wasm_v128_load(src));
+        wasm_v128_store(dst + 4, wasm_v128_load(src + 4));
+      } else {
+        for (int j = 0; j < NR; j++) dst[j] = j < w ? src[j] : 0.0f;
+      }
+      dst += NR;
+    }
+  }
+}
+
+/* Bytes of the packed B (all panels) and of one thread's A workspace. */
+EXPORT(gemm_packed_bytes)
+int gemm_packed_bytes(int K, int N) { return (N + NR - 1) / NR * NR * K * 4; }
+EXPORT(gemm_workspace_bytes)
+int gemm_workspace_bytes(void) { return GEMM_MR * KC * 4; }
+
+/* Ap[k*mr + r] = A[r*lda + k] for r < mr, k < kc. */
+static void pack_a(const float *A, int lda, int mr, int kc, float *Ap) {
+  for (int r = 0; r < mr; r++) {
+    const float *src = A + (size_t)r * lda;
+    float *dst = Ap + r;
+    for (int k = 0; k < kc; k++) dst[k * mr] = src[k];
+  }
+}
+
+/* Store one row of the tile: C = (init ? bias|0 : C) + acc, first w columns. */
+static inline __attribute__((always_inline)) void store_row(
+    float *c, v128_t a0, v128_t a1, const float *bias, int init, int w) {
+  if (w == NR) {
+    v128_t c0, c1;
+    if (!init) { c0 = wasm_v128_load(c); c1 = wasm_v128_load(c + 4); }
+    else if (bias) { c0 = wasm_v128_load(bias); c1 = wasm_v128_load(bias + 4); }
+    else { c0 = c1 = wasm_f32x4_splat(0.0f); }
+    wasm_v128_store(c, wasm_f32x4_add(c0, a0));
+    wasm_v128_store(c + 4, wasm_f32x4_add(c1, a1));
+  } else { /* ragged last panel (N % 8 != 0): lane by lane, no stack buffer */
+#define LANE(j, v, l)                                                          \
+  if (j < w) c[j] = (init ? (bias ? bias[j] : 0.0f) : c[j]) + wasm_f32x4_extract_lane(v, l);
+    LANE(0, a0, 0) LANE(1, a0, 1) LANE(2, a0, 2) LANE(3, a0, 3)
+    LANE(4, a1, 0) LANE(5, a1, 1) LANE(6, a1, 2) LANE(7, a1, 3)
+#undef LANE
+  }
+}
+
+/*
+ * kernel_MR: MR x 8 tile over kc (> 0) values of k.
+ *   ap: packed A, Ap[k][MR]         bp: &Bp[panel][k0][0]
+ *   c:  &C[row0, col0], ldc = N     w: valid columns in this panel (<= 8)
+ *   init: nonzero for the first K block (C = bias + acc), else C += acc.
+ */
+/* One k step: acc[r] += A[r][k] * B[k][0..8) for r < MR. */
+#define STEP(MR)                                                               \
+  {                                                                            \
+    v128_t b0 = wasm_v128_load(bp);                                            \
+    v128_t b1 = wasm_v128_load(bp + 4);                                        \
+    _Pragma("clang loop unroll(full)")                                         \
+    for (int r = 0; r < MR; r++) {                                             \
+      v128_t ar = wasm_v128_load32_splat(ap + r);                              \
+      acc0[r] = MADD(acc0[r], ar, b0);                                         \
+      acc1[r] = MADD(acc1[r], ar, b1);                                         \
+    }                                                                          \
+    ap += MR;                                                                  \
+    bp += NR;                                                                  \
+  }
+#define DEFINE_KERNEL(MR)                                                      \
+  static NOINLINE void kernel_##MR(const float *ap, const float *bp, int kc,  \
+                                   float *c, int ldc, const float *bias,      \
+                                   int init, int w) {                         \
+    v128_t acc0[MR], acc1[MR];                                                 \
+    _Pragma("clang loop unroll(full)")                                         \
+    for (int r = 0; r < MR; r++) acc0[r] = acc1[r] = wasm_f32x4_splat(0.0f);   \
+    _Pragma("clang loop unroll(disable)")                                      \
+    for (int k = 0; k < kc; k++) STEP(MR)                                      \
+    _Pragma("clang loop unroll(full)")                                         \
+    for (int r = 0; r < MR; r++)                                               \
+      store_row(c + r * ldc, acc0[r], acc1[r], bias, init, w);                 \
+  }
+
+DEFINE_KERNEL(1)
+DEFINE_KERNEL(2)
+DEFINE_KERNEL(3)
+DEFINE_KERNEL(4)
+
+/* Dispatch a tile of mr (1..GEMM_MR) rows. */
+static inline void tile(int mr, const float *ap, const float *bp, int kc,
+                        float *c, int ldc, const float *bias, int init, int w) {
+  switch (mr) {
+#define CASE(R) case R: kernel_##R(ap, bp, kc, c, ldc, bias, init, w); break;
+    CASE(1) CASE(2) CASE(3)
+    CASE(4)
+#undef CASE
+  }
+}
+
+/*
+ * C[:, 8·p0 .. min(8·p1, N)) = A·B[:, same] (+ bias): panels [p0, p1), so threads split N. Packs those panels of
+ * B into Bp (gemm_packed_bytes(K, N) bytes, shared by the threads) first. bias may be 0 (none). ws: this thread's
+ * workspace of gemm_workspace_bytes() bytes.
+ */
+EXPORT(gemm_cols)
+void gemm_cols(const float *A, int lda, const float *B, int ldb, float *Bp, const float *bias, float *C, int ldc,
+               int M, int K, int N, int p0, int p1, float *ws) {
+  pack_b(B, ldb, Bp, K, N, p0, p1);
+  for (int pb = p0; pb < p1; pb += NC / NR) {
+    int pe = pb + NC / NR < p1 ? pb + NC / NR : p1;
+    for (int k0 = 0; k0 < K; k0 += KC) {
+      int kb = K - k0 < KC ? K - k0 : KC;
+      int init = k0 == 0;
+      for (int i = 0; i < M; i += GEMM_MR) {
+        int mr = M - i < GEMM_MR ? M - i : GEMM_MR;
+        pack_a(A + (size_t)i * lda + k0, lda, mr, kb, ws);
+        for (int p = pb; p < pe; p++) {
+          int j0 = p * NR, w = N - j0 < NR ? N - j0 : NR;
+          tile(mr, ws, Bp + ((size_t)p * K + k0) * NR, kb, C + (size_t)i * ldc + j0, ldc, bias ? bias + j0 : 0, init, w);
+        }
+      }
+    }
+  }
+}
+
+/*
+ * GELU(x) = x·Φ(x), exact form (HF "gelu"), in one pass: Φ(x) = 1 − e for x ≥ 0 and e for x < 0, with
+ * e = ½·erfc(|x|/√2) from Abramowitz & Stegun 7.1.26, erfc(z) ≈ t·(a1 + t·(a2 + … + t·a5))·exp(−z²),
+ * t = 1/(1 + p·z), |error| ≤ 1.5e-7. So |GELU error| ≤ ½·|x|·1.5e-7 plus float32 rounding: within 1e-6 for
+ * |x| ≤ 10 (spec/nn/gelu.spec.ts measures it against float64). exp is exp_neg below.
+ */
+
+static inline v128_t splat(float v) { return wasm_f32x4_splat(v); }
+
+/* exp(y) for y ≤ 0: y = n·ln2 + r, |r| ≤ ln2/2 (ln2 in two parts, Cody & Waite), e^r by its degree-6 Taylor
+ * polynomial (remainder ≤ 1.2e-7 relative), 2^n built in the exponent bits. y is clamped at −87, where e^y
+ * (~1.6e-38) is already below anything GELU can show. */
+static inline v128_t exp_neg(v128_t y) {
+  y = wasm_f32x4_max(y, splat(-87.0f));
+  v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(y, splat(1.44269504088896341f)));
+  v128_t r = wasm_f32x4_sub(y, wasm_f32x4_mul(n, splat(0.693359375f)));
+  r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, splat(-2.12194440e-4f)));
+  v128_t p = splat(1.0f / 720);
+  p = wasm_f32x4_add(splat(1.0f / 120), wasm_f32x4_mul(p, r));
+  p = wasm_f32x4_add(splat(1.0f / 24), wasm_f32x4_mul(p, r));
+  p = wasm_f32x4_add(splat(1.0f / 6), wasm_f32x4_mul(p, r));
+  p = wasm_f32x4_add(splat(0.5f), wasm_f32x4_mul(p, r));
+  p = wasm_f32x4_add(splat(1.0f), wasm_f32x4_mul(p, r));
+  p = wasm_f32x4_add(splat(1.0f), wasm_f32x4_mul(p, r));
+  v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  return wasm_f32x4_mul(p, scale);
+}
+
+static inline v128_t gelu4(v128_t x) {
+  v128_t z = wasm_f32x4_mul(wasm_f32x4_abs(x), splat(0.70710678118654752f));
+  v128_t t = wasm_f32x4_div(splat(1.0f), wasm_f32x4_add(splat(1.0f), wasm_f32x4_mul(z, splat(0.3275911f))));
+  v128_t q = splat(1.061405429f);
+  q = wasm_f32x4_add(splat(-1.453152027f), wasm_f32x4_mul(q, t));
+  q = wasm_f32x4_add(splat(1.421413741f), wasm_f32x4_mul(q, t));
+  q = wasm_f32x4_add(splat(-0.284496736f), wasm_f32x4_mul(q, t));
+  q = wasm_f32x4_add(splat(0.254829592f), wasm_f32x4_mul(q, t));
+  v128_t e = wasm_f32x4_mul(wasm_f32x4_mul(splat(0.5f), wasm_f32x4_mul(q, t)), exp_neg(wasm_f32x4_neg(wasm_f32x4_mul(z, z))));
+  v128_t phi = wasm_v128_bitselect(wasm_f32x4_sub(splat(1.0f), e), e, wasm_f32x4_ge(x, splat(0.0f)));
+  return wasm_f32x4_mul(x, phi);
+}
+
+/* y[i] = GELU(x[i]) for i in [i0, i1) (threads split the range; y may be x). */
+EXPORT(gelu_range)
+void gelu_range(const float *x, float *y, int i0, int i1) {
+  int i = i0;
+  for (; i + 4 <= i1; i += 4) wasm_v128_store(y + i, gelu4(wasm_v128_load(x + i)));
+  for (; i < i1; i++) y[i] = wasm_f32x4_extract_lane(gelu4(wasm_f32x4_splat(x[i])), 0);
+}
