@@ -1,0 +1,47 @@
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs-core';
+import { useBackend } from '../../lib/backend';
+import { UsageError } from '../../lib/errors';
+import { kernels, kernelsInUse, runKernel } from '../../lib/kernels';
+import { kernelErrors } from './checks';
+
+/** GEMMs: error relative to Σ|a·b| (float32 sums of ≤ 1600 terms); GELU: |error| / max(1, |x|), the issue's bound. */
+const limit = (_name: string) => 1e-6;
+
+describe('wavprobe wasm kernels', () => {
+  beforeAll(() => useBackend('wasm'));
+
+  it('are in use on the wasm backend', () => {
+    expect(kernelsInUse()).toMatch(/^wavprobe-(relaxed|plain)$/);
+  });
+
+  it('match float64 on one thread, and leak nothing', () => {
+    const before = tf.memory().numTensors;
+    for (const [name, err] of Object.entries(kernelErrors())) expect({ name, ok: err <= limit(name), err }).toMatchObject({ name, ok: true });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('match float64 with 2 threads (worker slices of every job)', () => {
+    const child = path.join(__dirname, 'kernels-child.ts');
+    const r = spawnSync(process.execPath, ['--require', require.resolve('tsx/cjs'), child], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`child failed (${r.status ?? r.signal}): ${r.stderr}`);
+    const out = JSON.parse(r.stdout) as { threads: number; errors: Record<string, number>; leaked: number };
+    expect(out.threads).toBe(2);
+    for (const [name, err] of Object.entries(out.errors)) expect({ name, ok: err <= limit(name), err }).toMatchObject({ name, ok: true });
+    expect(out.leaked).toBe(0);
+  });
+
+  it('rejects rows that would read past the input', () => {
+    const k = kernels()!;
+    expect(k).toBeDefined();
+    tf.tidy(() => {
+      const a = tf.zeros([10, 4]);
+      const b = tf.zeros([8, 3]);
+      // 5 rows of 8 with stride 8 fill the 40 values exactly; a sixth row, or a second batch row, would not fit.
+      expect(tf.sum(runKernel('WavprobeGemm', { a, b }, { batch: 1, rows: 5, rowStride: 8, batchStride: 0 })).dataSync()[0]).toBe(0);
+      expect(() => runKernel('WavprobeGemm', { a, b }, { batch: 1, rows: 6, rowStride: 8, batchStride: 0 })).toThrow(UsageError);
+      expect(() => runKernel('WavprobeGemm', { a, b }, { batch: 2, rows: 5, rowStride: 8, batchStride: 4 })).toThrow(/overrun an input of 40 values/);
+    });
+  });
+});
