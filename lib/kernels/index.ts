@@ -1,8 +1,9 @@
 /**
- * wavprobe's own wasm SIMD kernels (kernels.c: GEMM, 1-D convolution as a GEMM over overlapping rows, GELU) run
+ * wavprobe's own wasm SIMD kernels (kernels.c: GEMM, 1-D convolution as a GEMM over overlapping rows, GELU, layer
+ * norm with an optional fused GELU) run
  * in place on tfjs-wasm's heap: the module imports the backend's own memory, reads its tensors where they lie and
  * writes into outputs the backend allocates, so nothing is copied. They are registered as tfjs kernels
- * (WavprobeGemm, WavprobeGelu) on the wasm backend, so tidy() and dispose() treat their outputs like any other.
+ * (WavprobeGemm, WavprobeGelu, WavprobeLayerNorm) on the wasm backend, so tidy() and dispose() treat their outputs like any other.
  *
  * Why: tfjs-wasm's XNNPACK GEMM runs at ~25 GFLOP/s per core here, these at ~42 (relaxed-SIMD FMA) or ~32 (plain
  * SIMD); its exact GELU is 5 passes around a scalar erf (~14 ns per value), this one is one SIMD pass. With the
@@ -23,6 +24,7 @@ export interface KernelExports {
   gemm_workspace_bytes(): number;
   gemm_cols(A: number, lda: number, B: number, ldb: number, Bp: number, bias: number, C: number, ldc: number, M: number, K: number, N: number, p0: number, p1: number, ws: number): void;
   gelu_range(x: number, y: number, i0: number, i1: number): void;
+  layer_norm_rows(x: number, y: number, gamma: number, beta: number, C: number, eps: number, gelu: number, r0: number, r1: number): void;
 }
 
 interface WasmModule {
@@ -116,6 +118,25 @@ export class Kernels {
     else this.k.gelu_range(src, dst, 0, n);
     return out;
   }
+
+  layerNorm(x: tf.TensorInfo, gamma: tf.TensorInfo, beta: tf.TensorInfo, { eps, gelu }: LayerNormAttrs): tf.TensorInfo {
+    const C = x.shape[x.shape.length - 1];
+    if (gamma.shape.join() !== `${C}` || beta.shape.join() !== `${C}`) {
+      throw new UsageError(`layer norm: gamma ${JSON.stringify(gamma.shape)} / beta ${JSON.stringify(beta.shape)} do not match ${C} channels`);
+    }
+    const rows = x.shape.reduce((a, b) => a * b, 1) / C;
+    const out = this.backend.makeOutput([...x.shape], 'float32');
+    const args = [this.offset(x), this.offset(out), this.offset(gamma), this.offset(beta), C] as const;
+    if (this.pool && rows * C >= PARALLEL_MIN_VALUES) this.pool.layerNorm(args, eps, gelu ? 1 : 0, rows, this.k);
+    else this.k.layer_norm_rows(...args, eps, gelu ? 1 : 0, 0, rows);
+    return out;
+  }
+}
+
+/** Layer norm over the last axis (+ GELU), in one pass per row. */
+export interface LayerNormAttrs {
+  eps: number;
+  gelu: boolean;
 }
 
 export interface GemmShape {
@@ -146,6 +167,11 @@ export function installKernels(threads: number): Kernels | undefined {
       kernelFunc: ({ inputs, backend: b, attrs }) => of(b).gemm(inputs.a!, inputs.b!, inputs.bias, attrs as unknown as GemmShape),
     });
     tf.registerKernel({ kernelName: 'WavprobeGelu', backendName: 'wasm', kernelFunc: ({ inputs, backend: b }) => of(b).gelu(inputs.x!) });
+    tf.registerKernel({
+      kernelName: 'WavprobeLayerNorm',
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, backend: b, attrs }) => of(b).layerNorm(inputs.x!, inputs.gamma!, inputs.beta!, attrs as unknown as LayerNormAttrs),
+    });
     registered = true;
   }
   return kernels;
@@ -164,6 +190,6 @@ export function kernelsInUse(): string {
 }
 
 /** A registered kernel run through the engine (so tidy tracks its output). */
-export function runKernel<T extends tf.Tensor>(name: 'WavprobeGemm' | 'WavprobeGelu', inputs: Record<string, tf.Tensor>, attrs: object = {}): T {
+export function runKernel<T extends tf.Tensor>(name: 'WavprobeGemm' | 'WavprobeGelu' | 'WavprobeLayerNorm', inputs: Record<string, tf.Tensor>, attrs: object = {}): T {
   return tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as T;
 }

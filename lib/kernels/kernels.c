@@ -223,3 +223,44 @@ void gelu_range(const float *x, float *y, int i0, int i1) {
   for (; i + 4 <= i1; i += 4) wasm_v128_store(y + i, gelu4(wasm_v128_load(x + i)));
   for (; i < i1; i++) y[i] = wasm_f32x4_extract_lane(gelu4(wasm_f32x4_splat(x[i])), 0);
 }
+
+static inline float hsum(v128_t v) {
+  return wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1) + wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3);
+}
+
+/*
+ * Layer norm over rows [r0, r1) of C values: y = (x − mean)·rsqrt(var + eps)·gamma + beta, population variance
+ * from the centred values (as tfjs's op chain computes it), then GELU when gelu is nonzero. y may be x.
+ */
+EXPORT(layer_norm_rows)
+void layer_norm_rows(const float *x, float *y, const float *gamma, const float *beta, int C, float eps, int gelu, int r0, int r1) {
+  int C4 = C & ~3;
+  for (int r = r0; r < r1; r++) {
+    const float *xr = x + (size_t)r * C;
+    float *yr = y + (size_t)r * C;
+    v128_t acc = splat(0.0f);
+    for (int c = 0; c < C4; c += 4) acc = wasm_f32x4_add(acc, wasm_v128_load(xr + c));
+    float sum = hsum(acc);
+    for (int c = C4; c < C; c++) sum += xr[c];
+    float mean = sum / C;
+    v128_t m = splat(mean);
+    acc = splat(0.0f);
+    for (int c = 0; c < C4; c += 4) {
+      v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + c), m);
+      acc = wasm_f32x4_add(acc, wasm_f32x4_mul(d, d));
+    }
+    float ss = hsum(acc);
+    for (int c = C4; c < C; c++) ss += (xr[c] - mean) * (xr[c] - mean);
+    float inv = 1.0f / __builtin_sqrtf(ss / C + eps);
+    v128_t s = splat(inv);
+    int c = 0;
+    for (; c < C4; c += 4) {
+      v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(xr + c), m), s), wasm_v128_load(gamma + c)), wasm_v128_load(beta + c));
+      wasm_v128_store(yr + c, gelu ? gelu4(v) : v);
+    }
+    for (; c < C; c++) {
+      float v = (xr[c] - mean) * inv * gamma[c] + beta[c];
+      yr[c] = gelu ? wasm_f32x4_extract_lane(gelu4(wasm_f32x4_splat(v)), 0) : v;
+    }
+  }
+}

@@ -3,7 +3,8 @@
  * thread takes a slice too, then blocks until the workers are done: a job is synchronous, like every tfjs kernel.
  *
  * Control block (Int32 in the shared memory): [0] job sequence number, bumped per job (workers wait on it);
- * [1] workers done with the current job; [2] job kind; [3..13] arguments; [14] workers ready; [15] first error;
+ * [1] workers done with the current job; [2] job kind; [3..13] arguments (a float one is read through a Float32
+ * view of its slot); [14] workers ready; [15] first error;
  * [16 + 2w], [17 + 2w] worker w's slice [lo, hi).
  */
 import { Worker } from 'worker_threads';
@@ -12,12 +13,14 @@ import type { KernelExports } from './index';
 const CONTROL_INTS = 16 + 2 * 64;
 const GEMM = 1;
 const GELU = 2;
+const LAYER_NORM = 3;
 
 /** Runs in each worker (plain JS: it must load without the TypeScript toolchain). */
 const WORKER_SOURCE = `
 const { workerData } = require('worker_threads');
 const { module, memory, control, index, workspace } = workerData;
 const ctl = new Int32Array(memory.buffer, control, ${CONTROL_INTS});
+const ctlF = new Float32Array(memory.buffer, control, ${CONTROL_INTS});
 let k;
 try {
   k = new WebAssembly.Instance(module, { env: { memory } }).exports;
@@ -34,6 +37,7 @@ while (k) {
   try {
     if (lo < hi && ctl[2] === ${GEMM}) k.gemm_cols(ctl[3], ctl[4], ctl[5], ctl[6], ctl[7], ctl[8], ctl[9], ctl[10], ctl[11], ctl[12], ctl[13], lo, hi, workspace);
     else if (lo < hi && ctl[2] === ${GELU}) k.gelu_range(ctl[3], ctl[4], lo, hi);
+    else if (lo < hi && ctl[2] === ${LAYER_NORM}) k.layer_norm_rows(ctl[3], ctl[4], ctl[5], ctl[6], ctl[7], ctlF[8], ctl[9], lo, hi);
   } catch (e) {
     Atomics.store(ctl, 15, 2);
   }
@@ -88,8 +92,15 @@ export class WorkerPool {
     this.join();
   }
 
+  /** Layer norm (+ GELU) of `rows` rows of C values, rows split over the threads. */
+  layerNorm(args: readonly [x: number, y: number, gamma: number, beta: number, C: number], eps: number, gelu: number, rows: number, k: KernelExports): void {
+    const [lo, hi] = this.dispatch(LAYER_NORM, [...args, 0, gelu], rows, 1, [8, eps]);
+    if (lo < hi) k.layer_norm_rows(...args, eps, gelu, lo, hi);
+    this.join();
+  }
+
   /** Posts a job over [0, total) in slices aligned to `align`; returns this thread's slice. */
-  private dispatch(kind: number, args: readonly number[], total: number, align: number): [number, number] {
+  private dispatch(kind: number, args: readonly number[], total: number, align: number, float?: [slot: number, value: number]): [number, number] {
     const ctl = this.ctl;
     const share = Math.ceil(total / (this.size + 1) / align) * align;
     for (let w = 0; w < this.size; w++) {
@@ -98,6 +109,7 @@ export class WorkerPool {
     }
     ctl[2] = kind;
     ctl.set(args.map((v) => v | 0), 3);
+    if (float) new Float32Array(ctl.buffer, ctl.byteOffset, CONTROL_INTS)[float[0]] = float[1];
     Atomics.store(ctl, 1, 0);
     Atomics.store(ctl, 0, ++this.seq);
     Atomics.notify(ctl, 0);

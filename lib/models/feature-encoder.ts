@@ -13,7 +13,7 @@ import { UsageError } from '../errors';
 import { consume } from '../nn/consume';
 import { conv1d } from '../nn/conv';
 import { gelu } from '../nn/gelu';
-import { layerNorm, momentsOverTime, normalizeWith } from '../nn/norm';
+import { layerNormGelu, momentsOverTime, normalizeWith } from '../nn/norm';
 import { ModelConfig } from '../weights/config';
 import { DeviceWeights } from './device-weights';
 
@@ -53,10 +53,10 @@ function encodeChunk(weights: DeviceWeights, c: ModelConfig, samples: tf.Tensor2
     const p = `feature_extractor.conv_layers.${i}`;
     // One tidy per layer, every activation freed once used: at 10 s layer 0 alone is [1, 32000, 512] (65 MB).
     const next = tf.tidy(() => {
-      let y = convLayer(weights, c, i, x); // [B, T_i, C_i]
-      if (c.featExtractNorm === 'layer') y = consume(y, (t) => layerNorm(t, w(`${p}.layer_norm.weight`), w(`${p}.layer_norm.bias`), CONV_NORM_EPS));
-      else if (i === 0) y = consume(y, (t) => normalizeWith(t, stats!.mean, stats!.variance, w(`${p}.layer_norm.weight`), w(`${p}.layer_norm.bias`), CONV_NORM_EPS));
-      return consume(y, gelu);
+      const y = convLayer(weights, c, i, x); // [B, T_i, C_i]
+      if (c.featExtractNorm === 'layer') return consume(y, (t) => layerNormGelu(t, w(`${p}.layer_norm.weight`), w(`${p}.layer_norm.bias`), CONV_NORM_EPS));
+      if (i > 0) return consume(y, gelu);
+      return consume(consume(y, (t) => normalizeWith(t, stats!.mean, stats!.variance, w(`${p}.layer_norm.weight`), w(`${p}.layer_norm.bias`), CONV_NORM_EPS)), gelu);
     });
     x.dispose();
     x = next;

@@ -1,6 +1,8 @@
 /** Normalisations tfjs lacks as ops: layer norm over channels and per-channel group norm over time. */
 import * as tf from '@tensorflow/tfjs-core';
+import { kernels, runKernel } from '../kernels';
 import { consume } from './consume';
+import { gelu } from './gelu';
 
 /** (x − mean)·rsqrt(variance + eps)·gamma + beta, statistics broadcast against x. */
 export function normalizeWith<T extends tf.Tensor>(x: T, mean: tf.Tensor, variance: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): T {
@@ -14,13 +16,20 @@ function scaleCentered(centered: tf.Tensor, variance: tf.Tensor, gamma: tf.Tenso
   return consume(consume(normed, (n) => tf.mul(n, gamma)), (s) => tf.add(s, beta));
 }
 
-/** LayerNorm over the last axis: x [..., C], gamma/beta [C]. */
+/** LayerNorm over the last axis: x [..., C], gamma/beta [C]. One pass per row on wavprobe's wasm kernels. */
 export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, eps: number): T {
+  if (kernels()) return runKernel<T>('WavprobeLayerNorm', { x, gamma, beta }, { eps, gelu: false });
   return tf.tidy(() => {
     const centered = tf.sub(x, tf.mean(x, -1, true));
     const variance = consume(tf.square(centered), (s) => tf.mean(s, -1, true));
     return scaleCentered(centered, variance, gamma, beta, eps) as T;
   });
+}
+
+/** GELU(layerNorm(x)), fused into the same pass on wavprobe's wasm kernels (the conv encoder's "layer" mode). */
+export function layerNormGelu<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, eps: number): T {
+  if (kernels()) return runKernel<T>('WavprobeLayerNorm', { x, gamma, beta }, { eps, gelu: true });
+  return tf.tidy(() => gelu(layerNorm(x, gamma, beta, eps)));
 }
 
 /**

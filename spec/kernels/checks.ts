@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mulberry32 } from '../../lib/random';
 import { conv1d } from '../../lib/nn/conv';
 import { gelu } from '../../lib/nn/gelu';
+import { layerNorm, layerNormGelu } from '../../lib/nn/norm';
 import { matMul } from '../../lib/nn/linear';
 import { REF } from '../helpers/nn-reference';
 
@@ -73,12 +74,34 @@ function geluError(): number {
   return worst;
 }
 
+/** Layer norm over 257 channels (no multiple of 4) against float64; the fused GELU against gelu(layerNorm). */
+function layerNormErrors(): [plain: number, fused: number] {
+  const [rows, C, eps] = [300, 257, 1e-5];
+  const [x, gamma, beta] = [seeded(rows * C, 7).map((v, i) => 3 * v + (i % C) / 50), seeded(C, 8), seeded(C, 9)];
+  const [got, fused, unfused] = tf.tidy(() => {
+    const args = [tf.tensor2d(x, [rows, C]), tf.tensor1d(gamma), tf.tensor1d(beta), eps] as const;
+    return [layerNorm(...args).dataSync(), layerNormGelu(...args).dataSync(), gelu(layerNorm(...args)).dataSync()];
+  });
+  let worst = 0;
+  for (let r = 0; r < rows; r++) {
+    let mean = 0;
+    for (let c = 0; c < C; c++) mean += x[r * C + c] / C;
+    let variance = 0;
+    for (let c = 0; c < C; c++) variance += (x[r * C + c] - mean) ** 2 / C;
+    for (let c = 0; c < C; c++) worst = Math.max(worst, Math.abs(got[r * C + c] - ((x[r * C + c] - mean) / Math.sqrt(variance + eps)) * gamma[c] - beta[c]));
+  }
+  return [worst, fused.reduce((m, v, i) => Math.max(m, Math.abs(v - unfused[i])), 0)];
+}
+
 export function kernelErrors(): Record<string, number> {
+  const [norm, normGelu] = layerNormErrors();
   return {
     'dense 37×1600·1600×203 + bias': gemmError(37, 1600, 203, true),
     'dense 3×5·5×8': gemmError(3, 5, 8, false),
     'dense 1×64·64×9 + bias': gemmError(1, 64, 9, true),
     'conv k3 s2 64→48, 2 rows': convError(),
     gelu: geluError(),
+    'layer norm 257': norm,
+    'layer norm + GELU fused': normGelu,
   };
 }
