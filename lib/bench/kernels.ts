@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendName, useBackend, wasmThreadsCount } from '../backend';
-import { AttentionParams, HeadParams, headwiseAttention, selfAttention, splitAttentionHeadsOnBackend } from '../nn/attention';
+import { AttentionParams, multiHeadAttention, selfAttention } from '../nn/attention';
 import { conv1d, groupedConv1d, splitGroupFilter } from '../nn/conv';
 import { gelu } from '../nn/gelu';
 import { linear } from '../nn/linear';
@@ -98,7 +98,7 @@ export function modelKernels(c: ModelConfig, samples: number): Kernel[] {
   const x = (n: number) => seeded([1, n, H], 8);
   const flop = (n: number) => 8 * n * H * H + 4 * n * n * H;
   kernels.push({
-    name: `attention plain (batched matMul) ${heads} heads`,
+    name: `attention, batched-matMul core (no fused kernel) ${heads} heads`,
     make: (n) => [x(n), ...Object.values(attentionParams(H, 20))],
     run: ([x, qWeight, qBias, kWeight, kBias, vWeight, vBias, outWeight, outBias]) =>
       selfAttention(x as tf.Tensor3D, { qWeight, qBias, kWeight, kBias, vWeight, vBias, outWeight, outBias }, heads).output,
@@ -106,20 +106,11 @@ export function modelKernels(c: ModelConfig, samples: number): Kernel[] {
     len: T,
     checkLen: 24,
   });
-  // The model splits its weights per head once at load, so the split happens in make(), outside the timing.
   kernels.push({
-    name: `attention per-head 2-D matMuls ${heads} heads`,
-    make: (n) => {
-      const plain = attentionParams(H, 20);
-      const split = splitAttentionHeadsOnBackend(plain, heads);
-      tf.dispose(Object.values(plain));
-      return [x(n), ...split.q, ...split.qBias, ...split.kT, ...split.kBias, ...split.v, ...split.vBias, split.outWeight, split.outBias];
-    },
-    run: ([x, ...w]) => {
-      const part = (i: number) => w.slice(i * heads, (i + 1) * heads);
-      const p = { q: part(0), qBias: part(1), kT: part(2), kBias: part(3), v: part(4), vBias: part(5), outWeight: w[6 * heads], outBias: w[6 * heads + 1] } as HeadParams;
-      return headwiseAttention(x as tf.Tensor3D, p).output;
-    },
+    name: `attention ${heads} heads`,
+    make: (n) => [x(n), ...Object.values(attentionParams(H, 20))],
+    run: ([x, qWeight, qBias, kWeight, kBias, vWeight, vBias, outWeight, outBias]) =>
+      multiHeadAttention(x as tf.Tensor3D, { qWeight, qBias, kWeight, kBias, vWeight, vBias, outWeight, outBias }, heads).output,
     flop,
     len: T,
     checkLen: 24,

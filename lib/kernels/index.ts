@@ -1,9 +1,9 @@
 /**
  * wavprobe's own wasm SIMD kernels (kernels.c: GEMM, 1-D convolution as a GEMM over overlapping rows, GELU, layer
- * norm with an optional fused GELU) run
+ * norm with an optional fused GELU, the multi-head attention core) run
  * in place on tfjs-wasm's heap: the module imports the backend's own memory, reads its tensors where they lie and
  * writes into outputs the backend allocates, so nothing is copied. They are registered as tfjs kernels
- * (WavprobeGemm, WavprobeGelu, WavprobeLayerNorm) on the wasm backend, so tidy() and dispose() treat their outputs like any other.
+ * (WavprobeGemm, WavprobeGelu, WavprobeLayerNorm, WavprobeAttention) on the wasm backend, so tidy() and dispose() treat their outputs like any other.
  *
  * Why: tfjs-wasm's XNNPACK GEMM runs at ~25 GFLOP/s per core here, these at ~42 (relaxed-SIMD FMA) or ~32 (plain
  * SIMD); its exact GELU is 5 passes around a scalar erf (~14 ns per value), this one is one SIMD pass. With the
@@ -25,6 +25,8 @@ export interface KernelExports {
   gemm_cols(A: number, lda: number, B: number, ldb: number, Bp: number, bias: number, C: number, ldc: number, M: number, K: number, N: number, p0: number, p1: number, ws: number): void;
   gelu_range(x: number, y: number, i0: number, i1: number): void;
   layer_norm_rows(x: number, y: number, gamma: number, beta: number, C: number, eps: number, gelu: number, r0: number, r1: number): void;
+  attention_scratch_bytes(T: number, d: number): number;
+  attention_heads(q: number, k: number, v: number, out: number, pos: number, gate: number, key: number, T: number, H: number, heads: number, scale: number, u0: number, u1: number, scratch: number): void;
 }
 
 interface WasmModule {
@@ -48,7 +50,9 @@ const PARALLEL_MIN_VALUES = 1 << 16;
 export class Kernels {
   readonly variant: 'relaxed' | 'plain';
   private readonly k: KernelExports;
-  private readonly workspace: number;
+  /** One GEMM workspace per thread, `workspaceBytes` apart; the main thread's is the last. */
+  private readonly workspaces: number;
+  private readonly workspaceBytes: number;
   private readonly pool?: WorkerPool;
 
   constructor(
@@ -63,13 +67,17 @@ export class Kernels {
     this.variant = WebAssembly.validate(relaxed) ? 'relaxed' : 'plain';
     const module = new WebAssembly.Module(this.variant === 'relaxed' ? relaxed : Buffer.from(KERNEL_BINARIES[`plain-${mem}`], 'base64'));
     this.k = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
-    const wsBytes = this.k.gemm_workspace_bytes();
-    this.workspace = backend.wasm._malloc(wsBytes) >>> 0;
-    if (shared && threads > 1) this.pool = WorkerPool.start(module, memory, backend.wasm, threads - 1, wsBytes);
+    if (shared && threads > 1) this.pool = WorkerPool.start(module, memory, backend.wasm, threads - 1);
+    this.workspaceBytes = this.k.gemm_workspace_bytes();
+    this.workspaces = this.malloc(this.threads * this.workspaceBytes);
   }
 
   get threads(): number {
     return 1 + (this.pool?.size ?? 0);
+  }
+
+  private malloc(bytes: number): number {
+    return this.backend.wasm._malloc(bytes) >>> 0;
   }
 
   private offset(t: tf.TensorInfo): number {
@@ -88,21 +96,22 @@ export class Kernels {
     if (b.shape.length !== 2 || (bias && (bias.shape.length !== 1 || bias.shape[0] !== N))) {
       throw new UsageError(`gemm: weight ${JSON.stringify(b.shape)} and bias ${JSON.stringify(bias?.shape)} do not fit`);
     }
-    const aSize = a.shape.reduce((x, y) => x * y, 1);
+    const aSize = sizeOf(a);
     if (rows < 1 || batch < 1 || (batch - 1) * batchStride + (rows - 1) * rowStride + K > aSize) {
       throw new UsageError(`gemm: ${batch}×${rows} rows of ${K} (stride ${rowStride}) overrun an input of ${aSize} values`);
     }
     const out = this.backend.makeOutput([batch, rows, N], 'float32');
     const [A, B, C] = [this.offset(a), this.offset(b), this.offset(out)];
     const biasAt = bias ? this.offset(bias) : 0;
-    const packed = this.backend.wasm._malloc(this.k.gemm_packed_bytes(K, N)) >>> 0;
+    const packed = this.malloc(this.k.gemm_packed_bytes(K, N));
     try {
       const panels = Math.ceil(N / NR);
       const parallel = this.pool && 2 * rows * K * N >= PARALLEL_MIN_FLOP && panels > 1;
       for (let i = 0; i < batch; i++) {
         const args = [A + 4 * i * batchStride, rowStride, B, N, packed, biasAt, C + 4 * i * rows * N, N, rows, K, N] as const;
-        if (parallel) this.pool!.gemm(args, panels, this.k, this.workspace);
-        else this.k.gemm_cols(...args, 0, panels, this.workspace);
+        const own = (lo: number, hi: number) => this.k.gemm_cols(...args, lo, hi, this.workspaces + (this.threads - 1) * this.workspaceBytes);
+        if (parallel) this.pool!.run('gemm', [...args, this.workspaces, this.workspaceBytes], panels, 1, own);
+        else own(0, panels);
       }
     } finally {
       this.backend.wasm._free(packed);
@@ -111,11 +120,12 @@ export class Kernels {
   }
 
   gelu(x: tf.TensorInfo): tf.TensorInfo {
-    const n = x.shape.reduce((a, b) => a * b, 1);
+    const n = sizeOf(x);
     const out = this.backend.makeOutput([...x.shape], 'float32');
     const [src, dst] = [this.offset(x), this.offset(out)];
-    if (this.pool && n >= PARALLEL_MIN_VALUES) this.pool.gelu(src, dst, n, this.k);
-    else this.k.gelu_range(src, dst, 0, n);
+    const own = (lo: number, hi: number) => this.k.gelu_range(src, dst, lo, hi);
+    if (this.pool && n >= PARALLEL_MIN_VALUES) this.pool.run('gelu', [src, dst], n, 4, own);
+    else own(0, n);
     return out;
   }
 
@@ -124,13 +134,56 @@ export class Kernels {
     if (gamma.shape.join() !== `${C}` || beta.shape.join() !== `${C}`) {
       throw new UsageError(`layer norm: gamma ${JSON.stringify(gamma.shape)} / beta ${JSON.stringify(beta.shape)} do not match ${C} channels`);
     }
-    const rows = x.shape.reduce((a, b) => a * b, 1) / C;
+    const rows = sizeOf(x) / C;
     const out = this.backend.makeOutput([...x.shape], 'float32');
-    const args = [this.offset(x), this.offset(out), this.offset(gamma), this.offset(beta), C] as const;
-    if (this.pool && rows * C >= PARALLEL_MIN_VALUES) this.pool.layerNorm(args, eps, gelu ? 1 : 0, rows, this.k);
-    else this.k.layer_norm_rows(...args, eps, gelu ? 1 : 0, 0, rows);
+    const args = [this.offset(x), this.offset(out), this.offset(gamma), this.offset(beta), C, eps, gelu ? 1 : 0] as const;
+    const own = (lo: number, hi: number) => this.k.layer_norm_rows(...args, lo, hi);
+    if (this.pool && rows * C >= PARALLEL_MIN_VALUES) this.pool.run('layerNorm', args, rows, 1, own, [5]);
+    else own(0, rows);
     return out;
   }
+
+  /**
+   * softmax(scale·Q_h·K_hᵀ + gate·pos + key)·V_h for every batch row and head, (row, head) pairs split over the
+   * threads. q, k, v: [B, T, H]; pos [heads, T, T] with gate [B, heads, T]; key [B, T]. Returns [B, T, H].
+   */
+  attention(inputs: AttentionInputs, { heads, scale }: AttentionAttrs): tf.TensorInfo {
+    const { q, k, v, pos, gate, key } = inputs;
+    const [B, T, H] = q.shape;
+    const fits = (t: tf.TensorInfo | undefined, shape: number[]) => !t || t.shape.join() === shape.join();
+    if (!fits(k, q.shape) || !fits(v, q.shape) || !fits(pos, [heads, T, T]) || !fits(gate, [B, heads, T]) || !fits(key, [B, T]) || !!pos !== !!gate || H % heads) {
+      throw new UsageError(`attention: inputs of shapes ${JSON.stringify(Object.entries(inputs).map(([n, t]) => [n, t?.shape]))} do not fit ${heads} heads`);
+    }
+    const out = this.backend.makeOutput([B, T, H], 'float32');
+    const scratchBytes = this.k.attention_scratch_bytes(T, H / heads);
+    const scratch = this.malloc(this.threads * scratchBytes);
+    try {
+      const at = (t?: tf.TensorInfo) => (t ? this.offset(t) : 0);
+      const args = [at(q), at(k), at(v), this.offset(out), at(pos), at(gate), at(key), T, H, heads, scale] as const;
+      const own = (lo: number, hi: number) => this.k.attention_heads(...args, lo, hi, scratch + (this.threads - 1) * scratchBytes);
+      if (this.pool) this.pool.run('attention', [...args, scratch, scratchBytes], B * heads, 1, own, [10]);
+      else own(0, B * heads);
+    } finally {
+      this.backend.wasm._free(scratch);
+    }
+    return out;
+  }
+}
+
+const sizeOf = (t: tf.TensorInfo) => t.shape.reduce((a, b) => a * b, 1);
+
+export interface AttentionInputs {
+  q: tf.TensorInfo;
+  k: tf.TensorInfo;
+  v: tf.TensorInfo;
+  pos?: tf.TensorInfo;
+  gate?: tf.TensorInfo;
+  key?: tf.TensorInfo;
+}
+
+export interface AttentionAttrs {
+  heads: number;
+  scale: number;
 }
 
 /** Layer norm over the last axis (+ GELU), in one pass per row. */
@@ -168,6 +221,11 @@ export function installKernels(threads: number): Kernels | undefined {
     });
     tf.registerKernel({ kernelName: 'WavprobeGelu', backendName: 'wasm', kernelFunc: ({ inputs, backend: b }) => of(b).gelu(inputs.x!) });
     tf.registerKernel({
+      kernelName: 'WavprobeAttention',
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, backend: b, attrs }) => of(b).attention(inputs as unknown as AttentionInputs, attrs as unknown as AttentionAttrs),
+    });
+    tf.registerKernel({
       kernelName: 'WavprobeLayerNorm',
       backendName: 'wasm',
       kernelFunc: ({ inputs, backend: b, attrs }) => of(b).layerNorm(inputs.x!, inputs.gamma!, inputs.beta!, attrs as unknown as LayerNormAttrs),
@@ -190,6 +248,6 @@ export function kernelsInUse(): string {
 }
 
 /** A registered kernel run through the engine (so tidy tracks its output). */
-export function runKernel<T extends tf.Tensor>(name: 'WavprobeGemm' | 'WavprobeGelu' | 'WavprobeLayerNorm', inputs: Record<string, tf.Tensor>, attrs: object = {}): T {
+export function runKernel<T extends tf.Tensor>(name: 'WavprobeGemm' | 'WavprobeGelu' | 'WavprobeLayerNorm' | 'WavprobeAttention', inputs: Record<string, tf.Tensor>, attrs: object = {}): T {
   return tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as T;
 }

@@ -149,15 +149,9 @@ static inline void tile(int mr, const float *ap, const float *bp, int kc,
   }
 }
 
-/*
- * C[:, 8·p0 .. min(8·p1, N)) = A·B[:, same] (+ bias): panels [p0, p1), so threads split N. Packs those panels of
- * B into Bp (gemm_packed_bytes(K, N) bytes, shared by the threads) first. bias may be 0 (none). ws: this thread's
- * workspace of gemm_workspace_bytes() bytes.
- */
-EXPORT(gemm_cols)
-void gemm_cols(const float *A, int lda, const float *B, int ldb, float *Bp, const float *bias, float *C, int ldc,
-               int M, int K, int N, int p0, int p1, float *ws) {
-  pack_b(B, ldb, Bp, K, N, p0, p1);
+/* C[:, panels [p0, p1)] = A·B (+ bias) on B already packed into Bp. */
+static void gemm_packed(const float *A, int lda, const float *Bp, const float *bias, float *C, int ldc, int M, int K,
+                        int N, int p0, int p1, float *ws) {
   for (int pb = p0; pb < p1; pb += NC / NR) {
     int pe = pb + NC / NR < p1 ? pb + NC / NR : p1;
     for (int k0 = 0; k0 < K; k0 += KC) {
@@ -176,6 +170,18 @@ void gemm_cols(const float *A, int lda, const float *B, int ldb, float *Bp, cons
 }
 
 /*
+ * C[:, 8·p0 .. min(8·p1, N)) = A·B[:, same] (+ bias): panels [p0, p1), so threads split N. Packs those panels of
+ * B into Bp (gemm_packed_bytes(K, N) bytes, shared by the threads) first. bias may be 0 (none). ws: this thread's
+ * workspace of gemm_workspace_bytes() bytes.
+ */
+EXPORT(gemm_cols)
+void gemm_cols(const float *A, int lda, const float *B, int ldb, float *Bp, const float *bias, float *C, int ldc,
+               int M, int K, int N, int p0, int p1, float *ws) {
+  pack_b(B, ldb, Bp, K, N, p0, p1);
+  gemm_packed(A, lda, Bp, bias, C, ldc, M, K, N, p0, p1, ws);
+}
+
+/*
  * GELU(x) = x·Φ(x), exact form (HF "gelu"), in one pass: Φ(x) = 1 − e for x ≥ 0 and e for x < 0, with
  * e = ½·erfc(|x|/√2) from Abramowitz & Stegun 7.1.26, erfc(z) ≈ t·(a1 + t·(a2 + … + t·a5))·exp(−z²),
  * t = 1/(1 + p·z), |error| ≤ 1.5e-7. So |GELU error| ≤ ½·|x|·1.5e-7 plus float32 rounding: within 1e-6 for
@@ -185,9 +191,10 @@ void gemm_cols(const float *A, int lda, const float *B, int ldb, float *Bp, cons
 static inline v128_t splat(float v) { return wasm_f32x4_splat(v); }
 
 /* exp(y) for y ≤ 0: y = n·ln2 + r, |r| ≤ ln2/2 (ln2 in two parts, Cody & Waite), e^r by its degree-6 Taylor
- * polynomial (remainder ≤ 1.2e-7 relative), 2^n built in the exponent bits. y is clamped at −87, where e^y
- * (~1.6e-38) is already below anything GELU can show. */
+ * polynomial (remainder ≤ 1.2e-7 relative), 2^n built in the exponent bits. Below −87 (e^y < 1.7e-38, near
+ * float32's smallest normal) the result is 0, so a masked attention score gets probability exactly 0. */
 static inline v128_t exp_neg(v128_t y) {
+  v128_t live = wasm_f32x4_ge(y, splat(-87.0f));
   y = wasm_f32x4_max(y, splat(-87.0f));
   v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(y, splat(1.44269504088896341f)));
   v128_t r = wasm_f32x4_sub(y, wasm_f32x4_mul(n, splat(0.693359375f)));
@@ -200,7 +207,7 @@ static inline v128_t exp_neg(v128_t y) {
   p = wasm_f32x4_add(splat(1.0f), wasm_f32x4_mul(p, r));
   p = wasm_f32x4_add(splat(1.0f), wasm_f32x4_mul(p, r));
   v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
-  return wasm_f32x4_mul(p, scale);
+  return wasm_v128_and(wasm_f32x4_mul(p, scale), live);
 }
 
 static inline v128_t gelu4(v128_t x) {
@@ -262,5 +269,81 @@ void layer_norm_rows(const float *x, float *y, const float *gamma, const float *
       float v = (xr[c] - mean) * inv * gamma[c] + beta[c];
       yr[c] = gelu ? wasm_f32x4_extract_lane(gelu4(wasm_f32x4_splat(v)), 0) : v;
     }
+  }
+}
+
+/*
+ * Multi-head attention core, for the (batch row, head) pairs [u0, u1) of B·heads (threads split them):
+ *   S = scale·Q_h·K_hᵀ + gate[b,h,i]·pos[h,i,j] + key[b,j]   (each bias term optional: pointer 0)
+ *   P = softmax over j,   out_h = P·V_h
+ * q, k, v, out: [B, T, H] with head h in columns [h·d, (h+1)·d); pos [heads, T, T]; gate [B, heads, T]; key [B, T].
+ * K_hᵀ is packed straight from k's rows (no transposed copy). scratch: this thread's attention_scratch_bytes(T, d).
+ */
+static void pack_b_transposed(const float *Bt, int ldbt, float *Bp, int K, int N) {
+  int np = (N + NR - 1) / NR;
+  for (int p = 0; p < np; p++) {
+    float *dst = Bp + (size_t)p * K * NR;
+    for (int jj = 0; jj < NR; jj++) {
+      int j = p * NR + jj;
+      const float *src = Bt + (size_t)j * ldbt;
+      for (int k = 0; k < K; k++) dst[k * NR + jj] = j < N ? src[k] : 0.0f;
+    }
+  }
+}
+
+/* Row i of the scores → probabilities in place: x·scale + biases, minus the row maximum, exp, normalised. */
+static void softmax_row(float *s, int T, float scale, const float *pos, float gate, const float *key) {
+  int T4 = T & ~3;
+  v128_t vs = splat(scale), vg = splat(gate);
+  for (int j = 0; j < T4; j += 4) {
+    v128_t x = wasm_f32x4_mul(wasm_v128_load(s + j), vs);
+    if (pos) x = wasm_f32x4_add(x, wasm_f32x4_mul(vg, wasm_v128_load(pos + j)));
+    if (key) x = wasm_f32x4_add(x, wasm_v128_load(key + j));
+    wasm_v128_store(s + j, x);
+  }
+  for (int j = T4; j < T; j++) s[j] = s[j] * scale + (pos ? gate * pos[j] : 0.0f) + (key ? key[j] : 0.0f);
+  float max = s[0];
+  for (int j = 1; j < T; j++) max = s[j] > max ? s[j] : max;
+  v128_t vm = splat(max), acc = splat(0.0f);
+  for (int j = 0; j < T4; j += 4) {
+    v128_t e = exp_neg(wasm_f32x4_sub(wasm_v128_load(s + j), vm));
+    wasm_v128_store(s + j, e);
+    acc = wasm_f32x4_add(acc, e);
+  }
+  float sum = hsum(acc);
+  for (int j = T4; j < T; j++) {
+    s[j] = wasm_f32x4_extract_lane(exp_neg(wasm_f32x4_splat(s[j] - max)), 0);
+    sum += s[j];
+  }
+  v128_t inv = splat(1.0f / sum);
+  for (int j = 0; j < T4; j += 4) wasm_v128_store(s + j, wasm_f32x4_mul(wasm_v128_load(s + j), inv));
+  for (int j = T4; j < T; j++) s[j] /= sum;
+}
+
+EXPORT(attention_scratch_bytes)
+int attention_scratch_bytes(int T, int d) {
+  int packed_k = (T + NR - 1) / NR * NR * d, packed_v = (d + NR - 1) / NR * NR * T;
+  return 4 * (T * T + (packed_k > packed_v ? packed_k : packed_v) + GEMM_MR * KC);
+}
+
+EXPORT(attention_heads)
+void attention_heads(const float *q, const float *k, const float *v, float *out, const float *pos, const float *gate,
+                     const float *key, int T, int H, int heads, float scale, int u0, int u1, float *scratch) {
+  int d = H / heads;
+  float *S = scratch, *Bp = scratch + (size_t)T * T;
+  int packed_k = (T + NR - 1) / NR * NR * d, packed_v = (d + NR - 1) / NR * NR * T;
+  float *ws = Bp + (packed_k > packed_v ? packed_k : packed_v);
+  for (int u = u0; u < u1; u++) {
+    int b = u / heads, h = u % heads;
+    size_t row0 = (size_t)b * T * H + (size_t)h * d; /* head h's first value in batch row b */
+    pack_b_transposed(k + row0, H, Bp, d, T);
+    gemm_packed(q + row0, H, Bp, 0, S, T, T, d, T, 0, (T + NR - 1) / NR, ws);
+    for (int i = 0; i < T; i++) {
+      const float *pos_i = pos ? pos + ((size_t)h * T + i) * T : 0;
+      float gate_i = gate ? gate[((size_t)b * heads + h) * T + i] : 1.0f;
+      softmax_row(S + (size_t)i * T, T, scale, pos_i, gate_i, key ? key + (size_t)b * T : 0);
+    }
+    pack_b(v + row0, H, Bp, T, d, 0, (d + NR - 1) / NR);
+    gemm_packed(S, T, Bp, 0, out + row0, H, T, T, d, 0, (d + NR - 1) / NR, ws);
   }
 }

@@ -3,121 +3,116 @@
  * thread takes a slice too, then blocks until the workers are done: a job is synchronous, like every tfjs kernel.
  *
  * Control block (Int32 in the shared memory): [0] job sequence number, bumped per job (workers wait on it);
- * [1] workers done with the current job; [2] job kind; [3..13] arguments (a float one is read through a Float32
- * view of its slot); [14] workers ready; [15] first error;
- * [16 + 2w], [17 + 2w] worker w's slice [lo, hi).
+ * [1] workers done with the current job; [2] job kind; [3] workers ready; [4] first error; [5..20] the job's
+ * arguments (float ones are read through a Float32 view of their slot); [32 + 2w], [33 + 2w] worker w's slice.
  */
 import { Worker } from 'worker_threads';
-import type { KernelExports } from './index';
 
-const CONTROL_INTS = 16 + 2 * 64;
-const GEMM = 1;
-const GELU = 2;
-const LAYER_NORM = 3;
+const MAX_WORKERS = 64;
+const CONTROL_INTS = 32 + 2 * MAX_WORKERS;
+const ARGS = 5;
+
+/**
+ * Job kinds, each the kernels.c call a worker makes with its slice [lo, hi) (`a` = argument slots, `f` = the
+ * same slots as floats). Per-thread scratch is a base plus the thread's index times a stride.
+ */
+const JOBS = {
+  gemm: 'k.gemm_cols(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], lo, hi, a[11] + index * a[12])',
+  gelu: 'k.gelu_range(a[0], a[1], lo, hi)',
+  layerNorm: 'k.layer_norm_rows(a[0], a[1], a[2], a[3], a[4], f[5], a[6], lo, hi)',
+  attention: 'k.attention_heads(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], f[10], lo, hi, a[11] + index * a[12])',
+} as const;
+type Job = keyof typeof JOBS;
+const KINDS = Object.keys(JOBS) as Job[];
 
 /** Runs in each worker (plain JS: it must load without the TypeScript toolchain). */
 const WORKER_SOURCE = `
 const { workerData } = require('worker_threads');
-const { module, memory, control, index, workspace } = workerData;
+const { module, memory, control, index } = workerData;
 const ctl = new Int32Array(memory.buffer, control, ${CONTROL_INTS});
-const ctlF = new Float32Array(memory.buffer, control, ${CONTROL_INTS});
+const a = new Int32Array(memory.buffer, control + ${4 * ARGS}, 16);
+const f = new Float32Array(memory.buffer, control + ${4 * ARGS}, 16);
 let k;
 try {
   k = new WebAssembly.Instance(module, { env: { memory } }).exports;
 } catch (e) {
-  Atomics.store(ctl, 15, 1);
+  Atomics.store(ctl, 4, 1);
 }
-Atomics.add(ctl, 14, 1);
-Atomics.notify(ctl, 14);
+Atomics.add(ctl, 3, 1);
+Atomics.notify(ctl, 3);
 let seen = 0;
 while (k) {
   Atomics.wait(ctl, 0, seen);
   seen = Atomics.load(ctl, 0);
-  const lo = ctl[16 + 2 * index], hi = ctl[17 + 2 * index];
+  const lo = ctl[32 + 2 * index], hi = ctl[33 + 2 * index];
   try {
-    if (lo < hi && ctl[2] === ${GEMM}) k.gemm_cols(ctl[3], ctl[4], ctl[5], ctl[6], ctl[7], ctl[8], ctl[9], ctl[10], ctl[11], ctl[12], ctl[13], lo, hi, workspace);
-    else if (lo < hi && ctl[2] === ${GELU}) k.gelu_range(ctl[3], ctl[4], lo, hi);
-    else if (lo < hi && ctl[2] === ${LAYER_NORM}) k.layer_norm_rows(ctl[3], ctl[4], ctl[5], ctl[6], ctl[7], ctlF[8], ctl[9], lo, hi);
+    if (lo < hi) switch (ctl[2]) {
+${KINDS.map((kind, i) => `      case ${i}: ${JOBS[kind]}; break;`).join('\n')}
+    }
   } catch (e) {
-    Atomics.store(ctl, 15, 2);
+    Atomics.store(ctl, 4, 2);
   }
   Atomics.add(ctl, 1, 1);
   Atomics.notify(ctl, 1);
 }
 `;
 
-type GemmArgs = readonly [A: number, lda: number, B: number, ldb: number, Bp: number, bias: number, C: number, ldc: number, M: number, K: number, N: number];
-
 export class WorkerPool {
   private seq = 0;
+  private readonly args: Int32Array;
+  private readonly floats: Float32Array;
 
   private constructor(
     private readonly ctl: Int32Array,
     readonly size: number,
-  ) {}
+  ) {
+    this.args = new Int32Array(ctl.buffer, ctl.byteOffset + 4 * ARGS, 16);
+    this.floats = new Float32Array(ctl.buffer, ctl.byteOffset + 4 * ARGS, 16);
+  }
 
   /**
    * Starts `size` workers on `memory` and waits (up to 10 s) until each has instantiated the module; undefined,
    * with the workers stopped, if one failed (the kernels then run on the main thread alone).
    */
-  static start(module: WebAssembly.Module, memory: WebAssembly.Memory, heap: { _malloc(n: number): number }, size: number, workspaceBytes: number): WorkerPool | undefined {
+  static start(module: WebAssembly.Module, memory: WebAssembly.Memory, heap: { _malloc(n: number): number }, size: number): WorkerPool | undefined {
+    size = Math.min(size, MAX_WORKERS);
     const control = heap._malloc(4 * CONTROL_INTS) >>> 0;
     const ctl = new Int32Array(memory.buffer, control, CONTROL_INTS);
     ctl.fill(0);
     const workers = Array.from({ length: size }, (_, index) => {
-      const workspace = heap._malloc(workspaceBytes) >>> 0;
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control, index, workspace } });
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control, index } });
       w.unref(); // idle workers never keep the process alive
       return w;
     });
     const deadline = Date.now() + 10_000;
-    for (let ready; (ready = Atomics.load(ctl, 14)) < size && Date.now() < deadline; ) Atomics.wait(ctl, 14, ready, 100);
-    if (Atomics.load(ctl, 14) < size || ctl[15] !== 0) {
+    for (let ready; (ready = Atomics.load(ctl, 3)) < size && Date.now() < deadline; ) Atomics.wait(ctl, 3, ready, 100);
+    if (Atomics.load(ctl, 3) < size || ctl[4] !== 0) {
       for (const w of workers) void w.terminate();
       return undefined;
     }
     return new WorkerPool(ctl, size);
   }
 
-  /** C = A·B (+ bias) with the N panels split into contiguous slices, the last one for this thread. */
-  gemm(args: GemmArgs, panels: number, k: KernelExports, workspace: number): void {
-    const [lo, hi] = this.dispatch(GEMM, args, panels, 1);
-    if (lo < hi) k.gemm_cols(...args, lo, hi, workspace);
-    this.join();
-  }
-
-  gelu(src: number, dst: number, n: number, k: KernelExports): void {
-    const [lo, hi] = this.dispatch(GELU, [src, dst], n, 4);
-    if (lo < hi) k.gelu_range(src, dst, lo, hi);
-    this.join();
-  }
-
-  /** Layer norm (+ GELU) of `rows` rows of C values, rows split over the threads. */
-  layerNorm(args: readonly [x: number, y: number, gamma: number, beta: number, C: number], eps: number, gelu: number, rows: number, k: KernelExports): void {
-    const [lo, hi] = this.dispatch(LAYER_NORM, [...args, 0, gelu], rows, 1, [8, eps]);
-    if (lo < hi) k.layer_norm_rows(...args, eps, gelu, lo, hi);
-    this.join();
-  }
-
-  /** Posts a job over [0, total) in slices aligned to `align`; returns this thread's slice. */
-  private dispatch(kind: number, args: readonly number[], total: number, align: number, float?: [slot: number, value: number]): [number, number] {
+  /**
+   * Runs job `kind` over [0, total) in slices aligned to `align`: the workers take the first slices, this thread
+   * the last one through `own(lo, hi)`. `floatSlots` lists the argument slots that hold floats.
+   */
+  run(kind: Job, args: readonly number[], total: number, align: number, own: (lo: number, hi: number) => void, floatSlots: readonly number[] = []): void {
     const ctl = this.ctl;
     const share = Math.ceil(total / (this.size + 1) / align) * align;
     for (let w = 0; w < this.size; w++) {
-      ctl[16 + 2 * w] = Math.min(total, w * share);
-      ctl[17 + 2 * w] = Math.min(total, (w + 1) * share);
+      ctl[32 + 2 * w] = Math.min(total, w * share);
+      ctl[33 + 2 * w] = Math.min(total, (w + 1) * share);
     }
-    ctl[2] = kind;
-    ctl.set(args.map((v) => v | 0), 3);
-    if (float) new Float32Array(ctl.buffer, ctl.byteOffset, CONTROL_INTS)[float[0]] = float[1];
+    ctl[2] = KINDS.indexOf(kind);
+    args.forEach((v, i) => (floatSlots.includes(i) ? (this.floats[i] = v) : (this.args[i] = v | 0)));
     Atomics.store(ctl, 1, 0);
     Atomics.store(ctl, 0, ++this.seq);
     Atomics.notify(ctl, 0);
-    return [Math.min(total, this.size * share), total];
-  }
-
-  private join(): void {
-    for (let done; (done = Atomics.load(this.ctl, 1)) < this.size; ) Atomics.wait(this.ctl, 1, done);
-    if (this.ctl[15] !== 0) throw new Error('a wavprobe kernel worker failed');
+    const lo = Math.min(total, this.size * share);
+    if (lo < total) own(lo, total);
+    for (let done; (done = Atomics.load(ctl, 1)) < this.size; ) Atomics.wait(ctl, 1, done); // wait on the value just read
+    if (ctl[4] !== 0) throw new Error('a wavprobe kernel worker failed');
   }
 }
+

@@ -7,8 +7,8 @@
  * WavLM (wavlm.ts) is this model with a different attention; it overrides attentionContext() and attention().
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { CheckpointError, UsageError } from '../errors';
-import { AttentionResult, HeadBias, HeadParams, headwiseAttention, keyPaddingBias, splitAttentionHeads } from '../nn/attention';
+import { UsageError } from '../errors';
+import { AttentionResult, PositionBias, keyPaddingBias, multiHeadAttention } from '../nn/attention';
 import { groupedConv1d, splitGroupFilter } from '../nn/conv';
 import { gelu } from '../nn/gelu';
 import { linear } from '../nn/linear';
@@ -21,10 +21,10 @@ import { ForwardOptions, ForwardOutput, SpeechModel } from './types';
 
 /** Per-forward state every layer's attention reads. */
 export interface AttentionContext {
-  /** Per batch row, the additive key padding bias [T], when a mask was given. */
-  keyBias?: tf.Tensor1D[];
-  /** WavLM: per head, the ungated relative position bias [T, T] computed once per forward. */
-  positionBias?: tf.Tensor2D[];
+  /** The additive key padding bias [B, T], when a mask was given. */
+  keyBias?: tf.Tensor2D;
+  /** WavLM: the ungated relative position bias [heads, T, T], computed once per forward. */
+  positionBias?: tf.Tensor3D;
   entropy: boolean;
 }
 
@@ -39,7 +39,7 @@ export class Wav2Vec2Model implements SpeechModel {
   /** The positional conv's filter, split into its groups once at load. */
   private readonly posConvFilters: tf.Tensor3D[];
 
-  /** Takes the weights in stored layout; each layer's q/k/v projections are re-laid out per head first (in the JS heap). */
+  /** Takes the weights in stored layout (lib/weights/keymap.ts). */
   constructor(
     readonly config: ModelConfig,
     readonly preprocessor: PreprocessorConfig,
@@ -47,9 +47,7 @@ export class Wav2Vec2Model implements SpeechModel {
     opts: DeviceWeightsOptions = {},
   ) {
     this.hasExtractFeatures = config.modelType !== 'hubert';
-    const host = opts.releaseHost ? source : new Map(source);
-    for (let l = 0; l < config.numHiddenLayers; l++) splitLayerHeads(host, l, config.numAttentionHeads);
-    this.weights = new DeviceWeights(host, { ...opts, releaseHost: true });
+    this.weights = new DeviceWeights(source, opts);
     this.streamsWeights = this.weights.streams('encoder.layers.');
     const whole = this.weights.take(`${POS_CONV}.weight`);
     this.posConvFilters = splitGroupFilter(whole, config.numConvPosEmbeddingGroups);
@@ -169,47 +167,23 @@ export class Wav2Vec2Model implements SpeechModel {
 
   /** What every layer's attention shares in one forward. Runs inside the forward's tidy. */
   protected attentionContext(_T: number, frameMask: tf.Tensor2D | undefined, entropy: boolean): AttentionContext {
-    if (!frameMask) return { entropy };
-    const [B, T] = frameMask.shape;
-    return { keyBias: tf.unstack(tf.reshape(keyPaddingBias(frameMask), [B, T])) as tf.Tensor1D[], entropy };
+    return { keyBias: frameMask && keyPaddingBias(frameMask), entropy };
   }
 
-  protected attention(l: number, x: tf.Tensor3D, ctx: AttentionContext, bias?: HeadBias): AttentionResult {
-    const keyBias = ctx.keyBias;
-    const withKeys: HeadBias | undefined = keyBias && ((b, h) => (bias ? tf.add(bias(b, h)!, keyBias[b]) : keyBias[b]));
-    return headwiseAttention(x, this.headParams(l), { bias: withKeys ?? bias, entropy: ctx.entropy });
-  }
-
-  /** Layer l's per-head weights (see splitLayerHeads). */
-  private headParams(l: number): HeadParams {
-    const p = `${layerPrefix(l)}attention`;
-    if (!this.weights.has(`${p}.heads.0.q`)) {
-      const missing = PROJECTIONS.flatMap((n) => [`${p}.${n}.weight`, `${p}.${n}.bias`]).find((k) => !this.weights.has(k));
-      throw new CheckpointError(`missing weight "${missing ?? `${p}.q_proj.weight`}"`);
-    }
-    const per = (field: HeadField) => Array.from({ length: this.config.numAttentionHeads }, (_, h) => this.w(`${p}.heads.${h}.${field}`));
-    const [q, qBias, kT, kBias, v, vBias] = HEAD_FIELDS.map(per);
-    return { q, qBias, kT, kBias, v, vBias, outWeight: this.w(`${p}.out_proj.weight`), outBias: this.w(`${p}.out_proj.bias`) };
+  protected attention(l: number, x: tf.Tensor3D, ctx: AttentionContext, position?: PositionBias): AttentionResult {
+    const w = (name: string) => this.w(`${layerPrefix(l)}attention.${name}`);
+    const p = {
+      qWeight: w('q_proj.weight'),
+      qBias: w('q_proj.bias'),
+      kWeight: w('k_proj.weight'),
+      kBias: w('k_proj.bias'),
+      vWeight: w('v_proj.weight'),
+      vBias: w('v_proj.bias'),
+      outWeight: w('out_proj.weight'),
+      outBias: w('out_proj.bias'),
+    };
+    return multiHeadAttention(x, p, this.config.numAttentionHeads, { keyBias: ctx.keyBias, position, entropy: ctx.entropy });
   }
 }
 
 const layerPrefix = (l: number) => `encoder.layers.${l}.`;
-const PROJECTIONS = ['q_proj', 'k_proj', 'v_proj'];
-/** HeadLayout's per-head fields, stored as `encoder.layers.L.attention.heads.H.<field>`. */
-const HEAD_FIELDS = ['q', 'qBias', 'kT', 'kBias', 'v', 'vBias'] as const;
-type HeadField = (typeof HEAD_FIELDS)[number];
-
-/**
- * Replaces layer l's q/k/v projections in `weights` by their per-head layout (splitAttentionHeads) under
- * `…attention.heads.H.*`; out_proj keeps its HF keys. A layer with a projection missing (a model cut at layer k
- * may omit the layers above) is left as it is: running it then fails naming the missing key.
- */
-function splitLayerHeads(weights: WeightSet, l: number, heads: number): void {
-  const p = `${layerPrefix(l)}attention`;
-  const keys = [...PROJECTIONS.flatMap((n) => [`${p}.${n}.weight`, `${p}.${n}.bias`]), `${p}.out_proj.weight`, `${p}.out_proj.bias`];
-  if (!keys.every((k) => weights.has(k))) return;
-  const [qWeight, qBias, kWeight, kBias, vWeight, vBias, outWeight, outBias] = keys.map((k) => weights.get(k)!);
-  const split = splitAttentionHeads({ qWeight, qBias, kWeight, kBias, vWeight, vBias, outWeight, outBias }, heads);
-  for (const k of keys.slice(0, 6)) weights.delete(k);
-  for (const field of HEAD_FIELDS) split[field].forEach((t, h) => weights.set(`${p}.heads.${h}.${field}`, t));
-}

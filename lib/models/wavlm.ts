@@ -14,7 +14,7 @@ export class WavLMModel extends Wav2Vec2Model {
     const embed = this.w('encoder.layers.0.attention.rel_attn_embed.weight'); // [buckets, heads]
     const buckets = tf.tensor1d(relativePositionBuckets(T, c.numBuckets, c.maxBucketDistance), 'int32'); // [T·T]
     const values = tf.reshape(tf.gather(embed, buckets), [T, T, c.numAttentionHeads]); // [T, T, heads]
-    const positionBias = tf.unstack(tf.transpose(values, [2, 0, 1])) as tf.Tensor2D[]; // heads × [T, T]
+    const positionBias = tf.transpose(values, [2, 0, 1]) as tf.Tensor3D; // [heads, T, T]
     return { ...super.attentionContext(T, frameMask, entropy), positionBias };
   }
 
@@ -27,8 +27,7 @@ export class WavLMModel extends Wav2Vec2Model {
       const y = linear(splitHeads(x, heads), this.w(`${p}.gru_rel_pos_linear.weight`), this.w(`${p}.gru_rel_pos_linear.bias`)); // [B, h, T, 8]
       const [a, b] = tf.split(tf.sigmoid(tf.sum(tf.reshape(y, [B, heads, T, 2, 4]), -1)), 2, -1); // 2 × [B, h, T, 1]
       const gate = tf.add(tf.mul(a, tf.sub(tf.mul(b, this.w(`${p}.gru_rel_pos_const`)), 1)), 2); // [B, h, T, 1]
-      const gates = tf.unstack(tf.reshape(gate, [B * heads, T, 1])); // B·h × [T, 1]
-      return super.attention(l, x, ctx, (row, h) => tf.mul(gates[row * heads + h], ctx.positionBias![h])); // [T, T]
+      return super.attention(l, x, ctx, { bias: ctx.positionBias!, gate: tf.reshape(gate, [B, heads, T]) });
     });
   }
 }

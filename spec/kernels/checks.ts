@@ -90,7 +90,7 @@ function layerNormErrors(): [plain: number, fused: number] {
     for (let c = 0; c < C; c++) variance += (x[r * C + c] - mean) ** 2 / C;
     for (let c = 0; c < C; c++) worst = Math.max(worst, Math.abs(got[r * C + c] - ((x[r * C + c] - mean) / Math.sqrt(variance + eps)) * gamma[c] - beta[c]));
   }
-  return [worst, fused.reduce((m, v, i) => Math.max(m, Math.abs(v - unfused[i])), 0)];
+  return [worst, Array.from(fused as Float32Array).reduce((m, v, i) => Math.max(m, Math.abs(v - unfused[i])), 0)];
 }
 
 export function kernelErrors(): Record<string, number> {
