@@ -1,7 +1,8 @@
 /**
  * wavprobe vs PyTorch on one machine, interleaved: rounds of (ours, torch), each a fresh process with --runs 1 after
  * its own warm-up, so both see the same machine state. Prints each round and the ratio of medians (ours / torch).
- * On demand, not in CI; needs python3-torch + python3-torchaudio (set PYTHON to the interpreter that has them).
+ * On demand, not in CI; needs python3-torch + python3-torchaudio + libopenblas0-pthread (set PYTHON to the interpreter
+ * that has them).
  *
  *   npx tsx bench/peers/compare.ts --arch wav2vec2-base --seconds 10 --threads 2 --rounds 3 [--layers 7]
  */

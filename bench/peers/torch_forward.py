@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch peer of `wavprobe bench forward`: the same architecture (torchaudio's HF-free wav2vec2/WavLM builders, random
 weights), input length and thread count. Prints one JSON object like ours. Needs Debian's python3-torch and
-python3-torchaudio (0.13+). Run by bench/peers/compare.ts; on demand, never in CI.
+python3-torchaudio (0.13+) and an optimised BLAS (apt-get install libopenblas0-pthread: with only Debian's reference
+libblas3, torch's matmuls run ~15x slower). Run by bench/peers/compare.ts; on demand, never in CI.
 
     python3 bench/peers/torch_forward.py --arch wav2vec2-base --seconds 10 --threads 2 --runs 3 [--layers 7]
 """

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendName, useBackend, wasmThreadsCount } from '../backend';
+import { kernelsInUse } from '../kernels';
 import { AttentionParams, multiHeadAttention, selfAttention } from '../nn/attention';
 import { conv1d, groupedConv1d, splitGroupFilter } from '../nn/conv';
 import { gelu } from '../nn/gelu';
@@ -31,6 +32,8 @@ export interface KernelResult {
   kernel: string;
   backend: string;
   threads: number;
+  /** wavprobe-relaxed|wavprobe-plain|tfjs (lib/kernels): what ran the model's ops. */
+  kernels: string;
   len: number;
   /** Max abs error against the reference, relative where the reference exceeds 1. */
   max_err: number;
@@ -154,8 +157,8 @@ export async function benchKernels(c: ModelConfig, samples: number, opts: { back
     const want = await outputOn('cpu', k);
     let err = got.length === want.length ? 0 : Infinity;
     for (let i = 0; i < want.length && err < Infinity; i++) err = Math.max(err, Math.abs(got[i] - want[i]) / Math.max(1, Math.abs(want[i])));
-    const r: KernelResult = { kernel: k.name, backend, threads, len: k.len, max_err: Number(err.toExponential(2)), ok: err <= 1e-4 };
     await useBackend(backend);
+    const r: KernelResult = { kernel: k.name, backend, threads, kernels: kernelsInUse(), len: k.len, max_err: Number(err.toExponential(2)), ok: err <= 1e-4 };
     if (r.ok) {
       const inputs = k.make(k.len);
       const ms = median(timeRuns(opts.runs ?? 3, () => k.run(inputs))) * 1000;

@@ -1,17 +1,21 @@
 /** What a benchmark ran on, printed beside every result. */
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs-core';
+import { kernelsInUse } from '../kernels';
 
 export interface MachineInfo {
   cpu: string;
   cores: number;
   node: string;
   tfjs: string;
+  /** What the dense layers, convolutions, attention, norms and GELU ran on: wavprobe-relaxed|wavprobe-plain|tfjs. */
+  kernels: string;
 }
 
+/** Call once the backend is selected. */
 export function machineInfo(): MachineInfo {
   const cpus = os.cpus();
-  return { cpu: cpus[0]?.model.trim() ?? 'unknown', cores: cpus.length, node: process.version, tfjs: tf.version_core };
+  return { cpu: cpus[0]?.model.trim() ?? 'unknown', cores: cpus.length, node: process.version, tfjs: tf.version_core, kernels: kernelsInUse() };
 }
 
 /** Median of a non-empty list. */
