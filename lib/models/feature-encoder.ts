@@ -13,7 +13,7 @@ import { UsageError } from '../errors';
 import { consume } from '../nn/consume';
 import { conv1d } from '../nn/conv';
 import { gelu } from '../nn/gelu';
-import { layerNormGelu, momentsOverTime, normalizeWith } from '../nn/norm';
+import { groupNormPerChannel, layerNormGelu, momentsOverTime, normalizeWith } from '../nn/norm';
 import { ModelConfig } from '../weights/config';
 import { DeviceWeights } from './device-weights';
 
@@ -30,22 +30,22 @@ export function featureEncoder(weights: DeviceWeights, c: ModelConfig, inputValu
   const T = frameLengths(c, [N])[0];
   const hop = totalStride(c);
   const field = receptiveField(c);
+  if (T <= chunkFrames) return encodeChunk(weights, c, inputValues); // one chunk: layer 0's statistics are its own
   const stats = c.featExtractNorm === 'group' ? layer0Stats(weights, c, inputValues, chunkFrames * (hop / c.convStride[0])) : undefined;
   const parts: tf.Tensor3D[] = [];
   for (let t0 = 0; t0 < T; t0 += chunkFrames) {
     const frames = Math.min(chunkFrames, T - t0);
-    const chunk = T <= chunkFrames ? inputValues : tf.slice(inputValues, [0, t0 * hop], [B, (frames - 1) * hop + field]); // [B, n]
+    const chunk = tf.slice(inputValues, [0, t0 * hop], [B, (frames - 1) * hop + field]); // [B, n]
     parts.push(encodeChunk(weights, c, chunk, stats));
-    if (chunk !== inputValues) chunk.dispose();
+    chunk.dispose();
   }
   if (stats) tf.dispose([stats.mean, stats.variance]);
-  if (parts.length === 1) return parts[0];
   const x = tf.concat(parts, 1); // [B, T, C]
   tf.dispose(parts);
   return x;
 }
 
-/** The conv stack on one chunk of samples [B, n] → [B, frames, C_last]. */
+/** The conv stack on one chunk of samples [B, n] → [B, frames, C_last]; `stats`: layer 0's group-norm statistics, when not the chunk's own. */
 function encodeChunk(weights: DeviceWeights, c: ModelConfig, samples: tf.Tensor2D, stats?: GroupStats): tf.Tensor3D {
   const w = (key: string) => weights.get(key);
   let x = tf.expandDims(samples, 2) as tf.Tensor3D; // [B, n, 1]
@@ -56,7 +56,9 @@ function encodeChunk(weights: DeviceWeights, c: ModelConfig, samples: tf.Tensor2
       const y = convLayer(weights, c, i, x); // [B, T_i, C_i]
       if (c.featExtractNorm === 'layer') return consume(y, (t) => layerNormGelu(t, w(`${p}.layer_norm.weight`), w(`${p}.layer_norm.bias`), CONV_NORM_EPS));
       if (i > 0) return consume(y, gelu);
-      return consume(consume(y, (t) => normalizeWith(t, stats!.mean, stats!.variance, w(`${p}.layer_norm.weight`), w(`${p}.layer_norm.bias`), CONV_NORM_EPS)), gelu);
+      const [gamma, beta] = [w(`${p}.layer_norm.weight`), w(`${p}.layer_norm.bias`)];
+      const normed = consume(y, (t) => (stats ? normalizeWith(t, stats.mean, stats.variance, gamma, beta, CONV_NORM_EPS) : groupNormPerChannel(t, gamma, beta, CONV_NORM_EPS)));
+      return consume(normed, gelu);
     });
     x.dispose();
     x = next;
