@@ -21,8 +21,7 @@ import { WorkerPool } from './pool';
 /** The exports of kernels.c; pointers are byte offsets in the backend's memory. */
 export interface KernelExports {
   gemm_packed_bytes(K: number, N: number): number;
-  gemm_workspace_bytes(): number;
-  gemm_cols(A: number, lda: number, B: number, ldb: number, Bp: number, bias: number, C: number, ldc: number, M: number, K: number, N: number, p0: number, p1: number, ws: number): void;
+  gemm_cols(A: number, lda: number, B: number, ldb: number, Bp: number, bias: number, C: number, ldc: number, M: number, K: number, N: number, p0: number, p1: number): void;
   gelu_range(x: number, y: number, i0: number, i1: number): void;
   layer_norm_rows(x: number, y: number, gamma: number, beta: number, C: number, eps: number, gelu: number, r0: number, r1: number): void;
   attention_scratch_bytes(T: number, d: number): number;
@@ -50,9 +49,6 @@ const PARALLEL_MIN_VALUES = 1 << 16;
 export class Kernels {
   readonly variant: 'relaxed' | 'plain';
   private readonly k: KernelExports;
-  /** One GEMM workspace per thread, `workspaceBytes` apart; the main thread's is the last. */
-  private readonly workspaces: number;
-  private readonly workspaceBytes: number;
   private readonly pool?: WorkerPool;
 
   constructor(
@@ -68,8 +64,6 @@ export class Kernels {
     const module = new WebAssembly.Module(this.variant === 'relaxed' ? relaxed : Buffer.from(KERNEL_BINARIES[`plain-${mem}`], 'base64'));
     this.k = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
     if (shared && threads > 1) this.pool = WorkerPool.start(module, memory, backend.wasm, threads - 1);
-    this.workspaceBytes = this.k.gemm_workspace_bytes();
-    this.workspaces = this.malloc(this.threads * this.workspaceBytes);
   }
 
   get threads(): number {
@@ -109,8 +103,8 @@ export class Kernels {
       const parallel = this.pool && 2 * rows * K * N >= PARALLEL_MIN_FLOP && panels > 1;
       for (let i = 0; i < batch; i++) {
         const args = [A + 4 * i * batchStride, rowStride, B, N, packed, biasAt, C + 4 * i * rows * N, N, rows, K, N] as const;
-        const own = (lo: number, hi: number) => this.k.gemm_cols(...args, lo, hi, this.workspaces + (this.threads - 1) * this.workspaceBytes);
-        if (parallel) this.pool!.run('gemm', [...args, this.workspaces, this.workspaceBytes], panels, 1, own);
+        const own = (lo: number, hi: number) => this.k.gemm_cols(...args, lo, hi);
+        if (parallel) this.pool!.run('gemm', args, panels, 1, own);
         else own(0, panels);
       }
     } finally {

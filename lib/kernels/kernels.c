@@ -10,8 +10,9 @@
  * Layouts
  * - B is packed per call into column panels of NR = 8, Bp[panel][k][8] (the last panel zero-padded), so the
  *   micro-kernel reads 2 contiguous f32x4 per k. Each thread packs the panels it computes.
- * - For each (K block, MR-row block) A is packed into a small workspace Ap[k][MR] (MR·kc floats, L1-resident),
- *   so the kernel walks one A pointer and one B pointer with small constant offsets.
+ * - A is read in place, MR row pointers at a time (rows of a K block are contiguous; packing A into a k-major
+ *   workspace measured no faster, and slower where few panels share each packed block, as in the grouped
+ *   positional conv).
  *
  * Micro-kernel
  * - MR x 8 output tile held in 2·MR f32x4 accumulators; A elements broadcast from memory with
@@ -22,8 +23,8 @@
  *   noinline function and clang must not unroll the k loop, for the same reason. (One Zen 5 core,
  *   499x768x3072: 4x8 ~42 GFLOP/s with relaxed madd, ~32 with mul + add; tfjs's XNNPACK ~25.)
  *
- * Cache blocking (GotoBLAS order): N in blocks of NC columns, K in blocks of KC (Ap = MR x KC stays in L1
- * while the kernel sweeps the B panels). The first K block writes bias (or 0) + acc, later ones accumulate.
+ * Cache blocking: N in blocks of NC columns, K in blocks of KC (MR rows of a K block stay in L1 while the kernel
+ * sweeps the B panels). The first K block writes bias (or 0) + acc, later ones accumulate.
  *
  * Relaxed SIMD: with -DRELAXED the multiply-add is f32x4.relaxed_madd (vfmadd231ps on x64 with FMA3, else
  * mul + add). clang 14 only knows the pre-standard f32x4.fma encoding; tools/build-kernels.sh rewrites it to
@@ -65,20 +66,9 @@ static void pack_b(const float *B, int ldb, float *Bp, int K, int N, int p0, int
   }
 }
 
-/* Bytes of the packed B (all panels) and of one thread's A workspace. */
+/* Bytes of the packed B (all panels). */
 EXPORT(gemm_packed_bytes)
 int gemm_packed_bytes(int K, int N) { return (N + NR - 1) / NR * NR * K * 4; }
-EXPORT(gemm_workspace_bytes)
-int gemm_workspace_bytes(void) { return GEMM_MR * KC * 4; }
-
-/* Ap[k*mr + r] = A[r*lda + k] for r < mr, k < kc. */
-static void pack_a(const float *A, int lda, int mr, int kc, float *Ap) {
-  for (int r = 0; r < mr; r++) {
-    const float *src = A + (size_t)r * lda;
-    float *dst = Ap + r;
-    for (int k = 0; k < kc; k++) dst[k * mr] = src[k];
-  }
-}
 
 /* Store one row of the tile: C = (init ? bias|0 : C) + acc, first w columns. */
 static inline __attribute__((always_inline)) void store_row(
@@ -101,8 +91,8 @@ static inline __attribute__((always_inline)) void store_row(
 
 /*
  * kernel_MR: MR x 8 tile over kc (> 0) values of k.
- *   ap: packed A, Ap[k][MR]         bp: &Bp[panel][k0][0]
- *   c:  &C[row0, col0], ldc = N     w: valid columns in this panel (<= 8)
+ *   a:  &A[row0, k0], rows lda apart    bp: &Bp[panel][k0][0]
+ *   c:  &C[row0, col0], ldc             w: valid columns in this panel (<= 8)
  *   init: nonzero for the first K block (C = bias + acc), else C += acc.
  */
 /* One k step: acc[r] += A[r][k] * B[k][0..8) for r < MR. */
@@ -112,18 +102,20 @@ static inline __attribute__((always_inline)) void store_row(
     v128_t b1 = wasm_v128_load(bp + 4);                                        \
     _Pragma("clang loop unroll(full)")                                         \
     for (int r = 0; r < MR; r++) {                                             \
-      v128_t ar = wasm_v128_load32_splat(ap + r);                              \
+      v128_t ar = wasm_v128_load32_splat(rows[r] + k);                         \
       acc0[r] = MADD(acc0[r], ar, b0);                                         \
       acc1[r] = MADD(acc1[r], ar, b1);                                         \
     }                                                                          \
-    ap += MR;                                                                  \
     bp += NR;                                                                  \
   }
 #define DEFINE_KERNEL(MR)                                                      \
-  static NOINLINE void kernel_##MR(const float *ap, const float *bp, int kc,  \
+  static NOINLINE void kernel_##MR(const float *a, int lda, const float *bp, int kc, \
                                    float *c, int ldc, const float *bias,      \
                                    int init, int w) {                         \
     v128_t acc0[MR], acc1[MR];                                                 \
+    const float *rows[MR];                                                     \
+    _Pragma("clang loop unroll(full)")                                         \
+    for (int r = 0; r < MR; r++) rows[r] = a + (size_t)r * lda;                \
     _Pragma("clang loop unroll(full)")                                         \
     for (int r = 0; r < MR; r++) acc0[r] = acc1[r] = wasm_f32x4_splat(0.0f);   \
     _Pragma("clang loop unroll(disable)")                                      \
@@ -139,10 +131,10 @@ DEFINE_KERNEL(3)
 DEFINE_KERNEL(4)
 
 /* Dispatch a tile of mr (1..GEMM_MR) rows. */
-static inline void tile(int mr, const float *ap, const float *bp, int kc,
+static inline void tile(int mr, const float *a, int lda, const float *bp, int kc,
                         float *c, int ldc, const float *bias, int init, int w) {
   switch (mr) {
-#define CASE(R) case R: kernel_##R(ap, bp, kc, c, ldc, bias, init, w); break;
+#define CASE(R) case R: kernel_##R(a, lda, bp, kc, c, ldc, bias, init, w); break;
     CASE(1) CASE(2) CASE(3)
     CASE(4)
 #undef CASE
@@ -151,7 +143,7 @@ static inline void tile(int mr, const float *ap, const float *bp, int kc,
 
 /* C[:, panels [p0, p1)] = A·B (+ bias) on B already packed into Bp. */
 static void gemm_packed(const float *A, int lda, const float *Bp, const float *bias, float *C, int ldc, int M, int K,
-                        int N, int p0, int p1, float *ws) {
+                        int N, int p0, int p1) {
   for (int pb = p0; pb < p1; pb += NC / NR) {
     int pe = pb + NC / NR < p1 ? pb + NC / NR : p1;
     for (int k0 = 0; k0 < K; k0 += KC) {
@@ -159,10 +151,9 @@ static void gemm_packed(const float *A, int lda, const float *Bp, const float *b
       int init = k0 == 0;
       for (int i = 0; i < M; i += GEMM_MR) {
         int mr = M - i < GEMM_MR ? M - i : GEMM_MR;
-        pack_a(A + (size_t)i * lda + k0, lda, mr, kb, ws);
         for (int p = pb; p < pe; p++) {
           int j0 = p * NR, w = N - j0 < NR ? N - j0 : NR;
-          tile(mr, ws, Bp + ((size_t)p * K + k0) * NR, kb, C + (size_t)i * ldc + j0, ldc, bias ? bias + j0 : 0, init, w);
+          tile(mr, A + (size_t)i * lda + k0, lda, Bp + ((size_t)p * K + k0) * NR, kb, C + (size_t)i * ldc + j0, ldc, bias ? bias + j0 : 0, init, w);
         }
       }
     }
@@ -171,14 +162,13 @@ static void gemm_packed(const float *A, int lda, const float *Bp, const float *b
 
 /*
  * C[:, 8·p0 .. min(8·p1, N)) = A·B[:, same] (+ bias): panels [p0, p1), so threads split N. Packs those panels of
- * B into Bp (gemm_packed_bytes(K, N) bytes, shared by the threads) first. bias may be 0 (none). ws: this thread's
- * workspace of gemm_workspace_bytes() bytes.
+ * B into Bp (gemm_packed_bytes(K, N) bytes, shared by the threads) first. bias may be 0 (none).
  */
 EXPORT(gemm_cols)
 void gemm_cols(const float *A, int lda, const float *B, int ldb, float *Bp, const float *bias, float *C, int ldc,
-               int M, int K, int N, int p0, int p1, float *ws) {
+               int M, int K, int N, int p0, int p1) {
   pack_b(B, ldb, Bp, K, N, p0, p1);
-  gemm_packed(A, lda, Bp, bias, C, ldc, M, K, N, p0, p1, ws);
+  gemm_packed(A, lda, Bp, bias, C, ldc, M, K, N, p0, p1);
 }
 
 /*
@@ -323,7 +313,7 @@ static void softmax_row(float *s, int T, float scale, const float *pos, float ga
 EXPORT(attention_scratch_bytes)
 int attention_scratch_bytes(int T, int d) {
   int packed_k = (T + NR - 1) / NR * NR * d, packed_v = (d + NR - 1) / NR * NR * T;
-  return 4 * (T * T + (packed_k > packed_v ? packed_k : packed_v) + GEMM_MR * KC);
+  return 4 * (T * T + (packed_k > packed_v ? packed_k : packed_v));
 }
 
 EXPORT(attention_heads)
@@ -331,19 +321,17 @@ void attention_heads(const float *q, const float *k, const float *v, float *out,
                      const float *key, int T, int H, int heads, float scale, int u0, int u1, float *scratch) {
   int d = H / heads;
   float *S = scratch, *Bp = scratch + (size_t)T * T;
-  int packed_k = (T + NR - 1) / NR * NR * d, packed_v = (d + NR - 1) / NR * NR * T;
-  float *ws = Bp + (packed_k > packed_v ? packed_k : packed_v);
   for (int u = u0; u < u1; u++) {
     int b = u / heads, h = u % heads;
     size_t row0 = (size_t)b * T * H + (size_t)h * d; /* head h's first value in batch row b */
     pack_b_transposed(k + row0, H, Bp, d, T);
-    gemm_packed(q + row0, H, Bp, 0, S, T, T, d, T, 0, (T + NR - 1) / NR, ws);
+    gemm_packed(q + row0, H, Bp, 0, S, T, T, d, T, 0, (T + NR - 1) / NR);
     for (int i = 0; i < T; i++) {
       const float *pos_i = pos ? pos + ((size_t)h * T + i) * T : 0;
       float gate_i = gate ? gate[((size_t)b * heads + h) * T + i] : 1.0f;
       softmax_row(S + (size_t)i * T, T, scale, pos_i, gate_i, key ? key + (size_t)b * T : 0);
     }
     pack_b(v + row0, H, Bp, T, d, 0, (d + NR - 1) / NR);
-    gemm_packed(S, T, Bp, 0, out + row0, H, T, T, d, 0, (d + NR - 1) / NR, ws);
+    gemm_packed(S, T, Bp, 0, out + row0, H, T, T, d, 0, (d + NR - 1) / NR);
   }
 }
