@@ -1,9 +1,9 @@
 /**
  * wavprobe's own wasm SIMD kernels (kernels.c: GEMM, 1-D convolution as a GEMM over overlapping rows, GELU, layer
- * norm with an optional fused GELU, the multi-head attention core) run
+ * norm with an optional fused GELU, a per-channel normalisation fused with GELU, the multi-head attention core) run
  * in place on tfjs-wasm's heap: the module imports the backend's own memory, reads its tensors where they lie and
- * writes into outputs the backend allocates, so nothing is copied. They are registered as tfjs kernels
- * (WavprobeGemm, WavprobeGelu, WavprobeLayerNorm, WavprobeAttention) on the wasm backend, so tidy() and dispose() treat their outputs like any other.
+ * writes into outputs the backend allocates, so nothing is copied. They are registered as tfjs kernels (Wavprobe*)
+ * on the wasm backend, so tidy() and dispose() treat their outputs like any other.
  *
  * Why: tfjs-wasm's XNNPACK GEMM runs at ~25 GFLOP/s per core here, these at ~42 (relaxed-SIMD FMA) or ~32 (plain
  * SIMD); its exact GELU is 5 passes around a scalar erf (~14 ns per value), this one is one SIMD pass. With the
@@ -24,6 +24,7 @@ export interface KernelExports {
   gemm_cols(A: number, lda: number, B: number, ldb: number, Bp: number, bias: number, C: number, ldc: number, M: number, K: number, N: number, p0: number, p1: number): void;
   gelu_range(x: number, y: number, i0: number, i1: number): void;
   layer_norm_rows(x: number, y: number, gamma: number, beta: number, C: number, eps: number, gelu: number, r0: number, r1: number): void;
+  normalize_gelu_rows(x: number, y: number, mean: number, scale: number, beta: number, C: number, T: number, r0: number, r1: number): void;
   attention_scratch_bytes(T: number, d: number): number;
   attention_heads(q: number, k: number, v: number, out: number, pos: number, gate: number, key: number, T: number, H: number, heads: number, scale: number, u0: number, u1: number, scratch: number): void;
 }
@@ -137,6 +138,20 @@ export class Kernels {
     return out;
   }
 
+  /** GELU((x − mean)·scale + beta) over x [B, T, C], mean and scale [B, 1, C] (per row and channel), beta [C]. */
+  normalizeGelu(x: tf.TensorInfo, mean: tf.TensorInfo, scale: tf.TensorInfo, beta: tf.TensorInfo): tf.TensorInfo {
+    const [B, T, C] = x.shape;
+    if (x.shape.length !== 3 || mean.shape.join() !== `${B},1,${C}` || scale.shape.join() !== mean.shape.join() || beta.shape.join() !== `${C}`) {
+      throw new UsageError(`normalize: statistics ${JSON.stringify(mean.shape)} / ${JSON.stringify(scale.shape)} / ${JSON.stringify(beta.shape)} do not fit ${JSON.stringify(x.shape)}`);
+    }
+    const out = this.backend.makeOutput([B, T, C], 'float32');
+    const args = [this.offset(x), this.offset(out), this.offset(mean), this.offset(scale), this.offset(beta), C, T] as const;
+    const own = (lo: number, hi: number) => this.k.normalize_gelu_rows(...args, lo, hi);
+    if (this.pool && B * T * C >= PARALLEL_MIN_VALUES) this.pool.run('normalizeGelu', args, B * T, 1, own);
+    else own(0, B * T);
+    return out;
+  }
+
   /**
    * softmax(scale·Q_h·K_hᵀ + gate·pos + key)·V_h for every batch row and head, (row, head) pairs split over the
    * threads. q, k, v: [B, T, H]; pos [heads, T, T] with gate [B, heads, T]; key [B, T]. Returns [B, T, H].
@@ -220,6 +235,11 @@ export function installKernels(threads: number): Kernels | undefined {
       kernelFunc: ({ inputs, backend: b, attrs }) => of(b).attention(inputs as unknown as AttentionInputs, attrs as unknown as AttentionAttrs),
     });
     tf.registerKernel({
+      kernelName: 'WavprobeNormalizeGelu',
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, backend: b }) => of(b).normalizeGelu(inputs.x!, inputs.mean!, inputs.scale!, inputs.beta!),
+    });
+    tf.registerKernel({
       kernelName: 'WavprobeLayerNorm',
       backendName: 'wasm',
       kernelFunc: ({ inputs, backend: b, attrs }) => of(b).layerNorm(inputs.x!, inputs.gamma!, inputs.beta!, attrs as unknown as LayerNormAttrs),
@@ -242,6 +262,6 @@ export function kernelsInUse(): string {
 }
 
 /** A registered kernel run through the engine (so tidy tracks its output). */
-export function runKernel<T extends tf.Tensor>(name: 'WavprobeGemm' | 'WavprobeGelu' | 'WavprobeLayerNorm' | 'WavprobeAttention', inputs: Record<string, tf.Tensor>, attrs: object = {}): T {
+export function runKernel<T extends tf.Tensor>(name: 'WavprobeGemm' | 'WavprobeGelu' | 'WavprobeLayerNorm' | 'WavprobeNormalizeGelu' | 'WavprobeAttention', inputs: Record<string, tf.Tensor>, attrs: object = {}): T {
   return tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as T;
 }

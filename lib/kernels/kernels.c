@@ -335,3 +335,23 @@ void attention_heads(const float *q, const float *k, const float *v, float *out,
     gemm_packed(S, T, Bp, 0, out + row0, H, T, T, d, 0, (d + NR - 1) / NR);
   }
 }
+
+/*
+ * y[r, c] = GELU((x[r, c] − mean[b, c])·scale[b, c] + beta[c]) for rows [r0, r1), b = r / T (the batch row): a
+ * per-channel normalisation whose statistics were computed elsewhere (the conv encoder's group norm), fused with
+ * the GELU after it.
+ */
+EXPORT(normalize_gelu_rows)
+void normalize_gelu_rows(const float *x, float *y, const float *mean, const float *scale, const float *beta, int C, int T, int r0, int r1) {
+  int C4 = C & ~3;
+  for (int r = r0; r < r1; r++) {
+    const float *xr = x + (size_t)r * C, *m = mean + (size_t)(r / T) * C, *s = scale + (size_t)(r / T) * C;
+    float *yr = y + (size_t)r * C;
+    int c = 0;
+    for (; c < C4; c += 4) {
+      v128_t v = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(m + c)), wasm_v128_load(s + c));
+      wasm_v128_store(yr + c, gelu4(wasm_f32x4_add(v, wasm_v128_load(beta + c))));
+    }
+    for (; c < C; c++) yr[c] = wasm_f32x4_extract_lane(gelu4(wasm_f32x4_splat((xr[c] - m[c]) * s[c] + beta[c])), 0);
+  }
+}

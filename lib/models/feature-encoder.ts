@@ -13,7 +13,7 @@ import { UsageError } from '../errors';
 import { consume } from '../nn/consume';
 import { conv1d } from '../nn/conv';
 import { gelu } from '../nn/gelu';
-import { groupNormPerChannel, layerNormGelu, momentsOverTime, normalizeWith } from '../nn/norm';
+import { layerNormGelu, momentsOverTime, normalizeGelu } from '../nn/norm';
 import { ModelConfig } from '../weights/config';
 import { DeviceWeights } from './device-weights';
 
@@ -56,9 +56,8 @@ function encodeChunk(weights: DeviceWeights, c: ModelConfig, samples: tf.Tensor2
       const y = convLayer(weights, c, i, x); // [B, T_i, C_i]
       if (c.featExtractNorm === 'layer') return consume(y, (t) => layerNormGelu(t, w(`${p}.layer_norm.weight`), w(`${p}.layer_norm.bias`), CONV_NORM_EPS));
       if (i > 0) return consume(y, gelu);
-      const [gamma, beta] = [w(`${p}.layer_norm.weight`), w(`${p}.layer_norm.bias`)];
-      const normed = consume(y, (t) => (stats ? normalizeWith(t, stats.mean, stats.variance, gamma, beta, CONV_NORM_EPS) : groupNormPerChannel(t, gamma, beta, CONV_NORM_EPS)));
-      return consume(normed, gelu);
+      const { mean, variance } = stats ?? momentsOverTime(y); // a single chunk's statistics are its own
+      return consume(y, (t) => normalizeGelu(t, mean, variance, w(`${p}.layer_norm.weight`), w(`${p}.layer_norm.bias`), CONV_NORM_EPS));
     });
     x.dispose();
     x = next;

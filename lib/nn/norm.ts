@@ -9,6 +9,18 @@ export function normalizeWith<T extends tf.Tensor>(x: T, mean: tf.Tensor, varian
   return tf.tidy(() => scaleCentered(tf.sub(x, mean), variance, gamma, beta, eps) as T);
 }
 
+/**
+ * GELU(normalizeWith(x, …)) for x [B, T, C] with statistics [B, 1, C]: one pass on wavprobe's wasm kernels (the
+ * conv encoder's group norm and the GELU after it).
+ */
+export function normalizeGelu(x: tf.Tensor3D, mean: tf.Tensor, variance: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor3D {
+  if (!kernels()) return tf.tidy(() => gelu(normalizeWith(x, mean, variance, gamma, beta, eps)));
+  return tf.tidy(() => {
+    const scale = tf.mul(tf.rsqrt(tf.add(variance, eps)), gamma); // [B, 1, C]
+    return runKernel<tf.Tensor3D>('WavprobeNormalizeGelu', { x, mean, scale, beta });
+  });
+}
+
 /** centered·rsqrt(variance + eps)·gamma + beta; frees `centered`. */
 function scaleCentered(centered: tf.Tensor, variance: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
   const invStd = tf.rsqrt(tf.add(variance, eps));
