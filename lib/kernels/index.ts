@@ -21,7 +21,7 @@ import { WorkerPool } from './pool';
 /** The exports of kernels.c; pointers are byte offsets in the backend's memory. */
 export interface KernelExports {
   gemm_packed_bytes(K: number, N: number): number;
-  gemm_cols(A: number, lda: number, B: number, ldb: number, Bp: number, bias: number, C: number, ldc: number, M: number, K: number, N: number, p0: number, p1: number): void;
+  gemm_cols(A: number, lda: number, B: number, ldb: number, Bp: number, bias: number, C: number, ldc: number, M: number, K: number, N: number, gelu: number, p0: number, p1: number): void;
   gelu_range(x: number, y: number, i0: number, i1: number): void;
   layer_norm_rows(x: number, y: number, gamma: number, beta: number, C: number, eps: number, gelu: number, r0: number, r1: number): void;
   normalize_gelu_rows(x: number, y: number, mean: number, scale: number, beta: number, C: number, T: number, r0: number, r1: number): void;
@@ -83,11 +83,12 @@ export class Kernels {
 
   /**
    * out[b] = A_b·B (+ bias) for b < batch, where row r of A_b starts at value b·batchStride + r·rowStride of `a`
-   * and has K = B.shape[0] values (rows may overlap: a convolution). Returns [batch, rows, N].
+   * and has K = B.shape[0] values (rows may overlap: a convolution); GELU applied in the same pass when g.gelu.
+   * Returns [batch, rows, N].
    */
   gemm(a: tf.TensorInfo, b: tf.TensorInfo, bias: tf.TensorInfo | undefined, g: GemmShape): tf.TensorInfo {
     const [K, N] = b.shape;
-    const { batch, rows, rowStride, batchStride } = g;
+    const { batch, rows, rowStride, batchStride, gelu } = g;
     if (b.shape.length !== 2 || (bias && (bias.shape.length !== 1 || bias.shape[0] !== N))) {
       throw new UsageError(`gemm: weight ${JSON.stringify(b.shape)} and bias ${JSON.stringify(bias?.shape)} do not fit`);
     }
@@ -103,7 +104,7 @@ export class Kernels {
       const panels = Math.ceil(N / NR);
       const parallel = this.pool && 2 * rows * K * N >= PARALLEL_MIN_FLOP && panels > 1;
       for (let i = 0; i < batch; i++) {
-        const args = [A + 4 * i * batchStride, rowStride, B, N, packed, biasAt, C + 4 * i * rows * N, N, rows, K, N] as const;
+        const args = [A + 4 * i * batchStride, rowStride, B, N, packed, biasAt, C + 4 * i * rows * N, N, rows, K, N, gelu ? 1 : 0] as const;
         const own = (lo: number, hi: number) => this.k.gemm_cols(...args, lo, hi);
         if (parallel) this.pool!.run('gemm', args, panels, 1, own);
         else own(0, panels);
@@ -206,6 +207,8 @@ export interface GemmShape {
   rows: number;
   rowStride: number;
   batchStride: number;
+  /** GELU on the result, in the same pass. */
+  gelu?: boolean;
 }
 
 const installed = new WeakMap<WasmModule, Kernels>();

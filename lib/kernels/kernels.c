@@ -70,107 +70,6 @@ static void pack_b(const float *B, int ldb, float *Bp, int K, int N, int p0, int
 EXPORT(gemm_packed_bytes)
 int gemm_packed_bytes(int K, int N) { return (N + NR - 1) / NR * NR * K * 4; }
 
-/* Store one row of the tile: C = (init ? bias|0 : C) + acc, first w columns. */
-static inline __attribute__((always_inline)) void store_row(
-    float *c, v128_t a0, v128_t a1, const float *bias, int init, int w) {
-  if (w == NR) {
-    v128_t c0, c1;
-    if (!init) { c0 = wasm_v128_load(c); c1 = wasm_v128_load(c + 4); }
-    else if (bias) { c0 = wasm_v128_load(bias); c1 = wasm_v128_load(bias + 4); }
-    else { c0 = c1 = wasm_f32x4_splat(0.0f); }
-    wasm_v128_store(c, wasm_f32x4_add(c0, a0));
-    wasm_v128_store(c + 4, wasm_f32x4_add(c1, a1));
-  } else { /* ragged last panel (N % 8 != 0): lane by lane, no stack buffer */
-#define LANE(j, v, l)                                                          \
-  if (j < w) c[j] = (init ? (bias ? bias[j] : 0.0f) : c[j]) + wasm_f32x4_extract_lane(v, l);
-    LANE(0, a0, 0) LANE(1, a0, 1) LANE(2, a0, 2) LANE(3, a0, 3)
-    LANE(4, a1, 0) LANE(5, a1, 1) LANE(6, a1, 2) LANE(7, a1, 3)
-#undef LANE
-  }
-}
-
-/*
- * kernel_MR: MR x 8 tile over kc (> 0) values of k.
- *   a:  &A[row0, k0], rows lda apart    bp: &Bp[panel][k0][0]
- *   c:  &C[row0, col0], ldc             w: valid columns in this panel (<= 8)
- *   init: nonzero for the first K block (C = bias + acc), else C += acc.
- */
-/* One k step: acc[r] += A[r][k] * B[k][0..8) for r < MR. */
-#define STEP(MR)                                                               \
-  {                                                                            \
-    v128_t b0 = wasm_v128_load(bp);                                            \
-    v128_t b1 = wasm_v128_load(bp + 4);                                        \
-    _Pragma("clang loop unroll(full)")                                         \
-    for (int r = 0; r < MR; r++) {                                             \
-      v128_t ar = wasm_v128_load32_splat(rows[r] + k);                         \
-      acc0[r] = MADD(acc0[r], ar, b0);                                         \
-      acc1[r] = MADD(acc1[r], ar, b1);                                         \
-    }                                                                          \
-    bp += NR;                                                                  \
-  }
-#define DEFINE_KERNEL(MR)                                                      \
-  static NOINLINE void kernel_##MR(const float *a, int lda, const float *bp, int kc, \
-                                   float *c, int ldc, const float *bias,      \
-                                   int init, int w) {                         \
-    v128_t acc0[MR], acc1[MR];                                                 \
-    const float *rows[MR];                                                     \
-    _Pragma("clang loop unroll(full)")                                         \
-    for (int r = 0; r < MR; r++) rows[r] = a + (size_t)r * lda;                \
-    _Pragma("clang loop unroll(full)")                                         \
-    for (int r = 0; r < MR; r++) acc0[r] = acc1[r] = wasm_f32x4_splat(0.0f);   \
-    _Pragma("clang loop unroll(disable)")                                      \
-    for (int k = 0; k < kc; k++) STEP(MR)                                      \
-    _Pragma("clang loop unroll(full)")                                         \
-    for (int r = 0; r < MR; r++)                                               \
-      store_row(c + r * ldc, acc0[r], acc1[r], bias, init, w);                 \
-  }
-
-DEFINE_KERNEL(1)
-DEFINE_KERNEL(2)
-DEFINE_KERNEL(3)
-DEFINE_KERNEL(4)
-
-/* Dispatch a tile of mr (1..GEMM_MR) rows. */
-static inline void tile(int mr, const float *a, int lda, const float *bp, int kc,
-                        float *c, int ldc, const float *bias, int init, int w) {
-  switch (mr) {
-#define CASE(R) case R: kernel_##R(a, lda, bp, kc, c, ldc, bias, init, w); break;
-    CASE(1) CASE(2) CASE(3)
-    CASE(4)
-#undef CASE
-  }
-}
-
-/* C[:, panels [p0, p1)] = A·B (+ bias) on B already packed into Bp. */
-static void gemm_packed(const float *A, int lda, const float *Bp, const float *bias, float *C, int ldc, int M, int K,
-                        int N, int p0, int p1) {
-  for (int pb = p0; pb < p1; pb += NC / NR) {
-    int pe = pb + NC / NR < p1 ? pb + NC / NR : p1;
-    for (int k0 = 0; k0 < K; k0 += KC) {
-      int kb = K - k0 < KC ? K - k0 : KC;
-      int init = k0 == 0;
-      for (int i = 0; i < M; i += GEMM_MR) {
-        int mr = M - i < GEMM_MR ? M - i : GEMM_MR;
-        for (int p = pb; p < pe; p++) {
-          int j0 = p * NR, w = N - j0 < NR ? N - j0 : NR;
-          tile(mr, A + (size_t)i * lda + k0, lda, Bp + ((size_t)p * K + k0) * NR, kb, C + (size_t)i * ldc + j0, ldc, bias ? bias + j0 : 0, init, w);
-        }
-      }
-    }
-  }
-}
-
-/*
- * C[:, 8·p0 .. min(8·p1, N)) = A·B[:, same] (+ bias): panels [p0, p1), so threads split N. Packs those panels of
- * B into Bp (gemm_packed_bytes(K, N) bytes, shared by the threads) first. bias may be 0 (none).
- */
-EXPORT(gemm_cols)
-void gemm_cols(const float *A, int lda, const float *B, int ldb, float *Bp, const float *bias, float *C, int ldc,
-               int M, int K, int N, int p0, int p1) {
-  pack_b(B, ldb, Bp, K, N, p0, p1);
-  gemm_packed(A, lda, Bp, bias, C, ldc, M, K, N, p0, p1);
-}
-
 /*
  * GELU(x) = x·Φ(x), exact form (HF "gelu"), in one pass: Φ(x) = 1 − e for x ≥ 0 and e for x < 0, with
  * e = ½·erfc(|x|/√2) from Abramowitz & Stegun 7.1.26, erfc(z) ≈ t·(a1 + t·(a2 + … + t·a5))·exp(−z²),
@@ -211,6 +110,115 @@ static inline v128_t gelu4(v128_t x) {
   v128_t e = wasm_f32x4_mul(wasm_f32x4_mul(splat(0.5f), wasm_f32x4_mul(q, t)), exp_neg(wasm_f32x4_neg(wasm_f32x4_mul(z, z))));
   v128_t phi = wasm_v128_bitselect(wasm_f32x4_sub(splat(1.0f), e), e, wasm_f32x4_ge(x, splat(0.0f)));
   return wasm_f32x4_mul(x, phi);
+}
+
+/* Store one row of the tile: C = (init ? bias|0 : C) + acc, then GELU when gelu is set (the last K block of a
+ * GEMM with a GELU after it), first w columns. */
+static inline __attribute__((always_inline)) void store_row(
+    float *c, v128_t a0, v128_t a1, const float *bias, int init, int w, int gelu) {
+  if (w == NR) {
+    v128_t c0, c1;
+    if (!init) { c0 = wasm_v128_load(c); c1 = wasm_v128_load(c + 4); }
+    else if (bias) { c0 = wasm_v128_load(bias); c1 = wasm_v128_load(bias + 4); }
+    else { c0 = c1 = wasm_f32x4_splat(0.0f); }
+    c0 = wasm_f32x4_add(c0, a0);
+    c1 = wasm_f32x4_add(c1, a1);
+    if (gelu) { c0 = gelu4(c0); c1 = gelu4(c1); }
+    wasm_v128_store(c, c0);
+    wasm_v128_store(c + 4, c1);
+  } else { /* ragged last panel (N % 8 != 0): lane by lane, no stack buffer */
+#define LANE(j, v, l)                                                                  \
+  if (j < w) {                                                                         \
+    float t = (init ? (bias ? bias[j] : 0.0f) : c[j]) + wasm_f32x4_extract_lane(v, l); \
+    c[j] = gelu ? wasm_f32x4_extract_lane(gelu4(wasm_f32x4_splat(t)), 0) : t;          \
+  }
+    LANE(0, a0, 0) LANE(1, a0, 1) LANE(2, a0, 2) LANE(3, a0, 3)
+    LANE(4, a1, 0) LANE(5, a1, 1) LANE(6, a1, 2) LANE(7, a1, 3)
+#undef LANE
+  }
+}
+
+/*
+ * kernel_MR: MR x 8 tile over kc (> 0) values of k.
+ *   a:  &A[row0, k0], rows lda apart    bp: &Bp[panel][k0][0]
+ *   c:  &C[row0, col0], ldc             w: valid columns in this panel (<= 8)
+ *   init: nonzero for the first K block (C = bias + acc), else C += acc.
+ */
+/* One k step: acc[r] += A[r][k] * B[k][0..8) for r < MR. */
+#define STEP(MR)                                                               \
+  {                                                                            \
+    v128_t b0 = wasm_v128_load(bp);                                            \
+    v128_t b1 = wasm_v128_load(bp + 4);                                        \
+    _Pragma("clang loop unroll(full)")                                         \
+    for (int r = 0; r < MR; r++) {                                             \
+      v128_t ar = wasm_v128_load32_splat(rows[r] + k);                         \
+      acc0[r] = MADD(acc0[r], ar, b0);                                         \
+      acc1[r] = MADD(acc1[r], ar, b1);                                         \
+    }                                                                          \
+    bp += NR;                                                                  \
+  }
+#define DEFINE_KERNEL(MR)                                                      \
+  static NOINLINE void kernel_##MR(const float *a, int lda, const float *bp, int kc, \
+                                   float *c, int ldc, const float *bias,      \
+                                   int init, int w, int gelu) {               \
+    v128_t acc0[MR], acc1[MR];                                                 \
+    const float *rows[MR];                                                     \
+    _Pragma("clang loop unroll(full)")                                         \
+    for (int r = 0; r < MR; r++) rows[r] = a + (size_t)r * lda;                \
+    _Pragma("clang loop unroll(full)")                                         \
+    for (int r = 0; r < MR; r++) acc0[r] = acc1[r] = wasm_f32x4_splat(0.0f);   \
+    _Pragma("clang loop unroll(disable)")                                      \
+    for (int k = 0; k < kc; k++) STEP(MR)                                      \
+    _Pragma("clang loop unroll(full)")                                         \
+    for (int r = 0; r < MR; r++)                                               \
+      store_row(c + r * ldc, acc0[r], acc1[r], bias, init, w, gelu);           \
+  }
+
+DEFINE_KERNEL(1)
+DEFINE_KERNEL(2)
+DEFINE_KERNEL(3)
+DEFINE_KERNEL(4)
+
+/* Dispatch a tile of mr (1..GEMM_MR) rows. */
+static inline void tile(int mr, const float *a, int lda, const float *bp, int kc,
+                        float *c, int ldc, const float *bias, int init, int w, int gelu) {
+  switch (mr) {
+#define CASE(R) case R: kernel_##R(a, lda, bp, kc, c, ldc, bias, init, w, gelu); break;
+    CASE(1) CASE(2) CASE(3)
+    CASE(4)
+#undef CASE
+  }
+}
+
+/* C[:, panels [p0, p1)] = A·B (+ bias) (then GELU when gelu is set) on B already packed into Bp. */
+static void gemm_packed(const float *A, int lda, const float *Bp, const float *bias, float *C, int ldc, int M, int K,
+                        int N, int p0, int p1, int gelu) {
+  for (int pb = p0; pb < p1; pb += NC / NR) {
+    int pe = pb + NC / NR < p1 ? pb + NC / NR : p1;
+    for (int k0 = 0; k0 < K; k0 += KC) {
+      int kb = K - k0 < KC ? K - k0 : KC;
+      int init = k0 == 0, last = k0 + kb == K;
+      for (int i = 0; i < M; i += GEMM_MR) {
+        int mr = M - i < GEMM_MR ? M - i : GEMM_MR;
+        for (int p = pb; p < pe; p++) {
+          int j0 = p * NR, w = N - j0 < NR ? N - j0 : NR;
+          tile(mr, A + (size_t)i * lda + k0, lda, Bp + ((size_t)p * K + k0) * NR, kb, C + (size_t)i * ldc + j0, ldc, bias ? bias + j0 : 0, init, w, gelu && last);
+        }
+      }
+    }
+  }
+}
+
+/*
+ * C[:, 8·p0 .. min(8·p1, N)) = A·B[:, same] (+ bias): panels [p0, p1), so threads split N. Packs those panels of
+ * B into Bp (gemm_packed_bytes(K, N) bytes, shared by the threads) first. bias may be 0 (none). gelu: apply
+ * GELU to the result (a layer whose activation follows it), in the same pass.
+ */
+EXPORT(gemm_cols)
+void gemm_cols(const float *A, int lda, const float *B, int ldb, float *Bp, const float *bias, float *C, int ldc,
+               int M, int K, int N, int gelu, int p0, int p1) {
+  pack_b(B, ldb, Bp, K, N, p0, p1);
+  gemm_packed(A, lda, Bp, bias, C, ldc, M, K, N, p0, p1, gelu);
 }
 
 /* y[i] = GELU(x[i]) for i in [i0, i1) (threads split the range; y may be x). */
@@ -325,14 +333,14 @@ void attention_heads(const float *q, const float *k, const float *v, float *out,
     int b = u / heads, h = u % heads;
     size_t row0 = (size_t)b * T * H + (size_t)h * d; /* head h's first value in batch row b */
     pack_b_transposed(k + row0, H, Bp, d, T);
-    gemm_packed(q + row0, H, Bp, 0, S, T, T, d, T, 0, (T + NR - 1) / NR);
+    gemm_packed(q + row0, H, Bp, 0, S, T, T, d, T, 0, (T + NR - 1) / NR, 0);
     for (int i = 0; i < T; i++) {
       const float *pos_i = pos ? pos + ((size_t)h * T + i) * T : 0;
       float gate_i = gate ? gate[((size_t)b * heads + h) * T + i] : 1.0f;
       softmax_row(S + (size_t)i * T, T, scale, pos_i, gate_i, key ? key + (size_t)b * T : 0);
     }
     pack_b(v + row0, H, Bp, T, d, 0, (d + NR - 1) / NR);
-    gemm_packed(S, T, Bp, 0, out + row0, H, T, T, d, 0, (d + NR - 1) / NR);
+    gemm_packed(S, T, Bp, 0, out + row0, H, T, T, d, 0, (d + NR - 1) / NR, 0);
   }
 }
 

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors';
 import { consume } from '../nn/consume';
 import { conv1d } from '../nn/conv';
-import { gelu } from '../nn/gelu';
+import { Epilogue } from '../nn/linear';
 import { layerNormGelu, momentsOverTime, normalizeGelu } from '../nn/norm';
 import { ModelConfig } from '../weights/config';
 import { DeviceWeights } from './device-weights';
@@ -53,9 +53,9 @@ function encodeChunk(weights: DeviceWeights, c: ModelConfig, samples: tf.Tensor2
     const p = `feature_extractor.conv_layers.${i}`;
     // One tidy per layer, every activation freed once used: at 10 s layer 0 alone is [1, 32000, 512] (65 MB).
     const next = tf.tidy(() => {
+      if (c.featExtractNorm === 'group' && i > 0) return convLayer(weights, c, i, x, { gelu: true }); // [B, T_i, C_i], no norm
       const y = convLayer(weights, c, i, x); // [B, T_i, C_i]
       if (c.featExtractNorm === 'layer') return consume(y, (t) => layerNormGelu(t, w(`${p}.layer_norm.weight`), w(`${p}.layer_norm.bias`), CONV_NORM_EPS));
-      if (i > 0) return consume(y, gelu);
       const { mean, variance } = stats ?? momentsOverTime(y); // a single chunk's statistics are its own
       return consume(y, (t) => normalizeGelu(t, mean, variance, w(`${p}.layer_norm.weight`), w(`${p}.layer_norm.bias`), CONV_NORM_EPS));
     });
@@ -65,9 +65,9 @@ function encodeChunk(weights: DeviceWeights, c: ModelConfig, samples: tf.Tensor2
   return x;
 }
 
-function convLayer(weights: DeviceWeights, c: ModelConfig, i: number, x: tf.Tensor3D): tf.Tensor3D {
+function convLayer(weights: DeviceWeights, c: ModelConfig, i: number, x: tf.Tensor3D, then?: Epilogue): tf.Tensor3D {
   const p = `feature_extractor.conv_layers.${i}`;
-  return conv1d(x, weights.get(`${p}.conv.weight`), c.convStride[i], c.convBias ? weights.get(`${p}.conv.bias`) : undefined);
+  return conv1d(x, weights.get(`${p}.conv.weight`), c.convStride[i], c.convBias ? weights.get(`${p}.conv.bias`) : undefined, then);
 }
 
 /**

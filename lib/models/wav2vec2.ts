@@ -160,7 +160,7 @@ export class Wav2Vec2Model implements SpeechModel {
   private feedForward(l: number, x: tf.Tensor3D): tf.Tensor3D {
     return tf.tidy(() => {
       const p = `encoder.layers.${l}.feed_forward`;
-      const inner = gelu(linear(x, this.w(`${p}.intermediate_dense.weight`), this.w(`${p}.intermediate_dense.bias`))); // [B, T, FFN]
+      const inner = linear(x, this.w(`${p}.intermediate_dense.weight`), this.w(`${p}.intermediate_dense.bias`), { gelu: true }); // [B, T, FFN]
       return linear(inner, this.w(`${p}.output_dense.weight`), this.w(`${p}.output_dense.bias`)); // [B, T, H]
     });
   }

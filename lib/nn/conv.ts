@@ -5,13 +5,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { kernels, runKernel } from '../kernels';
 import { consume } from './consume';
+import { gelu } from './gelu';
+import { Epilogue } from './linear';
 
 /**
  * Unpadded conv: x [B, T, Cin], filter [K, Cin, Cout] → [B, floor((T − K)/stride) + 1, Cout]. On wavprobe's wasm
  * kernels it is one GEMM per row: output frame t is x[t·stride .. t·stride + K) (K·Cin contiguous values) · the
  * filter as [K·Cin, Cout], read in place with a row stride of stride·Cin.
  */
-export function conv1d(x: tf.Tensor3D, filter: tf.Tensor, stride: number, bias?: tf.Tensor): tf.Tensor3D {
+export function conv1d(x: tf.Tensor3D, filter: tf.Tensor, stride: number, bias?: tf.Tensor, then: Epilogue = {}): tf.Tensor3D {
   return tf.tidy(() => {
     const [B, T, Cin] = x.shape;
     const [K, , Cout] = filter.shape;
@@ -19,10 +21,11 @@ export function conv1d(x: tf.Tensor3D, filter: tf.Tensor, stride: number, bias?:
       const rows = Math.floor((T - K) / stride) + 1;
       const weight = tf.reshape(filter, [K * Cin, Cout]); // [K·Cin, Cout], a view
       const inputs: Record<string, tf.Tensor> = bias ? { a: x, b: weight, bias } : { a: x, b: weight };
-      return runKernel<tf.Tensor3D>('WavprobeGemm', inputs, { batch: B, rows, rowStride: stride * Cin, batchStride: T * Cin }); // [B, T', Cout]
+      return runKernel<tf.Tensor3D>('WavprobeGemm', inputs, { batch: B, rows, rowStride: stride * Cin, batchStride: T * Cin, gelu: !!then.gelu }); // [B, T', Cout]
     }
-    const y = tf.conv1d(x, filter as tf.Tensor3D, stride, 'valid'); // [B, T', Cout]
-    return bias ? consume(y, (t) => tf.add<tf.Tensor3D>(t, bias)) : y;
+    let y = tf.conv1d(x, filter as tf.Tensor3D, stride, 'valid'); // [B, T', Cout]
+    if (bias) y = consume(y, (t) => tf.add<tf.Tensor3D>(t, bias));
+    return then.gelu ? consume(y, gelu) : y;
   });
 }
 

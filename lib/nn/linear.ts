@@ -4,20 +4,31 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { kernels, runKernel } from '../kernels';
+import { consume } from './consume';
+import { gelu } from './gelu';
 
-/** a [M, K] · b [K, N] (+ bias [N]) → [M, N]. */
-export function matMul(a: tf.Tensor, b: tf.Tensor, bias?: tf.Tensor): tf.Tensor2D {
+/** What follows the product in the same pass (wavprobe's kernels) or as the next op (tfjs). */
+export interface Epilogue {
+  gelu?: boolean;
+}
+
+/** a [M, K] · b [K, N] (+ bias [N]) (→ GELU) → [M, N]. */
+export function matMul(a: tf.Tensor, b: tf.Tensor, bias?: tf.Tensor, then: Epilogue = {}): tf.Tensor2D {
   const [M, K] = a.shape;
-  if (!kernels()) return tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias }) as tf.Tensor2D;
-  const y = runKernel<tf.Tensor3D>('WavprobeGemm', bias ? { a, b, bias } : { a, b }, { batch: 1, rows: M, rowStride: K, batchStride: 0 }); // [1, M, N]
+  if (!kernels()) {
+    const y = tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias }) as tf.Tensor2D;
+    return then.gelu ? consume(y, gelu) : y;
+  }
+  const inputs: Record<string, tf.Tensor> = bias ? { a, b, bias } : { a, b };
+  const y = runKernel<tf.Tensor3D>('WavprobeGemm', inputs, { batch: 1, rows: M, rowStride: K, batchStride: 0, gelu: !!then.gelu }); // [1, M, N]
   return tf.tidy(() => tf.reshape(y, [M, b.shape[1]!]));
 }
 
-/** y = x·W + b over the last axis: x [..., in], W [in, out], b [out] → [..., out]. */
-export function linear<T extends tf.Tensor>(x: T, weight: tf.Tensor, bias?: tf.Tensor): T {
+/** y = x·W + b over the last axis (→ GELU): x [..., in], W [in, out], b [out] → [..., out]. */
+export function linear<T extends tf.Tensor>(x: T, weight: tf.Tensor, bias?: tf.Tensor, then: Epilogue = {}): T {
   return tf.tidy(() => {
     const [inDim, outDim] = weight.shape;
-    const y = matMul(tf.reshape(x, [-1, inDim]), weight, bias); // [N, out]
+    const y = matMul(tf.reshape(x, [-1, inDim]), weight, bias, then); // [N, out]
     return tf.reshape(y, [...x.shape.slice(0, -1), outDim]) as T;
   });
 }

@@ -93,6 +93,17 @@ function layerNormErrors(): [plain: number, fused: number] {
   return [worst, Array.from(fused as Float32Array).reduce((m, v, i) => Math.max(m, Math.abs(v - unfused[i])), 0)];
 }
 
+/** The GELU epilogue of a GEMM (ragged last panel, two K blocks) against GELU as its own pass. */
+function epilogueError(): number {
+  const [M, K, N] = [37, 1600, 203];
+  const [a, b, bias] = [seeded(M * K, 10), seeded(K * N, 11), seeded(N, 12)];
+  const [fused, separate] = tf.tidy(() => {
+    const args = [tf.tensor2d(a, [M, K]), tf.tensor2d(b, [K, N]), tf.tensor1d(bias)] as const;
+    return [matMul(...args, { gelu: true }).dataSync(), gelu(matMul(...args)).dataSync()];
+  });
+  return Array.from(fused as Float32Array).reduce((m, v, i) => Math.max(m, Math.abs(v - separate[i])), 0);
+}
+
 export function kernelErrors(): Record<string, number> {
   const [norm, normGelu] = layerNormErrors();
   return {
@@ -103,5 +114,6 @@ export function kernelErrors(): Record<string, number> {
     gelu: geluError(),
     'layer norm 257': norm,
     'layer norm + GELU fused': normGelu,
+    'GEMM + GELU epilogue': epilogueError(),
   };
 }
