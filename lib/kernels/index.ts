@@ -24,6 +24,7 @@ export interface KernelExports {
   gemm_cols(A: number, lda: number, B: number, ldb: number, Bp: number, bias: number, C: number, ldc: number, M: number, K: number, N: number, gelu: number, p0: number, p1: number): void;
   gelu_range(x: number, y: number, i0: number, i1: number): void;
   layer_norm_rows(x: number, y: number, gamma: number, beta: number, C: number, eps: number, gelu: number, r0: number, r1: number): void;
+  column_sums(x: number, C: number, r0: number, r1: number, out: number): void;
   normalize_gelu_rows(x: number, y: number, mean: number, scale: number, beta: number, C: number, T: number, r0: number, r1: number): void;
   attention_scratch_bytes(T: number, d: number): number;
   attention_heads(q: number, k: number, v: number, out: number, pos: number, gate: number, key: number, T: number, H: number, heads: number, scale: number, u0: number, u1: number, scratch: number): void;
@@ -54,7 +55,7 @@ export class Kernels {
 
   constructor(
     private readonly backend: WasmBackend,
-    memory: WebAssembly.Memory,
+    private readonly memory: WebAssembly.Memory,
     threads: number,
   ) {
     const shared = memory.buffer instanceof SharedArrayBuffer;
@@ -137,6 +138,37 @@ export class Kernels {
     if (this.pool && rows * C >= PARALLEL_MIN_VALUES) this.pool.run('layerNorm', args, rows, 1, own, [5]);
     else own(0, rows);
     return out;
+  }
+
+  /**
+   * Per batch row and channel of x [B, T, C], the mean and population variance over time, from float64 sums
+   * (rows split over the threads, partial sums added here in float64).
+   */
+  momentsOverTime(x: tf.TensorInfo): { mean: Float32Array; variance: Float32Array } {
+    const [B, T, C] = x.shape;
+    const stride = 16 * C; // 2·C doubles per thread
+    const sums = this.malloc(this.threads * stride);
+    const mean = new Float32Array(B * C);
+    const variance = new Float32Array(B * C);
+    try {
+      for (let b = 0; b < B; b++) {
+        const rows = this.offset(x) + 4 * b * T * C;
+        const own = (lo: number, hi: number) => this.k.column_sums(rows, C, lo, hi, sums + (this.threads - 1) * stride);
+        new Float64Array(this.memory.buffer, sums, 2 * C * this.threads).fill(0); // a thread may get no rows
+        if (this.pool && T * C >= PARALLEL_MIN_VALUES) this.pool.run('columnSums', [rows, C, sums, stride], T, 1, own);
+        else own(0, T);
+        const parts = new Float64Array(this.memory.buffer, sums, 2 * C * this.threads);
+        for (let c = 0; c < C; c++) {
+          let [s, ss] = [0, 0];
+          for (let t = 0; t < this.threads; t++) [s, ss] = [s + parts[t * 2 * C + c], ss + parts[t * 2 * C + C + c]];
+          mean[b * C + c] = s / T;
+          variance[b * C + c] = Math.max(0, ss / T - (s / T) ** 2);
+        }
+      }
+    } finally {
+      this.backend.wasm._free(sums);
+    }
+    return { mean, variance };
   }
 
   /** GELU((x − mean)·scale + beta) over x [B, T, C], mean and scale [B, 1, C] (per row and channel), beta [C]. */

@@ -363,3 +363,30 @@ void normalize_gelu_rows(const float *x, float *y, const float *mean, const floa
     for (; c < C; c++) yr[c] = wasm_f32x4_extract_lane(gelu4(wasm_f32x4_splat((xr[c] - m[c]) * s[c] + beta[c])), 0);
   }
 }
+
+/*
+ * Per-channel Σx and Σx² over rows [r0, r1) of x [rows, C], accumulated in float64 into out[0..C) and
+ * out[C..2C) (doubles): the statistics of a norm over time. float64 keeps a variance over 10^5 frames exact to
+ * float32 precision even with an offset far above the spread.
+ */
+EXPORT(column_sums)
+void column_sums(const float *x, int C, int r0, int r1, double *out) {
+  for (int c = 0; c < 2 * C; c++) out[c] = 0.0;
+  int C4 = C & ~3;
+  for (int r = r0; r < r1; r++) {
+    const float *xr = x + (size_t)r * C;
+    for (int c = 0; c < C4; c += 4) {
+      v128_t v = wasm_v128_load(xr + c);
+      v128_t lo = wasm_f64x2_promote_low_f32x4(v);
+      v128_t hi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+      wasm_v128_store(out + c, wasm_f64x2_add(wasm_v128_load(out + c), lo));
+      wasm_v128_store(out + c + 2, wasm_f64x2_add(wasm_v128_load(out + c + 2), hi));
+      wasm_v128_store(out + C + c, wasm_f64x2_add(wasm_v128_load(out + C + c), wasm_f64x2_mul(lo, lo)));
+      wasm_v128_store(out + C + c + 2, wasm_f64x2_add(wasm_v128_load(out + C + c + 2), wasm_f64x2_mul(hi, hi)));
+    }
+    for (int c = C4; c < C; c++) {
+      out[c] += xr[c];
+      out[C + c] += (double)xr[c] * xr[c];
+    }
+  }
+}

@@ -59,8 +59,17 @@ function meanOverTime(x: tf.Tensor3D): tf.Tensor3D {
   });
 }
 
-/** Per row and channel of x [B, T, C]: the mean over time and the population variance, each [B, 1, C]. */
+/**
+ * Per row and channel of x [B, T, C]: the mean over time and the population variance, each [B, 1, C]. One float64
+ * pass on wavprobe's wasm kernels.
+ */
 export function momentsOverTime(x: tf.Tensor3D): { mean: tf.Tensor3D; variance: tf.Tensor3D } {
+  const k = kernels();
+  if (k) {
+    const [B, , C] = x.shape;
+    const m = k.momentsOverTime(x);
+    return { mean: tf.tensor3d(m.mean, [B, 1, C]), variance: tf.tensor3d(m.variance, [B, 1, C]) };
+  }
   return tf.tidy(() => {
     const mean = meanOverTime(x);
     return { mean, variance: consume(tf.square(tf.sub<tf.Tensor3D>(x, mean)), meanOverTime) };

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mulberry32 } from '../../lib/random';
 import { conv1d } from '../../lib/nn/conv';
 import { gelu } from '../../lib/nn/gelu';
-import { layerNorm, layerNormGelu } from '../../lib/nn/norm';
+import { layerNorm, layerNormGelu, momentsOverTime } from '../../lib/nn/norm';
 import { matMul } from '../../lib/nn/linear';
 import { REF } from '../helpers/nn-reference';
 
@@ -104,6 +104,28 @@ function epilogueError(): number {
   return Array.from(fused as Float32Array).reduce((m, v, i) => Math.max(m, Math.abs(v - separate[i])), 0);
 }
 
+/** Mean and variance over time per row and channel ([2, 3000, 37], an offset 100× the spread) against float64. */
+function momentsError(): number {
+  const [B, T, C] = [2, 3000, 37];
+  const x = seeded(B * T * C, 13).map((v, i) => 3 + 0.03 * v + (i % C));
+  const [mean, variance] = tf.tidy(() => {
+    const m = momentsOverTime(tf.tensor3d(x, [B, T, C]));
+    return [m.mean.dataSync(), m.variance.dataSync()];
+  });
+  let worst = 0;
+  for (let b = 0; b < B; b++) {
+    for (let c = 0; c < C; c++) {
+      let s = 0;
+      for (let t = 0; t < T; t++) s += x[(b * T + t) * C + c];
+      const mu = s / T;
+      let v = 0;
+      for (let t = 0; t < T; t++) v += (x[(b * T + t) * C + c] - mu) ** 2 / T;
+      worst = Math.max(worst, Math.abs(mean[b * C + c] - mu) / Math.abs(mu), Math.abs(variance[b * C + c] - v) / v);
+    }
+  }
+  return worst;
+}
+
 export function kernelErrors(): Record<string, number> {
   const [norm, normGelu] = layerNormErrors();
   return {
@@ -115,5 +137,6 @@ export function kernelErrors(): Record<string, number> {
     'layer norm 257': norm,
     'layer norm + GELU fused': normGelu,
     'GEMM + GELU epilogue': epilogueError(),
+    'moments over time (relative)': momentsError(),
   };
 }
