@@ -160,15 +160,25 @@ class Journal {
     }
     if (this.infos.length !== this.committed) throw new DataError('journal info.jsonl misses committed items; delete this folder and start again', dir);
     writeFileAtomic(this.infoFile, this.infos.map((x) => JSON.stringify(x) + '\n').join(''));
+    // Kept open: one write per file per item, not an open/write/close each (the main thread's share of a fast run).
+    this.fds = [this.featuresFile, this.infoFile, this.statusFile].map((f) => fs.openSync(f, 'a'));
   }
+
+  private fds: number[];
 
   /** Appends one item; the status byte goes last so a kill before it leaves the item uncommitted. */
   append(record: Float32Array, info: ItemInfo): void {
     if (record.byteLength !== this.recordBytes) throw new Error('record size mismatch');
-    fs.appendFileSync(this.featuresFile, new Uint8Array(record.buffer, record.byteOffset, record.byteLength));
-    fs.appendFileSync(this.infoFile, JSON.stringify(info) + '\n');
-    fs.appendFileSync(this.statusFile, new Uint8Array([info.error === undefined ? 1 : 2]));
+    const [features, infos, status] = this.fds;
+    fs.writeSync(features, new Uint8Array(record.buffer, record.byteOffset, record.byteLength));
+    fs.writeSync(infos, JSON.stringify(info) + '\n');
+    fs.writeSync(status, new Uint8Array([info.error === undefined ? 1 : 2]));
     this.infos.push(info);
+  }
+
+  close(): void {
+    for (const fd of this.fds) fs.closeSync(fd);
+    this.fds = [];
   }
 }
 
@@ -223,6 +233,7 @@ export async function extractFeatures(
       opts.onProgress?.({ done: i + 1, total: mine.length, failed, audioSeconds, elapsedS: (Date.now() - started) / 1000 });
     }
   } finally {
+    journal.close();
     await Promise.allSettled(pending);
     await runner.close();
   }
@@ -261,59 +272,48 @@ function openRunner(frontEnd: PooledFrontEnd | FrontEndSpec, opts: ExtractOption
   return new WorkerPool(frontEnd, workers, opts.backend ?? 'wasm');
 }
 
-/** Worker threads running poolFile, one file at a time each. */
+/**
+ * Worker threads running poolFile. Each worker holds up to `perWorker` files (it runs them one after another), so
+ * it never idles while the main thread is busy committing a result.
+ */
 class WorkerPool implements Runner {
   readonly inFlight: number;
-  private readonly idle: Worker[] = [];
-  private readonly waiting: ((w: Worker) => void)[] = [];
-  private readonly all: Worker[];
+  private readonly workers: { w: Worker; jobs: Map<number, { resolve: (r: PoolFileResult) => void; reject: (e: Error) => void }> }[];
+  private nextId = 0;
 
-  constructor(spec: FrontEndSpec, count: number, backend: BackendName) {
-    this.inFlight = 4 * count;
+  constructor(spec: FrontEndSpec, count: number, backend: BackendName, perWorker = 4) {
+    this.inFlight = perWorker * count;
     // Under ts-jest/tsx this module is TypeScript: the worker then needs tsx's loader.
     const ts = __filename.endsWith('.ts');
-    this.all = Array.from({ length: count }, () => {
+    this.workers = Array.from({ length: count }, () => {
       const w = new Worker(path.join(__dirname, `extract-worker${ts ? '.ts' : '.js'}`), { workerData: { spec, backend }, execArgv: ts ? ['--require', 'tsx/cjs'] : [] });
-      this.idle.push(w);
-      return w;
+      const jobs = new Map<number, { resolve: (r: PoolFileResult) => void; reject: (e: Error) => void }>();
+      w.on('message', (m: { id: number; result?: PoolFileResult; fatal?: { reason?: string; file?: string; crash?: string } }) => {
+        const job = jobs.get(m.id);
+        jobs.delete(m.id);
+        if (!m.fatal) job?.resolve(m.result!);
+        else job?.reject(m.fatal.crash !== undefined ? new Error(`extraction worker: ${m.fatal.crash}`) : new WavprobeError(m.fatal.reason!, m.fatal.file));
+      });
+      w.on('error', (e: Error) => {
+        for (const job of jobs.values()) job.reject(e);
+        jobs.clear();
+      });
+      return { w, jobs };
     });
   }
 
-  private acquire(): Promise<Worker> {
-    const w = this.idle.pop();
-    return w ? Promise.resolve(w) : new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  private release(w: Worker): void {
-    const next = this.waiting.shift();
-    if (next) next(w);
-    else this.idle.push(w);
-  }
-
-  async run(file: string, maxSeconds?: number): Promise<PoolFileResult> {
-    const w = await this.acquire();
-    try {
-      return await new Promise<PoolFileResult>((resolve, reject) => {
-        const onError = (e: Error) => {
-          w.off('message', onMessage);
-          reject(e);
-        };
-        const onMessage = (m: { result?: PoolFileResult; fatal?: { reason?: string; file?: string; crash?: string } }) => {
-          w.off('error', onError);
-          if (!m.fatal) resolve(m.result!);
-          else reject(m.fatal.crash !== undefined ? new Error(`extraction worker: ${m.fatal.crash}`) : new WavprobeError(m.fatal.reason!, m.fatal.file));
-        };
-        w.once('message', onMessage);
-        w.once('error', onError);
-        w.postMessage({ file, maxSeconds });
-      });
-    } finally {
-      this.release(w);
-    }
+  /** Queues the file on the worker with the fewest files. */
+  run(file: string, maxSeconds?: number): Promise<PoolFileResult> {
+    const target = this.workers.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
+    const id = this.nextId++;
+    return new Promise<PoolFileResult>((resolve, reject) => {
+      target.jobs.set(id, { resolve, reject });
+      target.w.postMessage({ id, file, maxSeconds });
+    });
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.all.map((w) => w.terminate()));
+    await Promise.all(this.workers.map(({ w }) => w.terminate()));
   }
 }
 
