@@ -28,7 +28,8 @@ const common = ['--arch', arch, '--seconds', seconds, '--threads', threads, '--r
 const ours: number[] = [];
 const torch: number[] = [];
 for (let i = 0; i < rounds; i++) {
-  const o = lastJson(process.execPath, [...process.execArgv, '-e', `require(${JSON.stringify(path.join(root, 'lib/cli/main'))}).main(${JSON.stringify(['bench', 'forward', ...common, '--json'])})`]);
+  // The built CLI (npm ci builds it), as `npx wavprobe` runs: code loaded through tsx runs measurably slower.
+  const o = lastJson(process.execPath, [path.join(root, 'bin', 'wavprobe.js'), 'bench', 'forward', ...common, '--json']);
   const t = lastJson(process.env.PYTHON ?? 'python3', [path.join(__dirname, 'torch_forward.py'), ...common]);
   ours.push(o.median_s);
   torch.push(t.median_s);
