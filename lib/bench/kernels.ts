@@ -106,24 +106,16 @@ export function modelKernels(c: ModelConfig, samples: number): Kernel[] {
   const heads = c.numAttentionHeads;
   const x = (n: number) => seeded([1, n, H], 8);
   const flop = (n: number) => 8 * n * H * H + 4 * n * n * H;
-  kernels.push({
-    name: `attention, batched-matMul core (no fused kernel) ${heads} heads`,
+  const attention = (name: string, attend: typeof multiHeadAttention): Kernel => ({
+    name: `${name} ${heads} heads`,
     make: (n) => [x(n), ...Object.values(attentionParams(H, 20))],
     run: ([x, qWeight, qBias, kWeight, kBias, vWeight, vBias, outWeight, outBias]) =>
-      selfAttention(x as tf.Tensor3D, { qWeight, qBias, kWeight, kBias, vWeight, vBias, outWeight, outBias }, heads).output,
+      attend(x as tf.Tensor3D, { qWeight, qBias, kWeight, kBias, vWeight, vBias, outWeight, outBias }, heads).output,
     flop,
     len: T,
     checkLen: 24,
   });
-  kernels.push({
-    name: `attention ${heads} heads`,
-    make: (n) => [x(n), ...Object.values(attentionParams(H, 20))],
-    run: ([x, qWeight, qBias, kWeight, kBias, vWeight, vBias, outWeight, outBias]) =>
-      multiHeadAttention(x as tf.Tensor3D, { qWeight, qBias, kWeight, kBias, vWeight, vBias, outWeight, outBias }, heads).output,
-    flop,
-    len: T,
-    checkLen: 24,
-  });
+  kernels.push(attention('attention, batched-matMul core (no fused kernel)', selfAttention), attention('attention', multiHeadAttention));
   kernels.push({
     name: `layer norm ${H}`,
     make: (n) => [seeded([n, H], 9), seeded([H], 10), seeded([H], 11)],
