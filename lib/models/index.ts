@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadModelDir } from '../weights';
 import { ModelConfig, PreprocessorConfig, DEFAULT_PREPROCESSOR } from '../weights/config';
 import { WeightSet, sizeOf } from '../weights/tensor';
-import { DeviceWeightsOptions } from './device-weights';
+import { DeviceWeights } from './device-weights';
 import { SpeechModel } from './types';
 import { Wav2Vec2Model } from './wav2vec2';
 import { WavLMModel } from './wavlm';
@@ -47,10 +47,10 @@ export function createModel(source: ModelSource, opts: CreateModelOptions = {}):
   let bytes = 0;
   for (const t of source.weights.values()) bytes += 4 * sizeOf(t.shape);
   const stream = opts.streamWeights ?? (tf.getBackend() === 'wasm' && bytes > STREAM_ABOVE_BYTES);
-  const weights: DeviceWeightsOptions = { releaseHost: opts.releaseHostWeights, streamed: stream ? isLayerWeight : undefined };
+  const weights = new DeviceWeights(source.weights, { releaseHost: opts.releaseHostWeights, streamed: stream ? isLayerWeight : undefined });
   const pre = source.preprocessor ?? DEFAULT_PREPROCESSOR;
   const Model = source.config.modelType === 'wavlm' ? WavLMModel : Wav2Vec2Model;
-  return new Model(source.config, pre, source.weights, weights);
+  return new Model(source.config, pre, weights);
 }
 
 /** A model directory (HF checkpoint or converted store, see lib/weights) → model on the current backend. */

@@ -14,8 +14,7 @@ import { gelu } from '../nn/gelu';
 import { linear } from '../nn/linear';
 import { layerNorm } from '../nn/norm';
 import { ModelConfig, PreprocessorConfig } from '../weights/config';
-import { WeightSet } from '../weights/tensor';
-import { DeviceWeights, DeviceWeightsOptions } from './device-weights';
+import { DeviceWeights } from './device-weights';
 import { checkInput, featureEncoder, frameMaskFrom } from './feature-encoder';
 import { ForwardOptions, ForwardOutput, SpeechModel } from './types';
 
@@ -35,21 +34,17 @@ const POS_CONV = 'encoder.pos_conv_embed.conv';
 export class Wav2Vec2Model implements SpeechModel {
   readonly hasExtractFeatures: boolean;
   readonly streamsWeights: boolean;
-  protected readonly weights: DeviceWeights;
   /** The positional conv's filter, split into its groups once at load. */
   private readonly posConvFilters: tf.Tensor3D[];
 
-  /** Takes the weights in stored layout (lib/weights/keymap.ts). */
   constructor(
     readonly config: ModelConfig,
     readonly preprocessor: PreprocessorConfig,
-    source: WeightSet,
-    opts: DeviceWeightsOptions = {},
+    protected readonly weights: DeviceWeights,
   ) {
     this.hasExtractFeatures = config.modelType !== 'hubert';
-    this.weights = new DeviceWeights(source, opts);
-    this.streamsWeights = this.weights.streams('encoder.layers.');
-    const whole = this.weights.take(`${POS_CONV}.weight`);
+    this.streamsWeights = weights.streams('encoder.layers.');
+    const whole = weights.take(`${POS_CONV}.weight`);
     this.posConvFilters = splitGroupFilter(whole, config.numConvPosEmbeddingGroups);
     whole.dispose();
   }
