@@ -85,7 +85,7 @@ function layer0Stats(weights: DeviceWeights, c: ModelConfig, inputValues: tf.Ten
   for (let t0 = 0; t0 < T0; t0 += chunkFrames) {
     const n = Math.min(chunkFrames, T0 - t0);
     const [chunkMean, chunkVar] = tf.tidy(() => {
-      const chunk = T0 <= chunkFrames ? inputValues : tf.slice(inputValues, [0, t0 * S], [B, (n - 1) * S + K]); // [B, samples]
+      const chunk = tf.slice(inputValues, [0, t0 * S], [B, (n - 1) * S + K]); // [B, samples]
       const m = momentsOverTime(convLayer(weights, c, 0, tf.expandDims(chunk, 2) as tf.Tensor3D)); // [B, n, C] → 2 × [B, 1, C]
       return [m.mean.dataSync(), m.variance.dataSync()];
     });
