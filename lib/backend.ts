@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { OutOfMemoryError, UsageError } from './errors';
-import { installKernels } from './kernels';
+import { WasmModule, installKernels } from './kernels';
 import { withWasmThreads } from './wasm-threads';
 
 export const BACKENDS = ['wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'] as const;
@@ -72,7 +72,6 @@ export async function useBackend(name: BackendName = 'wasm', opts: { threads?: n
   return tf.getBackend();
 }
 
-type WasmModule = { _malloc(bytes: number): number; _free(offset: number): void; HEAPU8: Uint8Array };
 const guarded = new WeakSet<WasmModule>();
 
 /**

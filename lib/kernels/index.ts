@@ -30,9 +30,11 @@ export interface KernelExports {
   attention_heads(q: number, k: number, v: number, out: number, pos: number, gate: number, key: number, T: number, H: number, heads: number, scale: number, u0: number, u1: number, scratch: number): void;
 }
 
-interface WasmModule {
+/** The parts of tfjs-wasm's emscripten module used here and by lib/backend.ts. */
+export interface WasmModule {
   _malloc(bytes: number): number;
   _free(offset: number): void;
+  HEAPU8: Uint8Array;
   wasmMemory?: WebAssembly.Memory;
   asm?: { memory?: WebAssembly.Memory };
 }
