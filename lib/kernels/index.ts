@@ -62,8 +62,8 @@ export class Kernels {
   ) {
     const shared = memory.buffer instanceof SharedArrayBuffer;
     const mem = shared ? 'shared' : 'local';
-    v8.setFlagsFromString('--experimental-wasm-relaxed-simd'); // Node 20; on by default from Node 22
     const relaxed = Buffer.from(KERNEL_BINARIES[`relaxed-${mem}`], 'base64');
+    if (!WebAssembly.validate(relaxed)) v8.setFlagsFromString('--experimental-wasm-relaxed-simd'); // Node 20; shipped in later V8s
     this.variant = WebAssembly.validate(relaxed) ? 'relaxed' : 'plain';
     const module = new WebAssembly.Module(this.variant === 'relaxed' ? relaxed : Buffer.from(KERNEL_BINARIES[`plain-${mem}`], 'base64'));
     this.k = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
