@@ -20,8 +20,10 @@ export function matMul(a: tf.Tensor, b: tf.Tensor, bias?: tf.Tensor, then: Epilo
     return then.gelu ? consume(y, gelu) : y;
   }
   const inputs: Record<string, tf.Tensor> = bias ? { a, b, bias } : { a, b };
-  const y = runKernel<tf.Tensor3D>('WavprobeGemm', inputs, { batch: 1, rows: M, rowStride: K, batchStride: 0, gelu: !!then.gelu }); // [1, M, N]
-  return tf.tidy(() => tf.reshape(y, [M, b.shape[1]!]));
+  return tf.tidy(() => {
+    const y = runKernel<tf.Tensor3D>('WavprobeGemm', inputs, { batch: 1, rows: M, rowStride: K, batchStride: 0, gelu: !!then.gelu }); // [1, M, N]
+    return tf.reshape(y, [M, b.shape[1]!]);
+  });
 }
 
 /** y = x·W + b over the last axis (→ GELU): x [..., in], W [in, out], b [out] → [..., out]. */

@@ -4,6 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../lib/backend';
 import { UsageError } from '../../lib/errors';
 import { kernels, kernelsInUse, runKernel } from '../../lib/kernels';
+import { conv1d } from '../../lib/nn/conv';
+import { matMul } from '../../lib/nn/linear';
 import { kernelErrors } from './checks';
 
 /** GEMMs: error relative to Σ|a·b| (float32 sums of ≤ 1600 terms); GELU: |error| / max(1, |x|), the bound. */
@@ -30,6 +32,14 @@ describe('wavprobe wasm kernels', () => {
     expect(out.threads).toBe(2);
     for (const [name, err] of Object.entries(out.errors)) expect({ name, ok: err <= limit(name), err }).toMatchObject({ name, ok: true });
     expect(out.leaked).toBe(0);
+  });
+
+  it('matMul and conv1d called outside a tidy leave only their result', () => {
+    const [a, b, x, f] = [tf.ones([3, 4]), tf.ones([4, 5]), tf.ones([1, 9, 2]), tf.ones([3, 2, 4])];
+    const before = tf.memory().numTensors;
+    const outs = [matMul(a, b), matMul(a, b, undefined, { gelu: true }), conv1d(x as tf.Tensor3D, f, 2)];
+    expect(tf.memory().numTensors).toBe(before + outs.length);
+    tf.dispose([...outs, a, b, x, f]);
   });
 
   it('rejects rows that would read past the input', () => {
