@@ -60,8 +60,9 @@ function meanOverTime(x: tf.Tensor3D): tf.Tensor3D {
 }
 
 /**
- * Per row and channel of x [B, T, C]: the mean over time and the population variance, each [B, 1, C]. One float64
- * pass on wavprobe's wasm kernels.
+ * Per row and channel of x [B, T, C]: the mean over time and the population variance, each [B, 1, C] — a
+ * GroupNorm(C, C)'s statistics (HF's conv encoder: over the whole time axis, padding included). One float64 pass
+ * on wavprobe's wasm kernels.
  */
 export function momentsOverTime(x: tf.Tensor3D): { mean: tf.Tensor3D; variance: tf.Tensor3D } {
   const k = kernels();
@@ -73,16 +74,5 @@ export function momentsOverTime(x: tf.Tensor3D): { mean: tf.Tensor3D; variance: 
   return tf.tidy(() => {
     const mean = meanOverTime(x);
     return { mean, variance: consume(tf.square(tf.sub<tf.Tensor3D>(x, mean)), meanOverTime) };
-  });
-}
-
-/**
- * GroupNorm with one group per channel (torch GroupNorm(C, C)) on time-major x [B, T, C]: each row's channel is
- * normalised over the whole time axis, padding included (what HF's feature encoder does).
- */
-export function groupNormPerChannel(x: tf.Tensor3D, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor3D {
-  return tf.tidy(() => {
-    const { mean, variance } = momentsOverTime(x);
-    return normalizeWith(x, mean, variance, gamma, beta, eps);
   });
 }
