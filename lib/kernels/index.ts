@@ -16,7 +16,7 @@ import * as v8 from 'v8';
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors';
 import { KERNEL_BINARIES } from './binaries';
-import { WorkerPool } from './pool';
+import { Job, WorkerPool } from './pool';
 
 /** The exports of kernels.c; pointers are byte offsets in the backend's memory. */
 export interface KernelExports {
@@ -74,6 +74,15 @@ export class Kernels {
     return 1 + (this.pool?.size ?? 0);
   }
 
+  /**
+   * Runs `own` over [0, total) on this thread, or splits the range with the workers (job `kind`, same arguments)
+   * when there are some and the job is `worth` a round trip (~20 µs).
+   */
+  private spread(kind: Job, args: readonly number[], total: number, align: number, worth: boolean, own: (lo: number, hi: number) => void, floatSlots?: readonly number[]): void {
+    if (this.pool && worth) this.pool.run(kind, args, total, align, own, floatSlots);
+    else own(0, total);
+  }
+
   private malloc(bytes: number): number {
     return this.backend.wasm._malloc(bytes) >>> 0;
   }
@@ -105,12 +114,10 @@ export class Kernels {
     const packed = this.malloc(this.k.gemm_packed_bytes(K, N));
     try {
       const panels = Math.ceil(N / NR);
-      const parallel = this.pool && 2 * rows * K * N >= PARALLEL_MIN_FLOP && panels > 1;
       for (let i = 0; i < batch; i++) {
         const args = [A + 4 * i * batchStride, rowStride, B, N, packed, biasAt, C + 4 * i * rows * N, N, rows, K, N, gelu ? 1 : 0] as const;
         const own = (lo: number, hi: number) => this.k.gemm_cols(...args, lo, hi);
-        if (parallel) this.pool!.run('gemm', args, panels, 1, own);
-        else own(0, panels);
+        this.spread('gemm', args, panels, 1, 2 * rows * K * N >= PARALLEL_MIN_FLOP && panels > 1, own);
       }
     } finally {
       this.backend.wasm._free(packed);
@@ -123,8 +130,7 @@ export class Kernels {
     const out = this.backend.makeOutput([...x.shape], 'float32');
     const [src, dst] = [this.offset(x), this.offset(out)];
     const own = (lo: number, hi: number) => this.k.gelu_range(src, dst, lo, hi);
-    if (this.pool && n >= PARALLEL_MIN_VALUES) this.pool.run('gelu', [src, dst], n, 4, own);
-    else own(0, n);
+    this.spread('gelu', [src, dst], n, 4, n >= PARALLEL_MIN_VALUES, own);
     return out;
   }
 
@@ -137,8 +143,7 @@ export class Kernels {
     const out = this.backend.makeOutput([...x.shape], 'float32');
     const args = [this.offset(x), this.offset(out), this.offset(gamma), this.offset(beta), C, eps, gelu ? 1 : 0] as const;
     const own = (lo: number, hi: number) => this.k.layer_norm_rows(...args, lo, hi);
-    if (this.pool && rows * C >= PARALLEL_MIN_VALUES) this.pool.run('layerNorm', args, rows, 1, own, [5]);
-    else own(0, rows);
+    this.spread('layerNorm', args, rows, 1, rows * C >= PARALLEL_MIN_VALUES, own, [5]);
     return out;
   }
 
@@ -157,8 +162,7 @@ export class Kernels {
         const rows = this.offset(x) + 4 * b * T * C;
         const own = (lo: number, hi: number) => this.k.column_sums(rows, C, lo, hi, sums + (this.threads - 1) * stride);
         new Float64Array(this.memory.buffer, sums, 2 * C * this.threads).fill(0); // a thread may get no rows
-        if (this.pool && T * C >= PARALLEL_MIN_VALUES) this.pool.run('columnSums', [rows, C, sums, stride], T, 1, own);
-        else own(0, T);
+        this.spread('columnSums', [rows, C, sums, stride], T, 1, T * C >= PARALLEL_MIN_VALUES, own);
         const parts = new Float64Array(this.memory.buffer, sums, 2 * C * this.threads);
         for (let c = 0; c < C; c++) {
           let [s, ss] = [0, 0];
@@ -182,8 +186,7 @@ export class Kernels {
     const out = this.backend.makeOutput([B, T, C], 'float32');
     const args = [this.offset(x), this.offset(out), this.offset(mean), this.offset(scale), this.offset(beta), C, T] as const;
     const own = (lo: number, hi: number) => this.k.normalize_gelu_rows(...args, lo, hi);
-    if (this.pool && B * T * C >= PARALLEL_MIN_VALUES) this.pool.run('normalizeGelu', args, B * T, 1, own);
-    else own(0, B * T);
+    this.spread('normalizeGelu', args, B * T, 1, B * T * C >= PARALLEL_MIN_VALUES, own);
     return out;
   }
 
@@ -205,8 +208,7 @@ export class Kernels {
       const at = (t?: tf.TensorInfo) => (t ? this.offset(t) : 0);
       const args = [at(q), at(k), at(v), this.offset(out), at(pos), at(gate), at(key), T, H, heads, scale] as const;
       const own = (lo: number, hi: number) => this.k.attention_heads(...args, lo, hi, scratch + (this.threads - 1) * scratchBytes);
-      if (this.pool) this.pool.run('attention', [...args, scratch, scratchBytes], B * heads, 1, own, [10]);
-      else own(0, B * heads);
+      this.spread('attention', [...args, scratch, scratchBytes], B * heads, 1, true, own, [10]);
     } finally {
       this.backend.wasm._free(scratch);
     }

@@ -24,7 +24,7 @@ const JOBS = {
   columnSums: 'k.column_sums(a[0], a[1], lo, hi, a[2] + index * a[3])',
   attention: 'k.attention_heads(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], f[10], lo, hi, a[11] + index * a[12])',
 } as const;
-type Job = keyof typeof JOBS;
+export type Job = keyof typeof JOBS;
 const KINDS = Object.keys(JOBS) as Job[];
 
 /** Runs in each worker (plain JS: it must load without the TypeScript toolchain). */
