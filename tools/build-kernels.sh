@@ -3,12 +3,12 @@
 # editing kernels.c; the output is committed, so installs need no C toolchain.
 #   plain / relaxed: f32x4 mul + add / relaxed madd (FMA where the CPU has it)
 #   local / shared:  imports tfjs-wasm's memory as its single-threaded build makes it / as its threaded build does
-# Needs clang and wasm-ld 14+ (Debian: apt-get install clang lld) and node.
+# Needs clang and wasm-ld 14+ (Debian: apt-get install clang lld) and node. -disable-lsr: see kernels.c's micro-kernel.
 set -e
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-CFLAGS="--target=wasm32 -O3 -msimd128 -mbulk-memory -nostdlib -Wl,--no-entry -Wl,--import-memory -Wl,--strip-all"
+CFLAGS="--target=wasm32 -O3 -msimd128 -mbulk-memory -mllvm -disable-lsr -nostdlib -Wl,--no-entry -Wl,--import-memory -Wl,--strip-all"
 SHARED="-matomics -Wl,--shared-memory -Wl,--max-memory=4294967296"
 for mem in local shared; do
   flags="$CFLAGS"; [ "$mem" = shared ] && flags="$CFLAGS $SHARED"

@@ -21,7 +21,10 @@ import { Job, WorkerPool } from './pool';
 /** The exports of kernels.c; pointers are byte offsets in the backend's memory. */
 export interface KernelExports {
   gemm_packed_bytes(K: number, N: number): number;
-  gemm_cols(A: number, lda: number, B: number, ldb: number, Bp: number, bias: number, C: number, ldc: number, M: number, K: number, N: number, gelu: number, p0: number, p1: number): void;
+  gemm_scratch_bytes(): number;
+  gemm_cols(A: number, lda: number, B: number, Bp: number, bias: number, C: number, M: number, K: number, N: number, gelu: number, p0: number, p1: number, Ap: number): void;
+  conv3s2_scratch_bytes(Cin: number): number;
+  conv3s2_cols(x: number, Cin: number, W: number, Bp: number, bias: number, y: number, Tout: number, Cout: number, gelu: number, p0: number, p1: number, Ap: number): void;
   gelu_range(x: number, y: number, i0: number, i1: number): void;
   layer_norm_rows(x: number, y: number, gamma: number, beta: number, C: number, eps: number, gelu: number, r0: number, r1: number): void;
   column_sums(x: number, C: number, r0: number, r1: number, out: number): void;
@@ -46,6 +49,8 @@ interface WasmBackend {
 
 /** Panels of 8 output columns (kernels.c's NR). */
 const NR = 8;
+/** conv3s2_cols runs its 2·Cin-long products as one K block (kernels.c's KC). */
+const CONV3S2_MAX_K = 1536;
 /** Below this many multiply-adds a job is not worth waking the workers for (~20 µs per round trip). */
 const PARALLEL_MIN_FLOP = 4e6;
 const PARALLEL_MIN_VALUES = 1 << 16;
@@ -111,13 +116,53 @@ export class Kernels {
     const out = this.backend.makeOutput([batch, rows, N], 'float32');
     const [A, B, C] = [this.offset(a), this.offset(b), this.offset(out)];
     const biasAt = bias ? this.offset(bias) : 0;
-    const packed = this.malloc(this.k.gemm_packed_bytes(K, N));
+    const packedBytes = this.k.gemm_packed_bytes(K, N);
+    const scratchBytes = this.k.gemm_scratch_bytes();
+    const packed = this.malloc(packedBytes + this.threads * scratchBytes);
+    const scratch = packed + packedBytes;
     try {
       const panels = Math.ceil(N / NR);
       for (let i = 0; i < batch; i++) {
-        const args = [A + 4 * i * batchStride, rowStride, B, N, packed, biasAt, C + 4 * i * rows * N, N, rows, K, N, gelu ? 1 : 0] as const;
-        const own = (lo: number, hi: number) => this.k.gemm_cols(...args, lo, hi);
-        this.spread('gemm', args, panels, 1, 2 * rows * K * N >= PARALLEL_MIN_FLOP && panels > 1, own);
+        const args = [A + 4 * i * batchStride, rowStride, B, packed, biasAt, C + 4 * i * rows * N, rows, K, N, gelu ? 1 : 0] as const;
+        const own = (lo: number, hi: number) => this.k.gemm_cols(...args, lo, hi, scratch + (this.threads - 1) * scratchBytes);
+        this.spread('gemm', [...args, scratch, scratchBytes], panels, 1, 2 * rows * K * N >= PARALLEL_MIN_FLOP && panels > 1, own);
+      }
+    } finally {
+      this.backend.wasm._free(packed);
+    }
+    return out;
+  }
+
+  /**
+   * 1-D convolution without padding: x [B, T, Cin], filter [kernel·Cin, Cout] → [B, floor((T − kernel)/stride) + 1,
+   * Cout] (+ bias, then GELU when g.gelu). Kernel 3, stride 2 (the conv encoder's middle layers) takes the
+   * shared-product route (kernels.c's conv3s2_cols, 5/6 of the multiply-adds); any other shape is the GEMM over
+   * overlapping rows.
+   */
+  conv(x: tf.TensorInfo, filter: tf.TensorInfo, bias: tf.TensorInfo | undefined, { kernel, stride, gelu }: ConvAttrs): tf.TensorInfo {
+    const [B, T, Cin] = x.shape;
+    const [KCin, Cout] = filter.shape;
+    if (x.shape.length !== 3 || filter.shape.length !== 2 || KCin !== kernel * Cin || T < kernel) {
+      throw new UsageError(`conv: input ${JSON.stringify(x.shape)} and filter ${JSON.stringify(filter.shape)} do not fit kernel ${kernel}`);
+    }
+    const rows = Math.floor((T - kernel) / stride) + 1;
+    if (kernel !== 3 || stride !== 2 || Cin % 4 !== 0 || 2 * Cin > CONV3S2_MAX_K) {
+      return this.gemm(x, filter, bias, { batch: B, rows, rowStride: stride * Cin, batchStride: T * Cin, gelu });
+    }
+    if (bias && bias.shape.join() !== `${Cout}`) throw new UsageError(`conv: bias ${JSON.stringify(bias.shape)} does not match ${Cout} channels`);
+    const out = this.backend.makeOutput([B, rows, Cout], 'float32');
+    const [X, W, Y] = [this.offset(x), this.offset(filter), this.offset(out)];
+    const biasAt = bias ? this.offset(bias) : 0;
+    const packedBytes = this.k.gemm_packed_bytes(5 * Cin, Cout);
+    const scratchBytes = this.k.conv3s2_scratch_bytes(Cin);
+    const packed = this.malloc(packedBytes + this.threads * scratchBytes);
+    const scratch = packed + packedBytes;
+    try {
+      const panels = Math.ceil(Cout / NR);
+      for (let i = 0; i < B; i++) {
+        const args = [X + 4 * i * T * Cin, Cin, W, packed, biasAt, Y + 4 * i * rows * Cout, rows, Cout, gelu ? 1 : 0] as const;
+        const own = (lo: number, hi: number) => this.k.conv3s2_cols(...args, lo, hi, scratch + (this.threads - 1) * scratchBytes);
+        this.spread('conv3s2', [...args, scratch, scratchBytes], panels, 1, 5 * rows * Cin * Cout >= PARALLEL_MIN_FLOP && panels > 1, own);
       }
     } finally {
       this.backend.wasm._free(packed);
@@ -238,6 +283,12 @@ export interface LayerNormAttrs {
   gelu: boolean;
 }
 
+export interface ConvAttrs {
+  kernel: number;
+  stride: number;
+  gelu?: boolean;
+}
+
 export interface GemmShape {
   batch: number;
   rows: number;
@@ -271,6 +322,11 @@ export function installKernels(threads: number): Kernels | undefined {
       kernelName: 'WavprobeGemm',
       backendName: 'wasm',
       kernelFunc: ({ inputs, backend: b, attrs }) => of(b).gemm(inputs.a!, inputs.b!, inputs.bias, attrs as unknown as GemmShape),
+    });
+    tf.registerKernel({
+      kernelName: 'WavprobeConv',
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, backend: b, attrs }) => of(b).conv(inputs.x!, inputs.filter!, inputs.bias, attrs as unknown as ConvAttrs),
     });
     tf.registerKernel({ kernelName: 'WavprobeGelu', backendName: 'wasm', kernelFunc: ({ inputs, backend: b }) => of(b).gelu(inputs.x!) });
     tf.registerKernel({
@@ -306,6 +362,6 @@ export function kernelsInUse(): string {
 }
 
 /** A registered kernel run through the engine (so tidy tracks its output). */
-export function runKernel<T extends tf.Tensor>(name: 'WavprobeGemm' | 'WavprobeGelu' | 'WavprobeLayerNorm' | 'WavprobeNormalizeGelu' | 'WavprobeAttention', inputs: Record<string, tf.Tensor>, attrs: object = {}): T {
+export function runKernel<T extends tf.Tensor>(name: 'WavprobeGemm' | 'WavprobeConv' | 'WavprobeGelu' | 'WavprobeLayerNorm' | 'WavprobeNormalizeGelu' | 'WavprobeAttention', inputs: Record<string, tf.Tensor>, attrs: object = {}): T {
   return tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as T;
 }

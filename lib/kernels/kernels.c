@@ -5,26 +5,29 @@
  *
  * GEMM: C[M,N] = A[M,K]·B[K,N] (+ bias[N]), f32, with row strides lda, ldb, ldc. An lda smaller than K makes
  * rows overlap: a 1-D convolution over time-major x [T, Cin] with stride s and kernel k is exactly the GEMM with
- * A row t = x + t·s·Cin, lda = s·Cin, K = k·Cin, B = the filter [k·Cin, Cout] (no im2col copy).
+ * A row t = x + t·s·Cin, lda = s·Cin, K = k·Cin, B = the filter [k·Cin, Cout] (no im2col copy). The kernel-3,
+ * stride-2 convolution of the conv encoder takes a cheaper route, conv3s2_cols below.
  *
  * Layouts
  * - B is packed per call into column panels of NR = 8, Bp[panel][k][8] (the last panel zero-padded), so the
  *   micro-kernel reads 2 contiguous f32x4 per k. Each thread packs the panels it computes.
- * - A is read in place, MR row pointers at a time (rows of a K block are contiguous; packing A into a k-major
- *   workspace measured no faster, and slower where few panels share each packed block, as in the grouped
- *   positional conv).
+ * - A is packed per tile of MR = 4 rows and K block into a k-major [k][4] workspace of the thread's own, then
+ *   swept across every B panel. That lets the micro-kernel address A and B from two pointers with constant
+ *   offsets (V8 then emits no address arithmetic in the loop: ~+9 % over reading A's rows in place), and lets a
+ *   packing step apply a difference of rows first (conv3s2_cols).
  *
  * Micro-kernel
- * - MR x 8 output tile held in 2·MR f32x4 accumulators; A elements broadcast from memory with
- *   v128.load32_splat. MR = 4; leftover bottom rows use smaller kernels.
+ * - 4 x 8 output tile held in 8 f32x4 accumulators; A elements broadcast with v128.load32_splat. A tile of fewer
+ *   than 4 rows repeats its first row in the workspace and stores only its own rows.
  * - Why 4x8 and no unrolling: V8's TurboFan (Node 20 / V8 11.3) schedules all of a loop body's loads before
  *   its arithmetic, and x64 V8 has 15 allocatable xmm registers. 4x8 needs 8 acc + 4 splats + 2 B = 14 and
- *   runs spill-free; 5x8, 6x8 or unrolling k by 2 spill and run 30-50% slower. Each kernel is a separate
- *   noinline function and clang must not unroll the k loop, for the same reason. (One Zen 5 core,
- *   499x768x3072: 4x8 ~42 GFLOP/s with relaxed madd, ~32 with mul + add; tfjs's XNNPACK ~25.)
+ *   runs spill-free; 5x8, 6x8 or unrolling k by 2 spill and run 30-50% slower. The kernel is a noinline
+ *   function and clang must not unroll its loop, for the same reason. tools/build-kernels.sh also turns off
+ *   LLVM's loop strength reduction, which otherwise rewrites `bp + 4` into an add that wasm cannot fold into the
+ *   load's offset. (One Zen 5 core, 499x768x3072: ~45 GFLOP/s with relaxed madd; tfjs's XNNPACK ~25.)
  *
- * Cache blocking: N in blocks of NC columns, K in blocks of KC (MR rows of a K block stay in L1 while the kernel
- * sweeps the B panels). The first K block writes bias (or 0) + acc, later ones accumulate.
+ * Cache blocking: N in blocks of NC columns, K in blocks of KC (the packed A tile of a K block stays in L1 while
+ * the kernel sweeps the B panels). The first K block writes bias (or 0) + acc, later ones accumulate.
  *
  * Relaxed SIMD: with -DRELAXED the multiply-add is f32x4.relaxed_madd (vfmadd231ps on x64 with FMA3, else
  * mul + add). clang 14 only knows the pre-standard f32x4.fma encoding; tools/build-kernels.sh rewrites it to
@@ -33,7 +36,7 @@
 #include <stddef.h>
 #include <wasm_simd128.h>
 
-#define GEMM_MR 4
+#define MR 4
 #define NR 8
 #define KC 1536
 #define NC 1024
@@ -48,22 +51,24 @@
 #define MADD(acc, a, b) wasm_f32x4_add((acc), wasm_f32x4_mul((a), (b)))
 #endif
 
-/* Pack panels [p0, p1) of B [K, N] (row stride ldb) into Bp[(p*K + k)*8 + j]. */
-static void pack_b(const float *B, int ldb, float *Bp, int K, int N, int p0, int p1) {
-  for (int p = p0; p < p1; p++) {
-    int j0 = p * NR, w = N - j0 < NR ? N - j0 : NR;
-    float *dst = Bp + (size_t)p * K * NR;
-    for (int k = 0; k < K; k++) {
-      const float *src = B + (size_t)k * ldb + j0;
-      if (w == NR) {
-        wasm_v128_store(dst, wasm_v128_load(src));
-        wasm_v128_store(dst + 4, wasm_v128_load(src + 4));
-      } else {
-        for (int j = 0; j < NR; j++) dst[j] = j < w ? src[j] : 0.0f;
-      }
-      dst += NR;
+/* Pack panel p of B [K, N] (row stride ldb) into dst[k][8] (columns past N zero). */
+static void pack_panel(const float *B, int ldb, float *dst, int K, int N, int p) {
+  int j0 = p * NR, w = N - j0 < NR ? N - j0 : NR;
+  for (int k = 0; k < K; k++) {
+    const float *src = B + (size_t)k * ldb + j0;
+    if (w == NR) {
+      wasm_v128_store(dst, wasm_v128_load(src));
+      wasm_v128_store(dst + 4, wasm_v128_load(src + 4));
+    } else {
+      for (int j = 0; j < NR; j++) dst[j] = j < w ? src[j] : 0.0f;
     }
+    dst += NR;
   }
+}
+
+/* Pack panels [p0, p1) of B into Bp[(p*K + k)*8 + j]. */
+static void pack_b(const float *B, int ldb, float *Bp, int K, int N, int p0, int p1) {
+  for (int p = p0; p < p1; p++) pack_panel(B, ldb, Bp + (size_t)p * K * NR, K, N, p);
 }
 
 /* Bytes of the packed B (all panels). */
@@ -112,25 +117,20 @@ static inline v128_t gelu4(v128_t x) {
   return wasm_f32x4_mul(x, phi);
 }
 
-/* Store one row of the tile: C = (init ? bias|0 : C) + acc, then GELU when gelu is set (the last K block of a
- * GEMM with a GELU after it), first w columns. */
-static inline __attribute__((always_inline)) void store_row(
-    float *c, v128_t a0, v128_t a1, const float *bias, int init, int w, int gelu) {
+/* Store one row of the tile: C = src + acc (src 0: C = acc), then GELU when gelu is set (the last K block of a
+ * GEMM with a GELU after it), first w columns. src is the bias, C itself (a later K block) or a partial sum. */
+static inline __attribute__((always_inline)) void store_row(float *c, v128_t a0, v128_t a1, const float *src, int w, int gelu) {
   if (w == NR) {
-    v128_t c0, c1;
-    if (!init) { c0 = wasm_v128_load(c); c1 = wasm_v128_load(c + 4); }
-    else if (bias) { c0 = wasm_v128_load(bias); c1 = wasm_v128_load(bias + 4); }
-    else { c0 = c1 = wasm_f32x4_splat(0.0f); }
-    c0 = wasm_f32x4_add(c0, a0);
-    c1 = wasm_f32x4_add(c1, a1);
+    v128_t c0 = a0, c1 = a1;
+    if (src) { c0 = wasm_f32x4_add(wasm_v128_load(src), a0); c1 = wasm_f32x4_add(wasm_v128_load(src + 4), a1); }
     if (gelu) { c0 = gelu4(c0); c1 = gelu4(c1); }
     wasm_v128_store(c, c0);
     wasm_v128_store(c + 4, c1);
   } else { /* ragged last panel (N % 8 != 0): lane by lane, no stack buffer */
-#define LANE(j, v, l)                                                                  \
-  if (j < w) {                                                                         \
-    float t = (init ? (bias ? bias[j] : 0.0f) : c[j]) + wasm_f32x4_extract_lane(v, l); \
-    c[j] = gelu ? wasm_f32x4_extract_lane(gelu4(wasm_f32x4_splat(t)), 0) : t;          \
+#define LANE(j, v, l)                                                               \
+  if (j < w) {                                                                      \
+    float t = (src ? src[j] : 0.0f) + wasm_f32x4_extract_lane(v, l);                \
+    c[j] = gelu ? wasm_f32x4_extract_lane(gelu4(wasm_f32x4_splat(t)), 0) : t;       \
   }
     LANE(0, a0, 0) LANE(1, a0, 1) LANE(2, a0, 2) LANE(3, a0, 3)
     LANE(4, a1, 0) LANE(5, a1, 1) LANE(6, a1, 2) LANE(7, a1, 3)
@@ -139,70 +139,89 @@ static inline __attribute__((always_inline)) void store_row(
 }
 
 /*
- * kernel_MR: MR x 8 tile over kc (> 0) values of k.
- *   a:  &A[row0, k0], rows lda apart    bp: &Bp[panel][k0][0]
- *   c:  &C[row0, col0], ldc             w: valid columns in this panel (<= 8)
- *   init: nonzero for the first K block (C = bias + acc), else C += acc.
+ * The 4 x 8 micro-kernel over kc (> 0) values of k: ap = packed A tile [kc][4], bp = &Bp[panel][k0][0].
+ * Row r < mr of the tile goes to c + r·ldc as src + r·lds + acc (store_row); lds 0 repeats one src row (a bias).
  */
-/* One k step: acc[r] += A[r][k] * B[k][0..8) for r < MR. */
-#define STEP(MR)                                                               \
-  {                                                                            \
-    v128_t b0 = wasm_v128_load(bp);                                            \
-    v128_t b1 = wasm_v128_load(bp + 4);                                        \
-    _Pragma("clang loop unroll(full)")                                         \
-    for (int r = 0; r < MR; r++) {                                             \
-      v128_t ar = wasm_v128_load32_splat(rows[r] + k);                         \
-      acc0[r] = MADD(acc0[r], ar, b0);                                         \
-      acc1[r] = MADD(acc1[r], ar, b1);                                         \
-    }                                                                          \
-    bp += NR;                                                                  \
+static NOINLINE void kernel(const float *ap, const float *bp, int kc, float *c, int ldc, const float *src, int lds,
+                            int mr, int w, int gelu) {
+  v128_t c00 = wasm_f32x4_splat(0.0f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  const float *end = bp + (size_t)kc * NR;
+  _Pragma("clang loop unroll(disable)")
+  while (bp != end) {
+    v128_t b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
+    v128_t a = wasm_v128_load32_splat(ap);
+    c00 = MADD(c00, a, b0); c01 = MADD(c01, a, b1);
+    a = wasm_v128_load32_splat(ap + 1);
+    c10 = MADD(c10, a, b0); c11 = MADD(c11, a, b1);
+    a = wasm_v128_load32_splat(ap + 2);
+    c20 = MADD(c20, a, b0); c21 = MADD(c21, a, b1);
+    a = wasm_v128_load32_splat(ap + 3);
+    c30 = MADD(c30, a, b0); c31 = MADD(c31, a, b1);
+    ap += MR;
+    bp += NR;
   }
-#define DEFINE_KERNEL(MR)                                                      \
-  static NOINLINE void kernel_##MR(const float *a, int lda, const float *bp, int kc, \
-                                   float *c, int ldc, const float *bias,      \
-                                   int init, int w, int gelu) {               \
-    v128_t acc0[MR], acc1[MR];                                                 \
-    const float *rows[MR];                                                     \
-    _Pragma("clang loop unroll(full)")                                         \
-    for (int r = 0; r < MR; r++) rows[r] = a + (size_t)r * lda;                \
-    _Pragma("clang loop unroll(full)")                                         \
-    for (int r = 0; r < MR; r++) acc0[r] = acc1[r] = wasm_f32x4_splat(0.0f);   \
-    _Pragma("clang loop unroll(disable)")                                      \
-    for (int k = 0; k < kc; k++) STEP(MR)                                      \
-    _Pragma("clang loop unroll(full)")                                         \
-    for (int r = 0; r < MR; r++)                                               \
-      store_row(c + r * ldc, acc0[r], acc1[r], bias, init, w, gelu);           \
+  store_row(c, c00, c01, src, w, gelu);
+  if (mr > 1) store_row(c + ldc, c10, c11, src ? src + lds : 0, w, gelu);
+  if (mr > 2) store_row(c + 2 * ldc, c20, c21, src ? src + 2 * lds : 0, w, gelu);
+  if (mr > 3) store_row(c + 3 * ldc, c30, c31, src ? src + 3 * lds : 0, w, gelu);
+}
+
+/*
+ * Pack K values of mr (1..4) rows of A (row r at A + r·lda) into ap [K][4], k-major, repeating row 0 for missing
+ * rows. Where D is given, values k in [d0, d1) are A[r][k] − D[r][k − d0] (D's rows lda apart too; d0 and d1
+ * multiples of 4). Four rows at a time, transposed in registers.
+ */
+static void pack_a(const float *A, int lda, int mr, int K, float *ap, const float *D, int d0, int d1) {
+  const float *r0 = A, *r1 = A + (mr > 1 ? lda : 0), *r2 = A + (mr > 2 ? 2 * lda : 0), *r3 = A + (mr > 3 ? 3 * lda : 0);
+  const float *q0 = D, *q1 = D + (mr > 1 ? lda : 0), *q2 = D + (mr > 2 ? 2 * lda : 0), *q3 = D + (mr > 3 ? 3 * lda : 0);
+  int k = 0;
+  for (; k + 4 <= K; k += 4) {
+    v128_t x0 = wasm_v128_load(r0 + k), x1 = wasm_v128_load(r1 + k), x2 = wasm_v128_load(r2 + k), x3 = wasm_v128_load(r3 + k);
+    if (D && k >= d0 && k < d1) {
+      int j = k - d0;
+      x0 = wasm_f32x4_sub(x0, wasm_v128_load(q0 + j));
+      x1 = wasm_f32x4_sub(x1, wasm_v128_load(q1 + j));
+      x2 = wasm_f32x4_sub(x2, wasm_v128_load(q2 + j));
+      x3 = wasm_f32x4_sub(x3, wasm_v128_load(q3 + j));
+    }
+    v128_t t0 = wasm_i32x4_shuffle(x0, x1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(x2, x3, 0, 4, 1, 5);
+    v128_t t2 = wasm_i32x4_shuffle(x0, x1, 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(x2, x3, 2, 6, 3, 7);
+    wasm_v128_store(ap + 4 * k, wasm_i64x2_shuffle(t0, t1, 0, 2));
+    wasm_v128_store(ap + 4 * k + 4, wasm_i64x2_shuffle(t0, t1, 1, 3));
+    wasm_v128_store(ap + 4 * k + 8, wasm_i64x2_shuffle(t2, t3, 0, 2));
+    wasm_v128_store(ap + 4 * k + 12, wasm_i64x2_shuffle(t2, t3, 1, 3));
   }
-
-DEFINE_KERNEL(1)
-DEFINE_KERNEL(2)
-DEFINE_KERNEL(3)
-DEFINE_KERNEL(4)
-
-/* Dispatch a tile of mr (1..GEMM_MR) rows. */
-static inline void tile(int mr, const float *a, int lda, const float *bp, int kc,
-                        float *c, int ldc, const float *bias, int init, int w, int gelu) {
-  switch (mr) {
-#define CASE(R) case R: kernel_##R(a, lda, bp, kc, c, ldc, bias, init, w, gelu); break;
-    CASE(1) CASE(2) CASE(3)
-    CASE(4)
-#undef CASE
+  for (; k < K; k++) { /* K % 4 != 0 (no window reaches here) */
+    ap[4 * k] = r0[k];
+    ap[4 * k + 1] = r1[k];
+    ap[4 * k + 2] = r2[k];
+    ap[4 * k + 3] = r3[k];
   }
 }
 
-/* C[:, panels [p0, p1)] = A·B (+ bias) (then GELU when gelu is set) on B already packed into Bp. */
+/* Floats of a thread's packed A workspace: one tile of a K block. */
+#define A_TILE (MR * KC)
+
+EXPORT(gemm_scratch_bytes)
+int gemm_scratch_bytes(void) { return 4 * A_TILE; }
+
+/* C[:, panels [p0, p1)] = A·B (+ bias) (then GELU when gelu is set) on B already packed into Bp; Ap: the thread's
+ * A workspace (gemm_scratch_bytes). */
 static void gemm_packed(const float *A, int lda, const float *Bp, const float *bias, float *C, int ldc, int M, int K,
-                        int N, int p0, int p1, int gelu) {
+                        int N, int p0, int p1, int gelu, float *Ap) {
   for (int pb = p0; pb < p1; pb += NC / NR) {
     int pe = pb + NC / NR < p1 ? pb + NC / NR : p1;
     for (int k0 = 0; k0 < K; k0 += KC) {
       int kb = K - k0 < KC ? K - k0 : KC;
-      int init = k0 == 0, last = k0 + kb == K;
-      for (int i = 0; i < M; i += GEMM_MR) {
-        int mr = M - i < GEMM_MR ? M - i : GEMM_MR;
+      int first = k0 == 0, last = k0 + kb == K;
+      for (int i = 0; i < M; i += MR) {
+        int mr = M - i < MR ? M - i : MR;
+        pack_a(A + (size_t)i * lda + k0, lda, mr, kb, Ap, 0, 0, 0);
         for (int p = pb; p < pe; p++) {
           int j0 = p * NR, w = N - j0 < NR ? N - j0 : NR;
-          tile(mr, A + (size_t)i * lda + k0, lda, Bp + ((size_t)p * K + k0) * NR, kb, C + (size_t)i * ldc + j0, ldc, bias ? bias + j0 : 0, init, w, gelu && last);
+          float *c = C + (size_t)i * ldc + j0;
+          const float *src = first ? (bias ? bias + j0 : 0) : c;
+          kernel(Ap, Bp + ((size_t)p * K + k0) * NR, kb, c, ldc, src, first ? 0 : ldc, mr, w, gelu && last);
         }
       }
     }
@@ -210,15 +229,64 @@ static void gemm_packed(const float *A, int lda, const float *Bp, const float *b
 }
 
 /*
- * C[:, 8·p0 .. min(8·p1, N)) = A·B[:, same] (+ bias): panels [p0, p1), so threads split N. Packs those panels of
- * B into Bp (gemm_packed_bytes(K, N) bytes, shared by the threads) first. bias may be 0 (none). gelu: apply
- * GELU to the result (a layer whose activation follows it), in the same pass.
+ * C[:, 8·p0 .. min(8·p1, N)) = A·B[:, same] (+ bias) for B [K, N] and C [M, N]: panels [p0, p1), so threads split
+ * N. Packs those panels of B into Bp (gemm_packed_bytes(K, N) bytes, shared by the threads) first. bias may be 0
+ * (none). gelu: apply GELU to the result (a layer whose activation follows it), in the same pass. Ap: this
+ * thread's gemm_scratch_bytes().
  */
 EXPORT(gemm_cols)
-void gemm_cols(const float *A, int lda, const float *B, int ldb, float *Bp, const float *bias, float *C, int ldc,
-               int M, int K, int N, int gelu, int p0, int p1) {
-  pack_b(B, ldb, Bp, K, N, p0, p1);
-  gemm_packed(A, lda, Bp, bias, C, ldc, M, K, N, p0, p1, gelu);
+void gemm_cols(const float *A, int lda, const float *B, float *Bp, const float *bias, float *C, int M, int K, int N,
+               int gelu, int p0, int p1, float *Ap) {
+  pack_b(B, N, Bp, K, N, p0, p1);
+  gemm_packed(A, lda, Bp, bias, C, N, M, K, N, p0, p1, gelu, Ap);
+}
+
+/*
+ * The kernel-3, stride-2 convolution as shared products (Winograd's F(2,2) on the even taps). With x [T, Cin]
+ * (rows), W = [W0; W1; W2] the filter [3·Cin, Cout], output rows 2s and 2s+1 read e0 = x[4s], o0 = x[4s+1],
+ * e1 = x[4s+2], o1 = x[4s+3], e2 = x[4s+4]:
+ *   y[2s]   = e0·W0 + o0·W1 + e1·W2 = [e0 − e1 | o0]·[W0; W1] + e1·(W0 + W2)
+ *   y[2s+1] = e1·W0 + o1·W1 + e2·W2 = [o1 | e2 − e1]·[W1; W2] + e1·(W0 + W2)
+ * so a pair costs 5·Cin multiply-adds per output instead of 6. [W0; W1] and [W1; W2] are rows of W as stored;
+ * W0 + W2 is summed while packing. The shared product of a tile goes through a 4 x 8 scratch (with the bias in
+ * it), which the even and odd rows' kernels take as their store source, so y is written once.
+ * Needs Cin % 4 == 0 and 2·Cin ≤ KC (one K block); Bp: gemm_packed_bytes(5·Cin, Cout); Ap: conv3s2_scratch_bytes(Cin).
+ */
+EXPORT(conv3s2_scratch_bytes)
+int conv3s2_scratch_bytes(int Cin) { return 4 * (MR * 5 * Cin + MR * NR); }
+
+EXPORT(conv3s2_cols)
+void conv3s2_cols(const float *x, int Cin, const float *W, float *Bp, const float *bias, float *y, int Tout, int Cout,
+                  int gelu, int p0, int p1, float *Ap) {
+  int K2 = 2 * Cin, lda = 4 * Cin;
+  size_t panel = (size_t)5 * Cin * NR; /* one panel of the three packed matrices: [W0; W1], [W1; W2], W0 + W2 */
+  for (int p = p0; p < p1; p++) {
+    float *dst = Bp + p * panel, *sum = dst + 2 * K2 * NR;
+    pack_panel(W, Cout, dst, K2, Cout, p);                              /* [W0; W1] */
+    pack_panel(W + (size_t)Cin * Cout, Cout, dst + K2 * NR, K2, Cout, p); /* [W1; W2] */
+    pack_panel(W, Cout, sum, Cin, Cout, p);                             /* W0, then + W2 */
+    const float *w2 = W + (size_t)2 * Cin * Cout + p * NR;
+    int w = Cout - p * NR < NR ? Cout - p * NR : NR;
+    for (int k = 0; k < Cin; k++)
+      for (int j = 0; j < w; j++) sum[k * NR + j] += w2[(size_t)k * Cout + j];
+  }
+  float *Ae = Ap, *Ao = Ap + MR * K2, *As = Ap + 2 * MR * K2, *shared = Ap + MR * 5 * Cin;
+  int pairsEven = (Tout + 1) / 2, pairsOdd = Tout / 2;
+  for (int s = 0; s < pairsEven; s += MR) {
+    int me = pairsEven - s < MR ? pairsEven - s : MR, mo = pairsOdd - s < MR ? pairsOdd - s : MR;
+    const float *row = x + (size_t)s * lda; /* x[4s] */
+    pack_a(row, lda, me, K2, Ae, row + 2 * Cin, 0, Cin);                   /* [e0 − e1 | o0] */
+    pack_a(row + 2 * Cin, lda, me, Cin, As, 0, 0, 0);                       /* e1 */
+    if (mo > 0) pack_a(row + 3 * Cin, lda, mo, K2, Ao, row + 2 * Cin, Cin, K2); /* [o1 | e2 − e1] */
+    for (int p = p0; p < p1; p++) {
+      const float *bp = Bp + p * panel;
+      int j0 = p * NR, w = Cout - j0 < NR ? Cout - j0 : NR;
+      float *c = y + (size_t)2 * s * Cout + j0;
+      kernel(As, bp + 2 * K2 * NR, Cin, shared, NR, bias ? bias + j0 : 0, 0, me, w, 0);
+      kernel(Ae, bp, K2, c, 2 * Cout, shared, NR, me, w, gelu);
+      if (mo > 0) kernel(Ao, bp + K2 * NR, K2, c + Cout, 2 * Cout, shared, NR, mo, w, gelu);
+    }
+  }
 }
 
 /* y[i] = GELU(x[i]) for i in [i0, i1) (threads split the range; y may be x). */
@@ -321,26 +389,26 @@ static void softmax_row(float *s, int T, float scale, const float *pos, float ga
 EXPORT(attention_scratch_bytes)
 int attention_scratch_bytes(int T, int d) {
   int packed_k = (T + NR - 1) / NR * NR * d, packed_v = (d + NR - 1) / NR * NR * T;
-  return 4 * (T * T + (packed_k > packed_v ? packed_k : packed_v));
+  return 4 * (T * T + (packed_k > packed_v ? packed_k : packed_v) + A_TILE);
 }
 
 EXPORT(attention_heads)
 void attention_heads(const float *q, const float *k, const float *v, float *out, const float *pos, const float *gate,
                      const float *key, int T, int H, int heads, float scale, int u0, int u1, float *scratch) {
   int d = H / heads;
-  float *S = scratch, *Bp = scratch + (size_t)T * T;
+  float *S = scratch, *Ap = scratch + (size_t)T * T, *Bp = Ap + A_TILE;
   for (int u = u0; u < u1; u++) {
     int b = u / heads, h = u % heads;
     size_t row0 = (size_t)b * T * H + (size_t)h * d; /* head h's first value in batch row b */
     pack_b_transposed(k + row0, H, Bp, d, T);
-    gemm_packed(q + row0, H, Bp, 0, S, T, T, d, T, 0, (T + NR - 1) / NR, 0);
+    gemm_packed(q + row0, H, Bp, 0, S, T, T, d, T, 0, (T + NR - 1) / NR, 0, Ap);
     for (int i = 0; i < T; i++) {
       const float *pos_i = pos ? pos + ((size_t)h * T + i) * T : 0;
       float gate_i = gate ? gate[((size_t)b * heads + h) * T + i] : 1.0f;
       softmax_row(S + (size_t)i * T, T, scale, pos_i, gate_i, key ? key + (size_t)b * T : 0);
     }
     pack_b(v + row0, H, Bp, T, d, 0, (d + NR - 1) / NR);
-    gemm_packed(S, T, Bp, 0, out + row0, H, T, T, d, 0, (d + NR - 1) / NR, 0);
+    gemm_packed(S, T, Bp, 0, out + row0, H, T, T, d, 0, (d + NR - 1) / NR, 0, Ap);
   }
 }
 

@@ -11,17 +11,17 @@ import { Epilogue } from './linear';
 /**
  * Unpadded conv: x [B, T, Cin], filter [K, Cin, Cout] → [B, floor((T − K)/stride) + 1, Cout]. On wavprobe's wasm
  * kernels it is one GEMM per row: output frame t is x[t·stride .. t·stride + K) (K·Cin contiguous values) · the
- * filter as [K·Cin, Cout], read in place with a row stride of stride·Cin.
+ * filter as [K·Cin, Cout], read in place with a row stride of stride·Cin; kernel 3, stride 2 shares products
+ * between neighbouring frames (lib/kernels conv).
  */
 export function conv1d(x: tf.Tensor3D, filter: tf.Tensor, stride: number, bias?: tf.Tensor, then: Epilogue = {}): tf.Tensor3D {
   return tf.tidy(() => {
-    const [B, T, Cin] = x.shape;
+    const Cin = x.shape[2];
     const [K, , Cout] = filter.shape;
     if (kernels()) {
-      const rows = Math.floor((T - K) / stride) + 1;
       const weight = tf.reshape(filter, [K * Cin, Cout]); // [K·Cin, Cout], a view
-      const inputs: Record<string, tf.Tensor> = bias ? { a: x, b: weight, bias } : { a: x, b: weight };
-      return runKernel<tf.Tensor3D>('WavprobeGemm', inputs, { batch: B, rows, rowStride: stride * Cin, batchStride: T * Cin, gelu: !!then.gelu }); // [B, T', Cout]
+      const inputs: Record<string, tf.Tensor> = bias ? { x, filter: weight, bias } : { x, filter: weight };
+      return runKernel<tf.Tensor3D>('WavprobeConv', inputs, { kernel: K, stride, gelu: !!then.gelu }); // [B, T', Cout]
     }
     let y = tf.conv1d(x, filter as tf.Tensor3D, stride, 'valid'); // [B, T', Cout]
     if (bias) y = consume(y, (t) => tf.add<tf.Tensor3D>(t, bias));

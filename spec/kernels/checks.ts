@@ -36,9 +36,9 @@ function gemmError(M: number, K: number, N: number, withBias: boolean): number {
   return worst;
 }
 
-/** conv1d (stride 2, overlapping windows, two batch rows) against the direct float64 sum. */
-function convError(): number {
-  const [B, T, Cin, K, Cout, stride] = [2, 1000, 64, 3, 48, 2];
+/** conv1d (two batch rows) against the direct float64 sum, error relative to Σ|x·w| per output. */
+function convError(T: number, Cin: number, K: number, Cout: number, stride: number): number {
+  const B = 2;
   const [x, w, bias] = [seeded(B * T * Cin, 4), seeded(K * Cin * Cout, 5), seeded(Cout, 6)];
   const got = tf.tidy(() => conv1d(tf.tensor3d(x, [B, T, Cin]), tf.tensor3d(w, [K, Cin, Cout]), stride, tf.tensor1d(bias)).dataSync());
   const Tout = Math.floor((T - K) / stride) + 1;
@@ -132,7 +132,11 @@ export function kernelErrors(): Record<string, number> {
     'dense 37×1600·1600×203 + bias': gemmError(37, 1600, 203, true),
     'dense 3×5·5×8': gemmError(3, 5, 8, false),
     'dense 1×64·64×9 + bias': gemmError(1, 64, 9, true),
-    'conv k3 s2 64→48, 2 rows': convError(),
+    // Kernel 3, stride 2 shares products between output pairs: odd and even frame counts, a ragged last panel.
+    'conv k3 s2 64→48, 499 frames': convError(1000, 64, 3, 48, 2),
+    'conv k3 s2 32→20, 500 frames': convError(1002, 32, 3, 20, 2),
+    'conv k3 s2 6→16 (Cin % 4 ≠ 0: plain GEMM)': convError(101, 6, 3, 16, 2),
+    'conv k2 s2 64→40': convError(301, 64, 2, 40, 2),
     gelu: geluError(),
     'layer norm 257': norm,
     'layer norm + GELU fused': normGelu,
