@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BackendName, useBackend, wasmThreadsCount } from '../backend';
 import { kernelsInUse } from '../kernels';
 import { AttentionParams, multiHeadAttention, selfAttention } from '../nn/attention';
-import { conv1d, groupedConv1d, splitGroupFilter } from '../nn/conv';
+import { conv1d, groupedConv1d } from '../nn/conv';
 import { gelu } from '../nn/gelu';
 import { linear } from '../nn/linear';
 import { layerNorm } from '../nn/norm';
@@ -82,14 +82,8 @@ export function modelKernels(c: ModelConfig, samples: number): Kernel[] {
   const G = c.numConvPosEmbeddingGroups;
   kernels.push({
     name: `pos conv k${K} groups ${G}`,
-    // The model splits the filter into its groups once at load, so the split happens in make(), outside the timing.
-    make: (n) => {
-      const whole = seeded([K, H / G, H], 4, 1 / Math.sqrt(K * (H / G)));
-      const groups = splitGroupFilter(whole, G);
-      whole.dispose();
-      return [seeded([1, n, H], 3), ...groups];
-    },
-    run: ([x, ...filters]) => groupedConv1d(x as tf.Tensor3D, filters as tf.Tensor3D[], K / 2),
+    make: (n) => [seeded([1, n, H], 3), seeded([K, H / G, H], 4, 1 / Math.sqrt(K * (H / G)))],
+    run: ([x, filter]) => groupedConv1d(x as tf.Tensor3D, filter, G, K / 2),
     flop: (n) => 2 * n * H * (H / G) * K,
     len: T,
     checkLen: 40,

@@ -25,6 +25,7 @@ export interface KernelExports {
   gemm_cols(A: number, lda: number, B: number, Bp: number, bias: number, C: number, M: number, K: number, N: number, gelu: number, p0: number, p1: number, Ap: number): void;
   conv3s2_scratch_bytes(Cin: number): number;
   conv3s2_cols(x: number, Cin: number, W: number, Bp: number, bias: number, y: number, Tout: number, Cout: number, gelu: number, p0: number, p1: number, Ap: number): void;
+  grouped_conv_cols(x: number, Cin: number, groups: number, taps: number, W: number, Bp: number, bias: number, y: number, Tout: number, Cout: number, gelu: number, g0: number, g1: number, Ap: number): void;
   gelu_range(x: number, y: number, i0: number, i1: number): void;
   layer_norm_rows(x: number, y: number, gamma: number, beta: number, C: number, eps: number, gelu: number, r0: number, r1: number): void;
   column_sums(x: number, C: number, r0: number, r1: number, out: number): void;
@@ -146,7 +147,7 @@ export class Kernels {
       throw new UsageError(`conv: input ${JSON.stringify(x.shape)} and filter ${JSON.stringify(filter.shape)} do not fit kernel ${kernel}`);
     }
     const rows = Math.floor((T - kernel) / stride) + 1;
-    if (kernel !== 3 || stride !== 2 || Cin % 4 !== 0 || 2 * Cin > CONV3S2_MAX_K) {
+    if (kernel !== 3 || stride !== 2 || 2 * Cin > CONV3S2_MAX_K) {
       return this.gemm(x, filter, bias, { batch: B, rows, rowStride: stride * Cin, batchStride: T * Cin, gelu });
     }
     if (bias && bias.shape.join() !== `${Cout}`) throw new UsageError(`conv: bias ${JSON.stringify(bias.shape)} does not match ${Cout} channels`);
@@ -163,6 +164,37 @@ export class Kernels {
         const args = [X + 4 * i * T * Cin, Cin, W, packed, biasAt, Y + 4 * i * rows * Cout, rows, Cout, gelu ? 1 : 0] as const;
         const own = (lo: number, hi: number) => this.k.conv3s2_cols(...args, lo, hi, scratch + (this.threads - 1) * scratchBytes);
         this.spread('conv3s2', [...args, scratch, scratchBytes], panels, 1, 5 * rows * Cin * Cout >= PARALLEL_MIN_FLOP && panels > 1, own);
+      }
+    } finally {
+      this.backend.wasm._free(packed);
+    }
+    return out;
+  }
+
+  /**
+   * Grouped stride-1 convolution of an already padded x [B, T, Cin] with filter [taps·Cin/groups, Cout] (tfjs's
+   * [taps, Cin/groups, Cout] flattened) → [B, rows, Cout] (+ bias, then GELU when g.gelu), rows ≤ T − taps + 1.
+   * Each group is a GEMM that reads its channels in place and writes its columns of the output: no split, no
+   * concat. Groups are split over the threads.
+   */
+  groupedConv(x: tf.TensorInfo, filter: tf.TensorInfo, bias: tf.TensorInfo | undefined, { groups, taps, rows, gelu }: GroupedConvAttrs): tf.TensorInfo {
+    const [B, T, Cin] = x.shape;
+    const [K, Cout] = filter.shape;
+    if (x.shape.length !== 3 || Cin % groups || Cout % groups || K !== (taps * Cin) / groups || rows < 1 || rows > T - taps + 1 || (bias && bias.shape.join() !== `${Cout}`)) {
+      throw new UsageError(`grouped conv: input ${JSON.stringify(x.shape)}, filter ${JSON.stringify(filter.shape)} and bias ${JSON.stringify(bias?.shape)} do not fit ${groups} groups of ${taps} taps and ${rows} frames`);
+    }
+    const out = this.backend.makeOutput([B, rows, Cout], 'float32');
+    const [X, W, Y] = [this.offset(x), this.offset(filter), this.offset(out)];
+    const biasAt = bias ? this.offset(bias) : 0;
+    const packedBytes = groups * this.k.gemm_packed_bytes(K, Cout / groups);
+    const scratchBytes = this.k.gemm_scratch_bytes();
+    const packed = this.malloc(packedBytes + this.threads * scratchBytes);
+    const scratch = packed + packedBytes;
+    try {
+      for (let i = 0; i < B; i++) {
+        const args = [X + 4 * i * T * Cin, Cin, groups, taps, W, packed, biasAt, Y + 4 * i * rows * Cout, rows, Cout, gelu ? 1 : 0] as const;
+        const own = (lo: number, hi: number) => this.k.grouped_conv_cols(...args, lo, hi, scratch + (this.threads - 1) * scratchBytes);
+        this.spread('groupedConv', [...args, scratch, scratchBytes], groups, 1, 2 * rows * K * Cout >= PARALLEL_MIN_FLOP && groups > 1, own);
       }
     } finally {
       this.backend.wasm._free(packed);
@@ -289,6 +321,14 @@ export interface ConvAttrs {
   gelu?: boolean;
 }
 
+export interface GroupedConvAttrs {
+  groups: number;
+  taps: number;
+  /** Output frames (≤ T − taps + 1): fewer drops the last ones, as HF's SamePad does for an even kernel. */
+  rows: number;
+  gelu?: boolean;
+}
+
 export interface GemmShape {
   batch: number;
   rows: number;
@@ -328,6 +368,11 @@ export function installKernels(threads: number): Kernels | undefined {
       backendName: 'wasm',
       kernelFunc: ({ inputs, backend: b, attrs }) => of(b).conv(inputs.x!, inputs.filter!, inputs.bias, attrs as unknown as ConvAttrs),
     });
+    tf.registerKernel({
+      kernelName: 'WavprobeGroupedConv',
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, backend: b, attrs }) => of(b).groupedConv(inputs.x!, inputs.filter!, inputs.bias, attrs as unknown as GroupedConvAttrs),
+    });
     tf.registerKernel({ kernelName: 'WavprobeGelu', backendName: 'wasm', kernelFunc: ({ inputs, backend: b }) => of(b).gelu(inputs.x!) });
     tf.registerKernel({
       kernelName: 'WavprobeAttention',
@@ -362,6 +407,6 @@ export function kernelsInUse(): string {
 }
 
 /** A registered kernel run through the engine (so tidy tracks its output). */
-export function runKernel<T extends tf.Tensor>(name: 'WavprobeGemm' | 'WavprobeConv' | 'WavprobeGelu' | 'WavprobeLayerNorm' | 'WavprobeNormalizeGelu' | 'WavprobeAttention', inputs: Record<string, tf.Tensor>, attrs: object = {}): T {
+export function runKernel<T extends tf.Tensor>(name: 'WavprobeGemm' | 'WavprobeConv' | 'WavprobeGroupedConv' | 'WavprobeGelu' | 'WavprobeLayerNorm' | 'WavprobeNormalizeGelu' | 'WavprobeAttention', inputs: Record<string, tf.Tensor>, attrs: object = {}): T {
   return tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as T;
 }

@@ -167,22 +167,21 @@ static NOINLINE void kernel(const float *ap, const float *bp, int kc, float *c, 
 }
 
 /*
- * Pack K values of mr (1..4) rows of A (row r at A + r·lda) into ap [K][4], k-major, repeating row 0 for missing
- * rows. Where D is given, values k in [d0, d1) are A[r][k] − D[r][k − d0] (D's rows lda apart too; d0 and d1
- * multiples of 4). Four rows at a time, transposed in registers.
+ * ap[k][r] = A[r][k] (− D[r][k]) for k < n and r < 4: n values of mr (1..4) rows of A (row r at A + r·lda),
+ * k-major, repeating row 0 for missing rows; D (optional) is subtracted, its rows lda apart too. Four rows at a
+ * time, transposed in registers.
  */
-static void pack_a(const float *A, int lda, int mr, int K, float *ap, const float *D, int d0, int d1) {
+static void pack_span(const float *A, int lda, int mr, const float *D, int n, float *ap) {
   const float *r0 = A, *r1 = A + (mr > 1 ? lda : 0), *r2 = A + (mr > 2 ? 2 * lda : 0), *r3 = A + (mr > 3 ? 3 * lda : 0);
   const float *q0 = D, *q1 = D + (mr > 1 ? lda : 0), *q2 = D + (mr > 2 ? 2 * lda : 0), *q3 = D + (mr > 3 ? 3 * lda : 0);
   int k = 0;
-  for (; k + 4 <= K; k += 4) {
+  for (; k + 4 <= n; k += 4) {
     v128_t x0 = wasm_v128_load(r0 + k), x1 = wasm_v128_load(r1 + k), x2 = wasm_v128_load(r2 + k), x3 = wasm_v128_load(r3 + k);
-    if (D && k >= d0 && k < d1) {
-      int j = k - d0;
-      x0 = wasm_f32x4_sub(x0, wasm_v128_load(q0 + j));
-      x1 = wasm_f32x4_sub(x1, wasm_v128_load(q1 + j));
-      x2 = wasm_f32x4_sub(x2, wasm_v128_load(q2 + j));
-      x3 = wasm_f32x4_sub(x3, wasm_v128_load(q3 + j));
+    if (D) {
+      x0 = wasm_f32x4_sub(x0, wasm_v128_load(q0 + k));
+      x1 = wasm_f32x4_sub(x1, wasm_v128_load(q1 + k));
+      x2 = wasm_f32x4_sub(x2, wasm_v128_load(q2 + k));
+      x3 = wasm_f32x4_sub(x3, wasm_v128_load(q3 + k));
     }
     v128_t t0 = wasm_i32x4_shuffle(x0, x1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(x2, x3, 0, 4, 1, 5);
     v128_t t2 = wasm_i32x4_shuffle(x0, x1, 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(x2, x3, 2, 6, 3, 7);
@@ -191,11 +190,24 @@ static void pack_a(const float *A, int lda, int mr, int K, float *ap, const floa
     wasm_v128_store(ap + 4 * k + 8, wasm_i64x2_shuffle(t2, t3, 0, 2));
     wasm_v128_store(ap + 4 * k + 12, wasm_i64x2_shuffle(t2, t3, 1, 3));
   }
-  for (; k < K; k++) { /* K % 4 != 0 (no window reaches here) */
-    ap[4 * k] = r0[k];
-    ap[4 * k + 1] = r1[k];
-    ap[4 * k + 2] = r2[k];
-    ap[4 * k + 3] = r3[k];
+  for (; k < n; k++) {
+    ap[4 * k] = r0[k] - (D ? q0[k] : 0.0f);
+    ap[4 * k + 1] = r1[k] - (D ? q1[k] : 0.0f);
+    ap[4 * k + 2] = r2[k] - (D ? q2[k] : 0.0f);
+    ap[4 * k + 3] = r3[k] - (D ? q3[k] : 0.0f);
+  }
+}
+
+/*
+ * Pack values [k0, k0 + kb) of mr rows of A whose row is segments of `seg` contiguous values, segStride apart:
+ * value k is at row + (k / seg)·segStride + k % seg. A plain row is one segment (seg ≥ K); a grouped conv's row
+ * is its group's channels at each tap.
+ */
+static void pack_a(const float *A, int lda, int mr, int k0, int kb, int seg, int segStride, float *ap) {
+  for (int k = k0; k < k0 + kb;) {
+    int off = k % seg, n = seg - off < k0 + kb - k ? seg - off : k0 + kb - k;
+    pack_span(A + (size_t)(k / seg) * segStride + off, lda, mr, 0, n, ap + 4 * (k - k0));
+    k += n;
   }
 }
 
@@ -205,10 +217,10 @@ static void pack_a(const float *A, int lda, int mr, int K, float *ap, const floa
 EXPORT(gemm_scratch_bytes)
 int gemm_scratch_bytes(void) { return 4 * A_TILE; }
 
-/* C[:, panels [p0, p1)] = A·B (+ bias) (then GELU when gelu is set) on B already packed into Bp; Ap: the thread's
- * A workspace (gemm_scratch_bytes). */
-static void gemm_packed(const float *A, int lda, const float *Bp, const float *bias, float *C, int ldc, int M, int K,
-                        int N, int p0, int p1, int gelu, float *Ap) {
+/* C[:, panels [p0, p1)] = A·B (+ bias) (then GELU when gelu is set) on B already packed into Bp; A's rows are
+ * segmented as pack_a reads them; Ap: the thread's A workspace (gemm_scratch_bytes). */
+static void gemm_packed(const float *A, int lda, int seg, int segStride, const float *Bp, const float *bias, float *C,
+                        int ldc, int M, int K, int N, int p0, int p1, int gelu, float *Ap) {
   for (int pb = p0; pb < p1; pb += NC / NR) {
     int pe = pb + NC / NR < p1 ? pb + NC / NR : p1;
     for (int k0 = 0; k0 < K; k0 += KC) {
@@ -216,7 +228,7 @@ static void gemm_packed(const float *A, int lda, const float *Bp, const float *b
       int first = k0 == 0, last = k0 + kb == K;
       for (int i = 0; i < M; i += MR) {
         int mr = M - i < MR ? M - i : MR;
-        pack_a(A + (size_t)i * lda + k0, lda, mr, kb, Ap, 0, 0, 0);
+        pack_a(A + (size_t)i * lda, lda, mr, k0, kb, seg, segStride, Ap);
         for (int p = pb; p < pe; p++) {
           int j0 = p * NR, w = N - j0 < NR ? N - j0 : NR;
           float *c = C + (size_t)i * ldc + j0;
@@ -238,7 +250,7 @@ EXPORT(gemm_cols)
 void gemm_cols(const float *A, int lda, const float *B, float *Bp, const float *bias, float *C, int M, int K, int N,
                int gelu, int p0, int p1, float *Ap) {
   pack_b(B, N, Bp, K, N, p0, p1);
-  gemm_packed(A, lda, Bp, bias, C, N, M, K, N, p0, p1, gelu, Ap);
+  gemm_packed(A, lda, K, 0, Bp, bias, C, N, M, K, N, p0, p1, gelu, Ap);
 }
 
 /*
@@ -250,7 +262,7 @@ void gemm_cols(const float *A, int lda, const float *B, float *Bp, const float *
  * so a pair costs 5·Cin multiply-adds per output instead of 6. [W0; W1] and [W1; W2] are rows of W as stored;
  * W0 + W2 is summed while packing. The shared product of a tile goes through a 4 x 8 scratch (with the bias in
  * it), which the even and odd rows' kernels take as their store source, so y is written once.
- * Needs Cin % 4 == 0 and 2·Cin ≤ KC (one K block); Bp: gemm_packed_bytes(5·Cin, Cout); Ap: conv3s2_scratch_bytes(Cin).
+ * Needs 2·Cin ≤ KC (one K block); Bp: gemm_packed_bytes(5·Cin, Cout); Ap: conv3s2_scratch_bytes(Cin).
  */
 EXPORT(conv3s2_scratch_bytes)
 int conv3s2_scratch_bytes(int Cin) { return 4 * (MR * 5 * Cin + MR * NR); }
@@ -275,9 +287,13 @@ void conv3s2_cols(const float *x, int Cin, const float *W, float *Bp, const floa
   for (int s = 0; s < pairsEven; s += MR) {
     int me = pairsEven - s < MR ? pairsEven - s : MR, mo = pairsOdd - s < MR ? pairsOdd - s : MR;
     const float *row = x + (size_t)s * lda; /* x[4s] */
-    pack_a(row, lda, me, K2, Ae, row + 2 * Cin, 0, Cin);                   /* [e0 − e1 | o0] */
-    pack_a(row + 2 * Cin, lda, me, Cin, As, 0, 0, 0);                       /* e1 */
-    if (mo > 0) pack_a(row + 3 * Cin, lda, mo, K2, Ao, row + 2 * Cin, Cin, K2); /* [o1 | e2 − e1] */
+    pack_span(row, lda, me, row + 2 * Cin, Cin, Ae);             /* [e0 − e1 | */
+    pack_span(row + Cin, lda, me, 0, Cin, Ae + MR * Cin);         /*  o0] */
+    pack_span(row + 2 * Cin, lda, me, 0, Cin, As);                /* e1 */
+    if (mo > 0) {
+      pack_span(row + 3 * Cin, lda, mo, 0, Cin, Ao);              /* [o1 | */
+      pack_span(row + 4 * Cin, lda, mo, row + 2 * Cin, Cin, Ao + MR * Cin); /* e2 − e1] */
+    }
     for (int p = p0; p < p1; p++) {
       const float *bp = Bp + p * panel;
       int j0 = p * NR, w = Cout - j0 < NR ? Cout - j0 : NR;
@@ -286,6 +302,25 @@ void conv3s2_cols(const float *x, int Cin, const float *W, float *Bp, const floa
       kernel(Ae, bp, K2, c, 2 * Cout, shared, NR, me, w, gelu);
       if (mo > 0) kernel(Ao, bp + K2 * NR, K2, c + Cout, 2 * Cout, shared, NR, mo, w, gelu);
     }
+  }
+}
+
+/*
+ * Grouped stride-1 convolution, groups [g0, g1) (threads split the groups): x [rows, Cin] (already padded),
+ * filter W [taps·Cin/G, Cout] (tfjs layout [taps, Cin/G, Cout] flattened; group g's outputs are its columns
+ * [g·Cout/G, (g+1)·Cout/G)), y [Tout, Cout] (+ bias, then GELU when gelu is set). Group g is the GEMM whose row t
+ * is x[t + j][g·Cin/G .. (g+1)·Cin/G) for j < taps: segments of Cin/G values, Cin apart, read in place by
+ * pack_a; its output columns are written straight into y. Bp: G·gemm_packed_bytes(taps·Cin/G, Cout/G) (each
+ * group's own panels); Ap: gemm_scratch_bytes().
+ */
+EXPORT(grouped_conv_cols)
+void grouped_conv_cols(const float *x, int Cin, int groups, int taps, const float *W, float *Bp, const float *bias,
+                       float *y, int Tout, int Cout, int gelu, int g0, int g1, float *Ap) {
+  int cin = Cin / groups, cout = Cout / groups, K = taps * cin, panels = (cout + NR - 1) / NR;
+  for (int g = g0; g < g1; g++) {
+    float *bp = Bp + (size_t)g * panels * K * NR;
+    pack_b(W + g * cout, Cout, bp, K, cout, 0, panels);
+    gemm_packed(x + g * cin, Cin, cin, Cin, bp, bias ? bias + g * cout : 0, y + g * cout, Cout, Tout, K, cout, 0, panels, gelu, Ap);
   }
 }
 
@@ -401,14 +436,14 @@ void attention_heads(const float *q, const float *k, const float *v, float *out,
     int b = u / heads, h = u % heads;
     size_t row0 = (size_t)b * T * H + (size_t)h * d; /* head h's first value in batch row b */
     pack_b_transposed(k + row0, H, Bp, d, T);
-    gemm_packed(q + row0, H, Bp, 0, S, T, T, d, T, 0, (T + NR - 1) / NR, 0, Ap);
+    gemm_packed(q + row0, H, d, 0, Bp, 0, S, T, T, d, T, 0, (T + NR - 1) / NR, 0, Ap);
     for (int i = 0; i < T; i++) {
       const float *pos_i = pos ? pos + ((size_t)h * T + i) * T : 0;
       float gate_i = gate ? gate[((size_t)b * heads + h) * T + i] : 1.0f;
       softmax_row(S + (size_t)i * T, T, scale, pos_i, gate_i, key ? key + (size_t)b * T : 0);
     }
     pack_b(v + row0, H, Bp, T, d, 0, (d + NR - 1) / NR);
-    gemm_packed(S, T, Bp, 0, out + row0, H, T, T, d, 0, (d + NR - 1) / NR, 0, Ap);
+    gemm_packed(S, T, T, 0, Bp, 0, out + row0, H, T, T, d, 0, (d + NR - 1) / NR, 0, Ap);
   }
 }
 

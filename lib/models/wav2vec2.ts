@@ -9,8 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors';
 import { AttentionResult, PositionBias, keyPaddingBias, multiHeadAttention } from '../nn/attention';
-import { groupedConv1d, splitGroupFilter } from '../nn/conv';
-import { gelu } from '../nn/gelu';
+import { groupedConv1d } from '../nn/conv';
 import { linear } from '../nn/linear';
 import { layerNorm } from '../nn/norm';
 import { ModelConfig, PreprocessorConfig } from '../weights/config';
@@ -34,8 +33,6 @@ const POS_CONV = 'encoder.pos_conv_embed.conv';
 export class Wav2Vec2Model implements SpeechModel {
   readonly hasExtractFeatures: boolean;
   readonly streamsWeights: boolean;
-  /** The positional conv's filter, split into its groups once at load. */
-  private readonly posConvFilters: tf.Tensor3D[];
 
   constructor(
     readonly config: ModelConfig,
@@ -44,9 +41,6 @@ export class Wav2Vec2Model implements SpeechModel {
   ) {
     this.hasExtractFeatures = config.modelType !== 'hubert';
     this.streamsWeights = weights.streams('encoder.layers.');
-    const whole = weights.take(`${POS_CONV}.weight`);
-    this.posConvFilters = splitGroupFilter(whole, config.numConvPosEmbeddingGroups);
-    whole.dispose();
   }
 
   protected w(key: string): tf.Tensor {
@@ -100,18 +94,13 @@ export class Wav2Vec2Model implements SpeechModel {
 
   dispose(): void {
     this.weights.dispose();
-    tf.dispose(this.posConvFilters);
-    this.posConvFilters.length = 0;
   }
 
   /** GELU(grouped conv(x)), padding K//2 each side; "SamePad" drops the extra last frame of an even kernel. */
   private positionEmbedding(x: tf.Tensor3D): tf.Tensor3D {
-    return tf.tidy(() => {
-      const [, T] = x.shape;
-      const K = this.config.numConvPosEmbeddings;
-      const y = groupedConv1d(x, this.posConvFilters, Math.floor(K / 2), this.w(`${POS_CONV}.bias`)); // [B, T + 1 − K%2, H]
-      return gelu(K % 2 === 0 ? tf.slice(y, [0, 0, 0], [-1, T, -1]) : y); // [B, T, H]
-    });
+    const c = this.config;
+    const frames = x.shape[1]; // T: an even kernel's extra last frame is dropped
+    return groupedConv1d(x, this.w(`${POS_CONV}.weight`), c.numConvPosEmbeddingGroups, Math.floor(c.numConvPosEmbeddings / 2), this.w(`${POS_CONV}.bias`), { gelu: true, frames }); // [B, T, H]
   }
 
   private encoderNorm(x: tf.Tensor3D): tf.Tensor3D {

@@ -29,21 +29,28 @@ export function conv1d(x: tf.Tensor3D, filter: tf.Tensor, stride: number, bias?:
   });
 }
 
-/** A grouped filter [K, Cin/G, Cout] → G filters [K, Cin/G, Cout/G] (output channels are in group order). */
-export function splitGroupFilter(filter: tf.Tensor, groups: number): tf.Tensor3D[] {
-  return tf.split(filter as tf.Tensor3D, groups, 2);
-}
-
 /**
- * Grouped conv, stride 1, `pad` zeros on both ends of time: x [B, T, Cin], filters from splitGroupFilter,
- * → [B, T + 2·pad − K + 1, Cout]. Group g reads input channels [g·Cin/G, (g+1)·Cin/G).
+ * Grouped conv, stride 1, `pad` zeros on both ends of time: x [B, T, Cin], filter [K, Cin/G, Cout] (group g's
+ * outputs are its columns [g·Cout/G, (g+1)·Cout/G) and read input channels [g·Cin/G, (g+1)·Cin/G)) →
+ * [B, frames, Cout], frames ≤ T + 2·pad − K + 1 (default: all; fewer drops the last ones) (+ bias) (→ GELU).
+ * On wavprobe's kernels one call runs every group in place; tfjs has no grouped conv, so elsewhere it is one
+ * conv per group.
  */
-export function groupedConv1d(x: tf.Tensor3D, filters: tf.Tensor3D[], pad: number, bias?: tf.Tensor): tf.Tensor3D {
+export function groupedConv1d(x: tf.Tensor3D, filter: tf.Tensor, groups: number, pad: number, bias?: tf.Tensor, then: Epilogue & { frames?: number } = {}): tf.Tensor3D {
   return tf.tidy(() => {
+    const [K, , Cout] = filter.shape;
     const padded = tf.pad(x, [[0, 0], [pad, pad], [0, 0]]); // [B, T + 2·pad, Cin]
-    const parts = tf.split(padded, filters.length, 2) as tf.Tensor3D[]; // G × [B, T + 2·pad, Cin/G]
-    const outs = parts.map((p, g) => conv1d(p, filters[g], 1)); // G × [B, T', Cout/G]
-    const y = tf.concat(outs, 2); // [B, T', Cout]
-    return bias ? tf.add<tf.Tensor3D>(y, bias) : y;
+    const frames = then.frames ?? padded.shape[1] - K + 1;
+    if (kernels()) {
+      const weight = tf.reshape(filter, [-1, Cout]); // [K·Cin/G, Cout], a view
+      const inputs: Record<string, tf.Tensor> = bias ? { x: padded, filter: weight, bias } : { x: padded, filter: weight };
+      return runKernel<tf.Tensor3D>('WavprobeGroupedConv', inputs, { groups, taps: K, rows: frames, gelu: !!then.gelu }); // [B, frames, Cout]
+    }
+    const parts = tf.split(padded, groups, 2) as tf.Tensor3D[]; // G × [B, T + 2·pad, Cin/G]
+    const filters = tf.split(filter as tf.Tensor3D, groups, 2); // G × [K, Cin/G, Cout/G]
+    const outs = parts.map((p, g) => tf.conv1d(p, filters[g] as tf.Tensor3D, 1, 'valid')); // G × [B, T', Cout/G]
+    let y: tf.Tensor3D = tf.slice(tf.concat(outs, 2), [0, 0, 0], [-1, frames, -1]); // [B, frames, Cout]
+    if (bias) y = tf.add(y, bias);
+    return then.gelu ? gelu(y) : y;
   });
 }

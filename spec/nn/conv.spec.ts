@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../lib/backend';
-import { conv1d, groupedConv1d, splitGroupFilter } from '../../lib/nn/conv';
+import { conv1d, groupedConv1d } from '../../lib/nn/conv';
 import { toStoredLayout } from '../../lib/weights/keymap';
 import { REF, RefArray, maxErr, tensorOf } from '../helpers/nn-reference';
 
@@ -27,8 +27,8 @@ describe.each(['wasm', 'cpu'] as const)('1-D convolutions on %s', (backend) => {
   it('grouped conv by hand: 2 groups each see only their own channel', () => {
     // x channels: a = [1, 2, 3], b = [10, 20, 30]; group 0 filter taps [1, 1] on a, group 1 taps [1, -1] on b; no padding.
     const y = tf.tidy(() => {
-      const filters = splitGroupFilter(tf.tensor3d([1, 1, 1, -1], [2, 1, 2]), 2); // [K=2, 1, Cout=2]
-      return Array.from(groupedConv1d(tf.tensor3d([1, 10, 2, 20, 3, 30], [1, 3, 2]), filters, 0).dataSync());
+      const filter = tf.tensor3d([1, 1, 1, -1], [2, 1, 2]); // [K=2, 1, Cout=2]
+      return Array.from(groupedConv1d(tf.tensor3d([1, 10, 2, 20, 3, 30], [1, 3, 2]), filter, 2, 0).dataSync());
     });
     expect(y).toEqual([3, -10, 5, -10]);
   });
@@ -36,10 +36,7 @@ describe.each(['wasm', 'cpu'] as const)('1-D convolutions on %s', (backend) => {
   it('grouped conv with padding and bias matches torch Conv1d(groups=3) (float64 reference), no leaks', () => {
     const r = REF.grouped_conv1d;
     const before = tf.memory().numTensors;
-    const err = tf.tidy(() => {
-      const filters = splitGroupFilter(filterOf(r.w), r.groups);
-      return maxErr(groupedConv1d(tensorOf(r.x) as tf.Tensor3D, filters, r.pad, tensorOf(r.bias)), r.out);
-    });
+    const err = tf.tidy(() => maxErr(groupedConv1d(tensorOf(r.x) as tf.Tensor3D, filterOf(r.w), r.groups, r.pad, tensorOf(r.bias)), r.out));
     expect(err).toBeLessThanOrEqual(1e-5);
     expect(tf.memory().numTensors).toBe(before);
   });
