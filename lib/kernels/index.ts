@@ -23,6 +23,7 @@ export interface KernelExports {
   gemm_packed_bytes(K: number, N: number): number;
   gemm_scratch_bytes(): number;
   gemm_cols(A: number, lda: number, B: number, Bp: number, bias: number, C: number, M: number, K: number, N: number, gelu: number, p0: number, p1: number, Ap: number): void;
+  pack_cols(B: number, Bp: number, K: number, N: number, p0: number, p1: number): void;
   conv3s2_scratch_bytes(Cin: number): number;
   conv3s2_cols(x: number, Cin: number, W: number, Bp: number, bias: number, y: number, Tout: number, Cout: number, gelu: number, p0: number, p1: number, Ap: number): void;
   grouped_conv_cols(x: number, Cin: number, groups: number, taps: number, W: number, Bp: number, bias: number, y: number, Tout: number, Cout: number, gelu: number, g0: number, g1: number, Ap: number): void;
@@ -106,9 +107,9 @@ export class Kernels {
    */
   gemm(a: tf.TensorInfo, b: tf.TensorInfo, bias: tf.TensorInfo | undefined, g: GemmShape): tf.TensorInfo {
     const [K, N] = b.shape;
-    const { batch, rows, rowStride, batchStride, gelu } = g;
-    if (b.shape.length !== 2 || (bias && (bias.shape.length !== 1 || bias.shape[0] !== N))) {
-      throw new UsageError(`gemm: weight ${JSON.stringify(b.shape)} and bias ${JSON.stringify(bias?.shape)} do not fit`);
+    const { batch, rows, rowStride, batchStride, gelu, packed } = g;
+    if (b.shape.length !== 2 || (bias && (bias.shape.length !== 1 || bias.shape[0] !== N)) || (packed && N % NR)) {
+      throw new UsageError(`gemm: weight ${JSON.stringify(b.shape)}${packed ? ' (packed)' : ''} and bias ${JSON.stringify(bias?.shape)} do not fit`);
     }
     const aSize = sizeOf(a);
     if (rows < 1 || batch < 1 || (batch - 1) * batchStride + (rows - 1) * rowStride + K > aSize) {
@@ -117,20 +118,35 @@ export class Kernels {
     const out = this.backend.makeOutput([batch, rows, N], 'float32');
     const [A, B, C] = [this.offset(a), this.offset(b), this.offset(out)];
     const biasAt = bias ? this.offset(bias) : 0;
-    const packedBytes = this.k.gemm_packed_bytes(K, N);
+    const packedBytes = packed ? 0 : this.k.gemm_packed_bytes(K, N);
     const scratchBytes = this.k.gemm_scratch_bytes();
-    const packed = this.malloc(packedBytes + this.threads * scratchBytes);
-    const scratch = packed + packedBytes;
+    const work = this.malloc(packedBytes + this.threads * scratchBytes);
+    const Bp = packed ? B : work; // gemm_cols skips packing when Bp is B
+    const scratch = work + packedBytes;
     try {
       const panels = Math.ceil(N / NR);
       for (let i = 0; i < batch; i++) {
-        const args = [A + 4 * i * batchStride, rowStride, B, packed, biasAt, C + 4 * i * rows * N, rows, K, N, gelu ? 1 : 0] as const;
+        const args = [A + 4 * i * batchStride, rowStride, B, Bp, biasAt, C + 4 * i * rows * N, rows, K, N, gelu ? 1 : 0] as const;
         const own = (lo: number, hi: number) => this.k.gemm_cols(...args, lo, hi, scratch + (this.threads - 1) * scratchBytes);
         this.spread('gemm', [...args, scratch, scratchBytes], panels, 1, 2 * rows * K * N >= PARALLEL_MIN_FLOP && panels > 1, own);
       }
     } finally {
-      this.backend.wasm._free(packed);
+      this.backend.wasm._free(work);
     }
+    return out;
+  }
+
+  /**
+   * A weight b [K, N] (N a multiple of 8) in the layout gemm() reads with `packed`: 8-column panels, k-major. Same
+   * shape and size; only gemm() may read it.
+   */
+  packWeight(b: tf.TensorInfo): tf.TensorInfo {
+    const [K, N] = b.shape;
+    if (b.shape.length !== 2 || N % NR) throw new UsageError(`pack: weight ${JSON.stringify(b.shape)} is not [K, N] with N a multiple of ${NR}`);
+    const out = this.backend.makeOutput([K, N], 'float32');
+    const args = [this.offset(b), this.offset(out), K, N] as const;
+    const own = (lo: number, hi: number) => this.k.pack_cols(...args, lo, hi);
+    this.spread('pack', args, N / NR, 1, K * N >= PARALLEL_MIN_VALUES, own);
     return out;
   }
 
@@ -336,6 +352,8 @@ export interface GemmShape {
   batchStride: number;
   /** GELU on the result, in the same pass. */
   gelu?: boolean;
+  /** b is a weight from packWeight(). */
+  packed?: boolean;
 }
 
 const installed = new WeakMap<WasmModule, Kernels>();
@@ -373,6 +391,7 @@ export function installKernels(threads: number): Kernels | undefined {
       backendName: 'wasm',
       kernelFunc: ({ inputs, backend: b, attrs }) => of(b).groupedConv(inputs.x!, inputs.filter!, inputs.bias, attrs as unknown as GroupedConvAttrs),
     });
+    tf.registerKernel({ kernelName: 'WavprobePack', backendName: 'wasm', kernelFunc: ({ inputs, backend: b }) => of(b).packWeight(inputs.b!) });
     tf.registerKernel({ kernelName: 'WavprobeGelu', backendName: 'wasm', kernelFunc: ({ inputs, backend: b }) => of(b).gelu(inputs.x!) });
     tf.registerKernel({
       kernelName: 'WavprobeAttention',
@@ -407,6 +426,6 @@ export function kernelsInUse(): string {
 }
 
 /** A registered kernel run through the engine (so tidy tracks its output). */
-export function runKernel<T extends tf.Tensor>(name: 'WavprobeGemm' | 'WavprobeConv' | 'WavprobeGroupedConv' | 'WavprobeGelu' | 'WavprobeLayerNorm' | 'WavprobeNormalizeGelu' | 'WavprobeAttention', inputs: Record<string, tf.Tensor>, attrs: object = {}): T {
+export function runKernel<T extends tf.Tensor>(name: 'WavprobeGemm' | 'WavprobePack' | 'WavprobeConv' | 'WavprobeGroupedConv' | 'WavprobeGelu' | 'WavprobeLayerNorm' | 'WavprobeNormalizeGelu' | 'WavprobeAttention', inputs: Record<string, tf.Tensor>, attrs: object = {}): T {
   return tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as T;
 }

@@ -242,16 +242,20 @@ static void gemm_packed(const float *A, int lda, int seg, int segStride, const f
 
 /*
  * C[:, 8·p0 .. min(8·p1, N)) = A·B[:, same] (+ bias) for B [K, N] and C [M, N]: panels [p0, p1), so threads split
- * N. Packs those panels of B into Bp (gemm_packed_bytes(K, N) bytes, shared by the threads) first. bias may be 0
- * (none). gelu: apply GELU to the result (a layer whose activation follows it), in the same pass. Ap: this
- * thread's gemm_scratch_bytes().
+ * N. Packs those panels of B into Bp (gemm_packed_bytes(K, N) bytes, shared by the threads) first, unless Bp is B:
+ * a weight packed once at load (pack_cols). bias may be 0 (none). gelu: apply GELU to the result (a layer whose
+ * activation follows it), in the same pass. Ap: this thread's gemm_scratch_bytes().
  */
 EXPORT(gemm_cols)
 void gemm_cols(const float *A, int lda, const float *B, float *Bp, const float *bias, float *C, int M, int K, int N,
                int gelu, int p0, int p1, float *Ap) {
-  pack_b(B, N, Bp, K, N, p0, p1);
+  if (Bp != B) pack_b(B, N, Bp, K, N, p0, p1);
   gemm_packed(A, lda, K, 0, Bp, bias, C, N, M, K, N, p0, p1, gelu, Ap);
 }
+
+/* Bp = panels [p0, p1) of B [K, N] packed as gemm_cols packs them (threads split the panels). */
+EXPORT(pack_cols)
+void pack_cols(const float *B, float *Bp, int K, int N, int p0, int p1) { pack_b(B, N, Bp, K, N, p0, p1); }
 
 /*
  * The kernel-3, stride-2 convolution as shared products (Winograd's F(2,2) on the even taps). With x [T, Cin]

@@ -18,6 +18,7 @@ const ARGS = 5;
  */
 const JOBS = {
   gemm: 'k.gemm_cols(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], lo, hi, a[10] + index * a[11])',
+  pack: 'k.pack_cols(a[0], a[1], a[2], a[3], lo, hi)',
   conv3s2: 'k.conv3s2_cols(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], lo, hi, a[9] + index * a[10])',
   groupedConv: 'k.grouped_conv_cols(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], lo, hi, a[11] + index * a[12])',
   gelu: 'k.gelu_range(a[0], a[1], lo, hi)',

@@ -12,6 +12,8 @@ export interface DeviceWeightsOptions {
   releaseHost?: boolean;
   /** Keys kept in the JS heap and uploaded on demand by load(). */
   streamed?: (key: string) => boolean;
+  /** Re-lays out a resident weight once after upload (it owns and may dispose its input), e.g. packWeight. */
+  prepare?: (key: string, t: tf.Tensor) => tf.Tensor;
 }
 
 export class DeviceWeights {
@@ -21,7 +23,10 @@ export class DeviceWeights {
   constructor(source: WeightSet, opts: DeviceWeightsOptions = {}) {
     for (const [key, t] of source) {
       if (opts.streamed?.(key)) this.host.set(key, t);
-      else this.tensors.set(key, tf.tensor(t.data, t.shape, 'float32'));
+      else {
+        const uploaded = tf.tensor(t.data, t.shape, 'float32');
+        this.tensors.set(key, opts.prepare ? opts.prepare(key, uploaded) : uploaded);
+      }
       if (opts.releaseHost) source.delete(key);
     }
   }

@@ -1,5 +1,6 @@
 /** The speech models: load a checkpoint (or an in-memory weight set) into the forward pass for its model_type. */
 import * as tf from '@tensorflow/tfjs-core';
+import { packWeight } from '../nn/linear';
 import { loadModelDir } from '../weights';
 import { ModelConfig, PreprocessorConfig, DEFAULT_PREPROCESSOR } from '../weights/config';
 import { WeightSet, sizeOf } from '../weights/tensor';
@@ -36,6 +37,9 @@ export interface CreateModelOptions {
 /** 1.5 GiB: XLS-R 300M (1.26 GB) stays resident, XLS-R 1B (3.9 GB) streams. */
 export const STREAM_ABOVE_BYTES = 1.5 * 2 ** 30;
 
+/** The dense layers' weights, which linear() reads: packed once at load for the kernels' GEMM (lib/nn/linear.ts). */
+const isDenseWeight = (key: string) => /(feature_projection\.projection|_proj|intermediate_dense|output_dense)\.weight$/.test(key);
+
 /** Transformer layer weights: everything under encoder.layers.N. except WavLM's position embedding, which all layers share. */
 const isLayerWeight = (key: string) => /^encoder\.layers\.\d+\./.test(key) && !key.endsWith('rel_attn_embed.weight');
 
@@ -47,7 +51,11 @@ export function createModel(source: ModelSource, opts: CreateModelOptions = {}):
   let bytes = 0;
   for (const t of source.weights.values()) bytes += 4 * sizeOf(t.shape);
   const stream = opts.streamWeights ?? (tf.getBackend() === 'wasm' && bytes > STREAM_ABOVE_BYTES);
-  const weights = new DeviceWeights(source.weights, { releaseHost: opts.releaseHostWeights, streamed: stream ? isLayerWeight : undefined });
+  const weights = new DeviceWeights(source.weights, {
+    releaseHost: opts.releaseHostWeights,
+    streamed: stream ? isLayerWeight : undefined,
+    prepare: (key, t) => (isDenseWeight(key) ? packWeight(t) : t),
+  });
   const pre = source.preprocessor ?? DEFAULT_PREPROCESSOR;
   const Model = source.config.modelType === 'wavlm' ? WavLMModel : Wav2Vec2Model;
   return new Model(source.config, pre, weights);

@@ -3,6 +3,7 @@
  * they run on wavprobe's GEMM (lib/kernels), elsewhere on tfjs's matMul.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { UsageError } from '../errors';
 import { kernels, runKernel } from '../kernels';
 import { consume } from './consume';
 import { gelu } from './gelu';
@@ -12,16 +13,34 @@ export interface Epilogue {
   gelu?: boolean;
 }
 
-/** a [M, K] · b [K, N] (+ bias [N]) (→ GELU) → [M, N]. */
+/** Weights laid out for the GEMM by packWeight(): only matMul on the kernels can read them. */
+const packed = new WeakSet<tf.Tensor>();
+
+/**
+ * A dense weight [in, out] as the kernels' GEMM reads it (8-column panels), so no product has to repack it: done
+ * once at load for resident weights. The input is disposed. Where the kernels are not in use, or out % 8 ≠ 0,
+ * the weight is returned as it is.
+ */
+export function packWeight(w: tf.Tensor): tf.Tensor {
+  if (!kernels() || w.rank !== 2 || w.shape[1]! % 8) return w;
+  const p = runKernel('WavprobePack', { b: w });
+  w.dispose();
+  packed.add(p);
+  return p;
+}
+
+/** a [M, K] · b [K, N] (+ bias [N]) (→ GELU) → [M, N]; b may be a packWeight() weight. */
 export function matMul(a: tf.Tensor, b: tf.Tensor, bias?: tf.Tensor, then: Epilogue = {}): tf.Tensor2D {
   const [M, K] = a.shape;
+  const isPacked = packed.has(b);
+  if (isPacked && !kernels()) throw new UsageError('this weight was laid out for wavprobe\'s wasm kernels at load: load the model again on this backend');
   if (!kernels()) {
     const y = tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias }) as tf.Tensor2D;
     return then.gelu ? consume(y, gelu) : y;
   }
   const inputs: Record<string, tf.Tensor> = bias ? { a, b, bias } : { a, b };
   return tf.tidy(() => {
-    const y = runKernel<tf.Tensor3D>('WavprobeGemm', inputs, { batch: 1, rows: M, rowStride: K, batchStride: 0, gelu: !!then.gelu }); // [1, M, N]
+    const y = runKernel<tf.Tensor3D>('WavprobeGemm', inputs, { batch: 1, rows: M, rowStride: K, batchStride: 0, gelu: !!then.gelu, packed: isPacked }); // [1, M, N]
     return tf.reshape(y, [M, b.shape[1]!]);
   });
 }

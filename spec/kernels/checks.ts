@@ -9,7 +9,7 @@ import { mulberry32 } from '../../lib/random';
 import { conv1d, groupedConv1d } from '../../lib/nn/conv';
 import { gelu } from '../../lib/nn/gelu';
 import { layerNorm, layerNormGelu, momentsOverTime } from '../../lib/nn/norm';
-import { matMul } from '../../lib/nn/linear';
+import { matMul, packWeight } from '../../lib/nn/linear';
 import { REF } from '../helpers/nn-reference';
 
 const seeded = (n: number, seed: number) => {
@@ -18,9 +18,12 @@ const seeded = (n: number, seed: number) => {
 };
 
 /** max |got − exact| / Σ_k |a·b| over the outputs: the GEMM's error relative to the scale of its sums. */
-function gemmError(M: number, K: number, N: number, withBias: boolean): number {
+function gemmError(M: number, K: number, N: number, withBias: boolean, packed = false): number {
   const [a, b, bias] = [seeded(M * K, 1), seeded(K * N, 2), seeded(N, 3)];
-  const got = tf.tidy(() => matMul(tf.tensor2d(a, [M, K]), tf.tensor2d(b, [K, N]), withBias ? tf.tensor1d(bias) : undefined).dataSync());
+  const got = tf.tidy(() => {
+    const weight = packed ? packWeight(tf.tensor2d(b, [K, N])) : tf.tensor2d(b, [K, N]);
+    return matMul(tf.tensor2d(a, [M, K]), weight, withBias ? tf.tensor1d(bias) : undefined).dataSync();
+  });
   let worst = 0;
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) {
@@ -68,7 +71,7 @@ function convError(T: number, Cin: number, K: number, Cout: number, stride: numb
  * GELU epilogue against GELU as its own pass.
  */
 function groupedConvErrors(): [plain: number, fused: number] {
-  const [B, T, C, G, taps, pad] = [2, 150, 60, 3, 100, 50];
+  const [B, T, C, G, taps, pad] = [2, 30, 60, 3, 100, 50];
   const cg = C / G;
   const [x, w, bias] = [seeded(B * T * C, 14), seeded(taps * cg * C, 15), seeded(C, 16)];
   const frames = T + 2 * pad - taps; // one fewer than the conv gives
@@ -171,6 +174,7 @@ export function kernelErrors(): Record<string, number> {
     'dense 37×1600·1600×203 + bias': gemmError(37, 1600, 203, true),
     'dense 3×5·5×8': gemmError(3, 5, 8, false),
     'dense 1×64·64×9 + bias': gemmError(1, 64, 9, true),
+    'dense 9×1600·1600×200, weight packed at load': gemmError(9, 1600, 200, true, true),
     // Kernel 3, stride 2 shares products between output pairs: odd and even frame counts, a ragged last panel.
     'conv k3 s2 64→48, 499 frames': convError(1000, 64, 3, 48, 2),
     'conv k3 s2 32→20, 500 frames': convError(1002, 32, 3, 20, 2),

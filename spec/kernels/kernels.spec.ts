@@ -5,7 +5,7 @@ import { useBackend } from '../../lib/backend';
 import { UsageError } from '../../lib/errors';
 import { kernels, kernelsInUse, runKernel } from '../../lib/kernels';
 import { conv1d } from '../../lib/nn/conv';
-import { matMul } from '../../lib/nn/linear';
+import { matMul, packWeight } from '../../lib/nn/linear';
 import { kernelErrors } from './checks';
 
 /** GEMMs: error relative to Σ|a·b| (float32 sums of ≤ 1600 terms); GELU: |error| / max(1, |x|), the bound. */
@@ -40,6 +40,17 @@ describe('wavprobe wasm kernels', () => {
     const outs = [matMul(a, b), matMul(a, b, undefined, { gelu: true }), conv1d(x as tf.Tensor3D, f, 2)];
     expect(tf.memory().numTensors).toBe(before + outs.length);
     tf.dispose([...outs, a, b, x, f]);
+  });
+
+  it('a packed weight is read only by the kernels: another backend gets a clear error, not wrong numbers', async () => {
+    const w = packWeight(tf.tensor2d(Array.from({ length: 16 }, (_, i) => i), [2, 8]));
+    await useBackend('cpu');
+    try {
+      expect(() => matMul(tf.ones([1, 2]), w)).toThrow(/laid out for wavprobe's wasm kernels/);
+    } finally {
+      await useBackend('wasm');
+      w.dispose();
+    }
   });
 
   it('rejects rows that would read past the input', () => {
