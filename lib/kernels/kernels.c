@@ -380,7 +380,7 @@ void layer_norm_rows(const float *x, float *y, const float *gamma, const float *
 /*
  * Multi-head attention core, for the (batch row, head) pairs [u0, u1) of B·heads (threads split them):
  *   S = scale·Q_h·K_hᵀ + gate[b,h,i]·pos[h,i,j] + key[b,j]   (each bias term optional: pointer 0)
- *   P = softmax over j,   out_h = P·V_h
+ *   P = softmax over j,   out_h = P·V_h   (as exp(S − max)·V_h, each row divided by its Σ exp afterwards)
  * q, k, v, out: [B, T, H] with head h in columns [h·d, (h+1)·d); pos [heads, T, T]; gate [B, heads, T]; key [B, T].
  * K_hᵀ is packed straight from k's rows (no transposed copy). scratch: this thread's attention_scratch_bytes(T, d).
  */
@@ -388,27 +388,51 @@ static void pack_b_transposed(const float *Bt, int ldbt, float *Bp, int K, int N
   int np = (N + NR - 1) / NR;
   for (int p = 0; p < np; p++) {
     float *dst = Bp + (size_t)p * K * NR;
+    int j0 = p * NR, w = N - j0 < NR ? N - j0 : NR;
+    if (w == NR && K % 4 == 0) { /* 8 rows of Bt, 4 values at a time: two 4 x 4 transposes in registers */
+      for (int half = 0; half < 2; half++) {
+        const float *r = Bt + (size_t)(j0 + 4 * half) * ldbt;
+        float *d = dst + 4 * half;
+        for (int k = 0; k < K; k += 4) {
+          v128_t x0 = wasm_v128_load(r + k), x1 = wasm_v128_load(r + ldbt + k), x2 = wasm_v128_load(r + 2 * ldbt + k), x3 = wasm_v128_load(r + 3 * ldbt + k);
+          v128_t t0 = wasm_i32x4_shuffle(x0, x1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(x2, x3, 0, 4, 1, 5);
+          v128_t t2 = wasm_i32x4_shuffle(x0, x1, 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(x2, x3, 2, 6, 3, 7);
+          wasm_v128_store(d + k * NR, wasm_i64x2_shuffle(t0, t1, 0, 2));
+          wasm_v128_store(d + (k + 1) * NR, wasm_i64x2_shuffle(t0, t1, 1, 3));
+          wasm_v128_store(d + (k + 2) * NR, wasm_i64x2_shuffle(t2, t3, 0, 2));
+          wasm_v128_store(d + (k + 3) * NR, wasm_i64x2_shuffle(t2, t3, 1, 3));
+        }
+      }
+      continue;
+    }
     for (int jj = 0; jj < NR; jj++) {
-      int j = p * NR + jj;
-      const float *src = Bt + (size_t)j * ldbt;
-      for (int k = 0; k < K; k++) dst[k * NR + jj] = j < N ? src[k] : 0.0f;
+      const float *src = Bt + (size_t)(j0 + jj) * ldbt;
+      for (int k = 0; k < K; k++) dst[k * NR + jj] = jj < w ? src[k] : 0.0f;
     }
   }
 }
 
-/* Row i of the scores → probabilities in place: x·scale + biases, minus the row maximum, exp, normalised. */
-static void softmax_row(float *s, int T, float scale, const float *pos, float gate, const float *key) {
+/*
+ * Row i of the scores → unnormalised probabilities in place: x = s·scale + biases, then e = exp(x − max x); returns
+ * Σe. (The division by Σe is applied to the row of P·V instead: d values, not T.)
+ */
+static float softmax_row(float *s, int T, float scale, const float *pos, float gate, const float *key) {
   int T4 = T & ~3;
-  v128_t vs = splat(scale), vg = splat(gate);
+  v128_t vs = splat(scale), vg = splat(gate), vmax = splat(-__builtin_inff());
   for (int j = 0; j < T4; j += 4) {
     v128_t x = wasm_f32x4_mul(wasm_v128_load(s + j), vs);
     if (pos) x = wasm_f32x4_add(x, wasm_f32x4_mul(vg, wasm_v128_load(pos + j)));
     if (key) x = wasm_f32x4_add(x, wasm_v128_load(key + j));
     wasm_v128_store(s + j, x);
+    vmax = wasm_f32x4_pmax(vmax, x);
   }
-  for (int j = T4; j < T; j++) s[j] = s[j] * scale + (pos ? gate * pos[j] : 0.0f) + (key ? key[j] : 0.0f);
-  float max = s[0];
-  for (int j = 1; j < T; j++) max = s[j] > max ? s[j] : max;
+  vmax = wasm_f32x4_pmax(vmax, wasm_i32x4_shuffle(vmax, vmax, 2, 3, 0, 1));
+  vmax = wasm_f32x4_pmax(vmax, wasm_i32x4_shuffle(vmax, vmax, 1, 0, 3, 2));
+  float max = wasm_f32x4_extract_lane(vmax, 0);
+  for (int j = T4; j < T; j++) {
+    s[j] = s[j] * scale + (pos ? gate * pos[j] : 0.0f) + (key ? key[j] : 0.0f);
+    max = s[j] > max ? s[j] : max;
+  }
   v128_t vm = splat(max), acc = splat(0.0f);
   for (int j = 0; j < T4; j += 4) {
     v128_t e = exp_neg(wasm_f32x4_sub(wasm_v128_load(s + j), vm));
@@ -420,22 +444,20 @@ static void softmax_row(float *s, int T, float scale, const float *pos, float ga
     s[j] = wasm_f32x4_extract_lane(exp_neg(wasm_f32x4_splat(s[j] - max)), 0);
     sum += s[j];
   }
-  v128_t inv = splat(1.0f / sum);
-  for (int j = 0; j < T4; j += 4) wasm_v128_store(s + j, wasm_f32x4_mul(wasm_v128_load(s + j), inv));
-  for (int j = T4; j < T; j++) s[j] /= sum;
+  return sum;
 }
 
 EXPORT(attention_scratch_bytes)
 int attention_scratch_bytes(int T, int d) {
   int packed_k = (T + NR - 1) / NR * NR * d, packed_v = (d + NR - 1) / NR * NR * T;
-  return 4 * (T * T + (packed_k > packed_v ? packed_k : packed_v) + A_TILE);
+  return 4 * (T * T + T + (packed_k > packed_v ? packed_k : packed_v) + A_TILE);
 }
 
 EXPORT(attention_heads)
 void attention_heads(const float *q, const float *k, const float *v, float *out, const float *pos, const float *gate,
                      const float *key, int T, int H, int heads, float scale, int u0, int u1, float *scratch) {
   int d = H / heads;
-  float *S = scratch, *Ap = scratch + (size_t)T * T, *Bp = Ap + A_TILE;
+  float *S = scratch, *sums = S + (size_t)T * T, *Ap = sums + T, *Bp = Ap + A_TILE;
   for (int u = u0; u < u1; u++) {
     int b = u / heads, h = u % heads;
     size_t row0 = (size_t)b * T * H + (size_t)h * d; /* head h's first value in batch row b */
@@ -444,10 +466,17 @@ void attention_heads(const float *q, const float *k, const float *v, float *out,
     for (int i = 0; i < T; i++) {
       const float *pos_i = pos ? pos + ((size_t)h * T + i) * T : 0;
       float gate_i = gate ? gate[((size_t)b * heads + h) * T + i] : 1.0f;
-      softmax_row(S + (size_t)i * T, T, scale, pos_i, gate_i, key ? key + (size_t)b * T : 0);
+      sums[i] = softmax_row(S + (size_t)i * T, T, scale, pos_i, gate_i, key ? key + (size_t)b * T : 0);
     }
     pack_b(v + row0, H, Bp, T, d, 0, (d + NR - 1) / NR);
     gemm_packed(S, T, T, 0, Bp, 0, out + row0, H, T, T, d, 0, (d + NR - 1) / NR, 0, Ap);
+    for (int i = 0; i < T; i++) { /* out_h row i /= Σ_j e_ij */
+      float *o = out + row0 + (size_t)i * H;
+      v128_t inv = splat(1.0f / sums[i]);
+      int c = 0;
+      for (; c + 4 <= d; c += 4) wasm_v128_store(o + c, wasm_f32x4_mul(wasm_v128_load(o + c), inv));
+      for (; c < d; c++) o[c] /= sums[i];
+    }
   }
 }
 
