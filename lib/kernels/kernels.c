@@ -75,44 +75,47 @@ static void pack_b(const float *B, int ldb, float *Bp, int K, int N, int p0, int
 EXPORT(gemm_packed_bytes)
 int gemm_packed_bytes(int K, int N) { return (N + NR - 1) / NR * NR * K * 4; }
 
-/*
- * GELU(x) = x·Φ(x), exact form (HF "gelu"), in one pass: Φ(x) = 1 − e for x ≥ 0 and e for x < 0, with
- * e = ½·erfc(|x|/√2) from Abramowitz & Stegun 7.1.26, erfc(z) ≈ t·(a1 + t·(a2 + … + t·a5))·exp(−z²),
- * t = 1/(1 + p·z), |error| ≤ 1.5e-7. So |GELU error| ≤ ½·|x|·1.5e-7 plus float32 rounding: within 1e-6 for
- * |x| ≤ 10 (spec/nn/gelu.spec.ts measures it against float64). exp is exp_neg below.
- */
-
 static inline v128_t splat(float v) { return wasm_f32x4_splat(v); }
 
-/* exp(y) for y ≤ 0: y = n·ln2 + r, |r| ≤ ln2/2 (ln2 in two parts, Cody & Waite), e^r by its degree-6 Taylor
+/* exp(y) for y ≤ 0 (the softmax): y = n·ln2 + r, |r| ≤ ln2/2 (ln2 in two parts, Cody & Waite), e^r by its degree-6 Taylor
  * polynomial (remainder ≤ 1.2e-7 relative), 2^n built in the exponent bits. Below −87 (e^y < 1.7e-38, near
  * float32's smallest normal) the result is 0, so a masked attention score gets probability exactly 0. */
 static inline v128_t exp_neg(v128_t y) {
   v128_t live = wasm_f32x4_ge(y, splat(-87.0f));
   y = wasm_f32x4_max(y, splat(-87.0f));
   v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(y, splat(1.44269504088896341f)));
-  v128_t r = wasm_f32x4_sub(y, wasm_f32x4_mul(n, splat(0.693359375f)));
-  r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, splat(-2.12194440e-4f)));
+  v128_t r = MADD(y, n, splat(-0.693359375f));
+  r = MADD(r, n, splat(2.12194440e-4f));
   v128_t p = splat(1.0f / 720);
-  p = wasm_f32x4_add(splat(1.0f / 120), wasm_f32x4_mul(p, r));
-  p = wasm_f32x4_add(splat(1.0f / 24), wasm_f32x4_mul(p, r));
-  p = wasm_f32x4_add(splat(1.0f / 6), wasm_f32x4_mul(p, r));
-  p = wasm_f32x4_add(splat(0.5f), wasm_f32x4_mul(p, r));
-  p = wasm_f32x4_add(splat(1.0f), wasm_f32x4_mul(p, r));
-  p = wasm_f32x4_add(splat(1.0f), wasm_f32x4_mul(p, r));
+  p = MADD(splat(1.0f / 120), p, r);
+  p = MADD(splat(1.0f / 24), p, r);
+  p = MADD(splat(1.0f / 6), p, r);
+  p = MADD(splat(0.5f), p, r);
+  p = MADD(splat(1.0f), p, r);
+  p = MADD(splat(1.0f), p, r);
   v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
   return wasm_v128_and(wasm_f32x4_mul(p, scale), live);
 }
 
+/*
+ * GELU(x) = x·Φ(x), exact form (HF "gelu"), in one pass: Φ(x) = 1 − e for x ≥ 0 and e for x < 0, with
+ * e = ½·erfc(|x|/√2) from Abramowitz & Stegun 7.1.28, erfc(z) ≈ 1/(1 + a1·z + … + a6·z⁶)^16, |error| ≤ 3e-7:
+ * no exp, one division, four squarings (2.8× faster than 7.1.26's erfc with exp). The 16th power amplifies
+ * float32 rounding of the polynomial 16-fold, to ≤ ~1e-6 of e. So |GELU error| ≤ ½·|x|·(3e-7 + 1e-6): within
+ * 1e-6·max(1, |x|) (measured 3.9e-7 on [−12, 12]; spec/nn/gelu.spec.ts checks it against float64). For large z
+ * the power overflows to +inf and e is exactly 0.
+ */
 static inline v128_t gelu4(v128_t x) {
   v128_t z = wasm_f32x4_mul(wasm_f32x4_abs(x), splat(0.70710678118654752f));
-  v128_t t = wasm_f32x4_div(splat(1.0f), wasm_f32x4_add(splat(1.0f), wasm_f32x4_mul(z, splat(0.3275911f))));
-  v128_t q = splat(1.061405429f);
-  q = wasm_f32x4_add(splat(-1.453152027f), wasm_f32x4_mul(q, t));
-  q = wasm_f32x4_add(splat(1.421413741f), wasm_f32x4_mul(q, t));
-  q = wasm_f32x4_add(splat(-0.284496736f), wasm_f32x4_mul(q, t));
-  q = wasm_f32x4_add(splat(0.254829592f), wasm_f32x4_mul(q, t));
-  v128_t e = wasm_f32x4_mul(wasm_f32x4_mul(splat(0.5f), wasm_f32x4_mul(q, t)), exp_neg(wasm_f32x4_neg(wasm_f32x4_mul(z, z))));
+  v128_t p = splat(0.0000430638f);
+  p = MADD(splat(0.0002765672f), p, z);
+  p = MADD(splat(0.0001520143f), p, z);
+  p = MADD(splat(0.0092705272f), p, z);
+  p = MADD(splat(0.0422820123f), p, z);
+  p = MADD(splat(0.0705230784f), p, z);
+  p = MADD(splat(1.0f), p, z);
+  p = wasm_f32x4_mul(p, p); p = wasm_f32x4_mul(p, p); p = wasm_f32x4_mul(p, p); p = wasm_f32x4_mul(p, p);
+  v128_t e = wasm_f32x4_div(splat(0.5f), p); /* ½·erfc(|x|/√2) */
   v128_t phi = wasm_v128_bitselect(wasm_f32x4_sub(splat(1.0f), e), e, wasm_f32x4_ge(x, splat(0.0f)));
   return wasm_f32x4_mul(x, phi);
 }
