@@ -126,7 +126,7 @@ export class Kernels {
     try {
       const panels = Math.ceil(N / NR);
       for (let i = 0; i < batch; i++) {
-        const args = [A + 4 * i * batchStride, rowStride, B, Bp, biasAt, C + 4 * i * rows * N, rows, K, N, gelu ? 1 : 0] as const;
+        const args = [A + 4 * i * batchStride, rowStride, i > 0 ? Bp : B, Bp, biasAt, C + 4 * i * rows * N, rows, K, N, gelu ? 1 : 0] as const; // rows after the first: B already packed
         const own = (lo: number, hi: number) => this.k.gemm_cols(...args, lo, hi, scratch + (this.threads - 1) * scratchBytes);
         this.spread('gemm', [...args, scratch, scratchBytes], panels, 1, 2 * rows * K * N >= PARALLEL_MIN_FLOP && panels > 1, own);
       }
@@ -177,7 +177,7 @@ export class Kernels {
     try {
       const panels = Math.ceil(Cout / NR);
       for (let i = 0; i < B; i++) {
-        const args = [X + 4 * i * T * Cin, Cin, W, packed, biasAt, Y + 4 * i * rows * Cout, rows, Cout, gelu ? 1 : 0] as const;
+        const args = [X + 4 * i * T * Cin, Cin, i > 0 ? packed : W, packed, biasAt, Y + 4 * i * rows * Cout, rows, Cout, gelu ? 1 : 0] as const; // W packed by row 0
         const own = (lo: number, hi: number) => this.k.conv3s2_cols(...args, lo, hi, scratch + (this.threads - 1) * scratchBytes);
         this.spread('conv3s2', [...args, scratch, scratchBytes], panels, 1, 5 * rows * Cin * Cout >= PARALLEL_MIN_FLOP && panels > 1, own);
       }
@@ -208,7 +208,7 @@ export class Kernels {
     const scratch = packed + packedBytes;
     try {
       for (let i = 0; i < B; i++) {
-        const args = [X + 4 * i * T * Cin, Cin, groups, taps, W, packed, biasAt, Y + 4 * i * rows * Cout, rows, Cout, gelu ? 1 : 0] as const;
+        const args = [X + 4 * i * T * Cin, Cin, groups, taps, i > 0 ? packed : W, packed, biasAt, Y + 4 * i * rows * Cout, rows, Cout, gelu ? 1 : 0] as const; // W packed by row 0
         const own = (lo: number, hi: number) => this.k.grouped_conv_cols(...args, lo, hi, scratch + (this.threads - 1) * scratchBytes);
         this.spread('groupedConv', [...args, scratch, scratchBytes], groups, 1, 2 * rows * K * Cout >= PARALLEL_MIN_FLOP && groups > 1, own);
       }

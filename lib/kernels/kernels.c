@@ -246,7 +246,7 @@ static void gemm_packed(const float *A, int lda, int seg, int segStride, const f
 /*
  * C[:, 8·p0 .. min(8·p1, N)) = A·B[:, same] (+ bias) for B [K, N] and C [M, N]: panels [p0, p1), so threads split
  * N. Packs those panels of B into Bp (gemm_packed_bytes(K, N) bytes, shared by the threads) first, unless Bp is B:
- * a weight packed once at load (pack_cols). bias may be 0 (none). gelu: apply GELU to the result (a layer whose
+ * a weight packed once at load (pack_cols), or packed by the call for an earlier batch row. bias may be 0 (none). gelu: apply GELU to the result (a layer whose
  * activation follows it), in the same pass. Ap: this thread's gemm_scratch_bytes().
  */
 EXPORT(gemm_cols)
@@ -269,7 +269,8 @@ void pack_cols(const float *B, float *Bp, int K, int N, int p0, int p1) { pack_b
  * so a pair costs 5·Cin multiply-adds per output instead of 6. [W0; W1] and [W1; W2] are rows of W as stored;
  * W0 + W2 is summed while packing. The shared product of a tile goes through a 4 x 8 scratch (with the bias in
  * it), which the even and odd rows' kernels take as their store source, so y is written once.
- * Needs 2·Cin ≤ KC (one K block); Bp: gemm_packed_bytes(5·Cin, Cout); Ap: conv3s2_scratch_bytes(Cin).
+ * Needs 2·Cin ≤ KC (one K block); Bp: gemm_packed_bytes(5·Cin, Cout), already packed when W is Bp (a later
+ * batch row); Ap: conv3s2_scratch_bytes(Cin).
  */
 EXPORT(conv3s2_scratch_bytes)
 int conv3s2_scratch_bytes(int Cin) { return 4 * (MR * 5 * Cin + MR * NR); }
@@ -279,7 +280,7 @@ void conv3s2_cols(const float *x, int Cin, const float *W, float *Bp, const floa
                   int gelu, int p0, int p1, float *Ap) {
   int K2 = 2 * Cin, lda = 4 * Cin;
   size_t panel = (size_t)5 * Cin * NR; /* one panel of the three packed matrices: [W0; W1], [W1; W2], W0 + W2 */
-  for (int p = p0; p < p1; p++) {
+  for (int p = p0; p < p1 && W != Bp; p++) {
     float *dst = Bp + p * panel, *sum = dst + 2 * K2 * NR;
     pack_panel(W, Cout, dst, K2, Cout, p);                              /* [W0; W1] */
     pack_panel(W + (size_t)Cin * Cout, Cout, dst + K2 * NR, K2, Cout, p); /* [W1; W2] */
@@ -318,7 +319,7 @@ void conv3s2_cols(const float *x, int Cin, const float *W, float *Bp, const floa
  * [g·Cout/G, (g+1)·Cout/G)), y [Tout, Cout] (+ bias, then GELU when gelu is set). Group g is the GEMM whose row t
  * is x[t + j][g·Cin/G .. (g+1)·Cin/G) for j < taps: segments of Cin/G values, Cin apart, read in place by
  * pack_a; its output columns are written straight into y. Bp: G·gemm_packed_bytes(taps·Cin/G, Cout/G) (each
- * group's own panels); Ap: gemm_scratch_bytes().
+ * group's own panels), already packed when W is Bp (a later batch row); Ap: gemm_scratch_bytes().
  */
 EXPORT(grouped_conv_cols)
 void grouped_conv_cols(const float *x, int Cin, int groups, int taps, const float *W, float *Bp, const float *bias,
@@ -326,7 +327,7 @@ void grouped_conv_cols(const float *x, int Cin, int groups, int taps, const floa
   int cin = Cin / groups, cout = Cout / groups, K = taps * cin, panels = (cout + NR - 1) / NR;
   for (int g = g0; g < g1; g++) {
     float *bp = Bp + (size_t)g * panels * K * NR;
-    pack_b(W + g * cout, Cout, bp, K, cout, 0, panels);
+    if (W != Bp) pack_b(W + g * cout, Cout, bp, K, cout, 0, panels);
     gemm_packed(x + g * cin, Cin, cin, Cin, bp, bias ? bias + g * cout : 0, y + g * cout, Cout, Tout, K, cout, 0, panels, gelu, Ap);
   }
 }
