@@ -1,7 +1,9 @@
 /**
  * WavLM (HF WavLMModel): wav2vec 2.0's graph (wav2vec2.ts) with a gated relative position bias in attention.
  * Layer 0's `rel_attn_embed` gives bias[h, i, j] = embed[bucket(j − i), h], computed once per forward and reused,
- * ungated, by every layer; each layer gates it per query frame with its own gru_rel_pos_* parameters.
+ * ungated, by every layer; each layer gates it per query frame with its own gru_rel_pos_* parameters. The bias
+ * depends on j − i only, so row i of head h is a window of one table of 2T − 1 values: it is laid out on the host
+ * (tfjs-wasm's gather of T²·heads values took ~170 ms at 10 s).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { AttentionResult, splitHeads } from '../nn/attention';
@@ -11,11 +13,16 @@ import { AttentionContext, Wav2Vec2Model } from './wav2vec2';
 export class WavLMModel extends Wav2Vec2Model {
   protected attentionContext(T: number, frameMask: tf.Tensor2D | undefined, entropy: boolean): AttentionContext {
     const c = this.config;
-    const embed = this.w('encoder.layers.0.attention.rel_attn_embed.weight'); // [buckets, heads]
-    const buckets = tf.tensor1d(relativePositionBuckets(T, c.numBuckets, c.maxBucketDistance), 'int32'); // [T·T]
-    const values = tf.reshape(tf.gather(embed, buckets), [T, T, c.numAttentionHeads]); // [T, T, heads]
-    const positionBias = tf.transpose(values, [2, 0, 1]) as tf.Tensor3D; // [heads, T, T]
-    return { ...super.attentionContext(T, frameMask, entropy), positionBias };
+    const heads = c.numAttentionHeads;
+    const embed = this.w('encoder.layers.0.attention.rel_attn_embed.weight').dataSync(); // [buckets, heads]
+    const buckets = relativePositionBuckets(T, c.numBuckets, c.maxBucketDistance); // [2T − 1], by j − i + T − 1
+    const bias = new Float32Array(heads * T * T); // [heads, T, T]
+    const table = new Float32Array(2 * T - 1);
+    for (let h = 0; h < heads; h++) {
+      for (let r = 0; r < table.length; r++) table[r] = embed[buckets[r] * heads + h];
+      for (let i = 0; i < T; i++) bias.set(table.subarray(T - 1 - i, 2 * T - 1 - i), (h * T + i) * T); // j − i + T − 1 for j = 0..T−1
+    }
+    return { ...super.attentionContext(T, frameMask, entropy), positionBias: tf.tensor3d(bias, [heads, T, T]) };
   }
 
   protected attention(l: number, x: tf.Tensor3D, ctx: AttentionContext): AttentionResult {
@@ -33,7 +40,7 @@ export class WavLMModel extends Wav2Vec2Model {
 }
 
 /**
- * HF `_relative_positions_bucket` for every (query i, key j), row-major [T·T]. With nb = buckets/2 and
+ * HF `_relative_positions_bucket` for every offset r = j − i in −(T − 1)..T − 1, at index r + T − 1. With nb = buckets/2 and
  * maxExact = nb/2: bucket(r) = (r > 0 ? nb : 0) + (|r| < maxExact ? |r|
  *   : min(nb − 1, trunc(maxExact + log(|r|/maxExact)/log(maxDistance/maxExact)·(nb − maxExact)))).
  * Torch computes the log branch in float32; float64 gives the same buckets for the real configs (checked against
@@ -48,7 +55,5 @@ export function relativePositionBuckets(T: number, numBuckets: number, maxDistan
     const large = Math.min(nb - 1, Math.trunc(maxExact + (Math.log(a / maxExact) / Math.log(maxDistance / maxExact)) * (nb - maxExact)));
     byOffset[r + T - 1] = (r > 0 ? nb : 0) + (a < maxExact ? a : large);
   }
-  const out = new Int32Array(T * T);
-  for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) out[i * T + j] = byOffset[j - i + T - 1];
-  return out;
+  return byOffset;
 }
