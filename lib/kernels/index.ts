@@ -1,12 +1,13 @@
 /**
- * wavprobe's own wasm SIMD kernels (kernels.c: GEMM, 1-D convolution as a GEMM over overlapping rows, GELU, layer
- * norm with an optional fused GELU, a per-channel normalisation fused with GELU, the multi-head attention core) run
+ * wavprobe's own wasm SIMD kernels (kernels.c: GEMM on weights packed at load or per call, 1-D convolution as a GEMM
+ * over overlapping rows, the kernel-3 stride-2 conv with shared products, the grouped conv, GELU, layer norm with
+ * an optional fused GELU, a per-channel normalisation fused with GELU, the multi-head attention core) run
  * in place on tfjs-wasm's heap: the module imports the backend's own memory, reads its tensors where they lie and
  * writes into outputs the backend allocates, so nothing is copied. They are registered as tfjs kernels (Wavprobe*)
  * on the wasm backend, so tidy() and dispose() treat their outputs like any other.
  *
- * Why: tfjs-wasm's XNNPACK GEMM runs at ~25 GFLOP/s per core here, these at ~42 (relaxed-SIMD FMA) or ~32 (plain
- * SIMD); its exact GELU is 5 passes around a scalar erf (~14 ns per value), this one is one SIMD pass. With the
+ * Why: tfjs-wasm's XNNPACK GEMM runs at ~25 GFLOP/s per core here, these at ~45 (relaxed-SIMD FMA); its exact
+ * GELU is 5 passes around a scalar erf (~14 ns per value), this one is one SIMD pass (~1 ns). With the
  * threaded build (--threads N) the memory is shared and N − 1 worker threads (pool.ts) take slices of each job.
  *
  * lib/nn calls kernels() and falls back to plain tfjs ops when it answers undefined (other backends, or
