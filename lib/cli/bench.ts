@@ -75,7 +75,7 @@ const extract: CommandModule<{}, BackendArgs & { model: string; data: string; sp
       await selectBackend(args); // one worker runs in this thread
       const r = await benchExtract(items, { model: args.model, layers: 'all' }, args.workers.split(',').map(Number), args.backend);
       if (args.json) console.log(JSON.stringify(r));
-      else for (const row of r.rows) console.log(`${row.workers} workers: ${row.files_per_s} files/s, ${row.audio_s_per_s} audio s/s, ×${row.speedup}`);
+      else for (const row of r.rows) console.log(`${row.workers} workers: ${row.files_per_s} files/s (steady state; ${row.files_per_s_all} with warm-up), ${row.audio_s_per_s} audio s/s, ×${row.speedup}`);
     }),
 };
 
