@@ -26,13 +26,23 @@ export function median(xs: number[]): number {
 }
 
 /** Seconds per call of f (each call's result disposed), after one warm-up call. */
+/**
+ * Waits until the work behind `out` is done. wasm and cpu run every op to completion inside the call; elsewhere
+ * (tfjs-node's GPU build) the outputs are read back. Reading them on wasm would copy ~20 MB per forward at 10 s
+ * (~15 ms that no peer pays); even a one-value slice of an output reads its whole buffer there.
+ */
+function waitFor(out: tf.TensorContainer): void {
+  if (tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu') return;
+  for (const t of tf.tensor_util.getTensorsInContainer(out)) t.dataSync();
+}
+
 export function timeRuns(runs: number, f: () => tf.TensorContainer): number[] {
   tf.dispose(f());
   const seconds: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     const out = f();
-    for (const t of tf.tensor_util.getTensorsInContainer(out)) t.dataSync(); // wait for the result, not just the dispatch
+    waitFor(out);
     seconds.push((performance.now() - t0) / 1000);
     tf.dispose(out);
   }
