@@ -38,6 +38,9 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
+    if a.arch == 'wavlm-base' and not hasattr(torchaudio.models, 'wavlm_base'):
+        raise SystemExit(f'torchaudio {torchaudio.__version__} has no WavLM builder (torchaudio >= 2.0 has); '
+                         'Debian bookworm ships 0.13, so wavlm-base has no peer there')
     model = BUILDERS[a.arch]().eval()
     x = 0.1 * torch.randn(1, int(round(a.seconds * 16000)))
 
