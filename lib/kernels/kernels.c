@@ -9,12 +9,13 @@
  * stride-2 convolution of the conv encoder takes a cheaper route, conv3s2_cols below.
  *
  * Layouts
- * - B is packed per call into column panels of NR = 8, Bp[panel][k][8] (the last panel zero-padded), so the
- *   micro-kernel reads 2 contiguous f32x4 per k. Each thread packs the panels it computes.
+ * - B is packed into column panels of NR = 8, Bp[panel][k][8] (the last panel zero-padded), so the micro-kernel
+ *   reads 2 contiguous f32x4 per k: per call (each thread packs the panels it computes), or once at load for a
+ *   model's dense weights (pack_cols).
  * - A is packed per tile of MR = 4 rows and K block into a k-major [k][4] workspace of the thread's own, then
  *   swept across every B panel. That lets the micro-kernel address A and B from two pointers with constant
- *   offsets (V8 then emits no address arithmetic in the loop: ~+9 % over reading A's rows in place), and lets a
- *   packing step apply a difference of rows first (conv3s2_cols).
+ *   offsets (V8 then emits no address arithmetic in the loop: ~+9 % over reading A's rows in place), and lets the
+ *   packing read rows made of strided segments (grouped_conv_cols) or subtract rows (conv3s2_cols).
  *
  * Micro-kernel
  * - 4 x 8 output tile held in 8 f32x4 accumulators; A elements broadcast with v128.load32_splat. A tile of fewer

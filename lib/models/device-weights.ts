@@ -62,13 +62,6 @@ export class DeviceWeights {
     throw new CheckpointError(`missing weight "${key}"`);
   }
 
-  /** Removes a weight (the caller now owns it), e.g. to re-lay it out once at load. */
-  take(key: string): tf.Tensor {
-    const t = this.get(key);
-    this.tensors.delete(key);
-    return t;
-  }
-
   dispose(): void {
     for (const t of this.tensors.values()) t.dispose();
     this.tensors.clear();
