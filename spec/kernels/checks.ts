@@ -179,6 +179,7 @@ export function kernelErrors(): Record<string, number> {
     'conv k3 s2 64→48, 499 frames': convError(1000, 64, 3, 48, 2),
     'conv k3 s2 32→20, 500 frames': convError(1002, 32, 3, 20, 2),
     'conv k3 s2 6→16 (Cin % 4 ≠ 0)': convError(101, 6, 3, 16, 2),
+    'conv k3 s2 8→8, 1 and 2 frames': Math.max(convError(3, 8, 3, 8, 2), convError(5, 8, 3, 8, 2)),
     'conv k2 s2 64→40': convError(301, 64, 2, 40, 2),
     'grouped conv 3 × 20 channels, 100 taps, padded': grouped,
     'grouped conv + GELU epilogue': groupedGelu,
