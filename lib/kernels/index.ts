@@ -119,22 +119,41 @@ export class Kernels {
     const out = this.backend.makeOutput([batch, rows, N], 'float32');
     const [A, B, C] = [this.offset(a), this.offset(b), this.offset(out)];
     const biasAt = bias ? this.offset(bias) : 0;
-    const packedBytes = packed ? 0 : this.k.gemm_packed_bytes(K, N);
-    const scratchBytes = this.k.gemm_scratch_bytes();
-    const work = this.malloc(packedBytes + this.threads * scratchBytes);
-    const Bp = packed ? B : work; // gemm_cols skips packing when Bp is B
-    const scratch = work + packedBytes;
+    const work = { packed: packed ? 0 : this.k.gemm_packed_bytes(K, N), scratch: this.k.gemm_scratch_bytes() };
+    const worth = 2 * rows * K * N >= PARALLEL_MIN_FLOP && N > NR;
+    this.perBatchRow('gemm', this.k.gemm_cols, work, batch, Math.ceil(N / NR), worth, (i, Bp) => {
+      const weight = packed ? B : Bp; // gemm_cols skips packing when its Bp is its B
+      return [A + 4 * i * batchStride, rowStride, i > 0 ? weight : B, weight, biasAt, C + 4 * i * rows * N, rows, K, N, gelu ? 1 : 0];
+    });
+    return out;
+  }
+
+  /**
+   * Runs a weight-packing job (`fn`, pool job `kind`) once per batch row, its slice [lo, hi) of `total` split over
+   * the threads when `worth` it. One allocation holds the packed weight (work.packed bytes; the first row packs
+   * it, later rows get it as their weight and skip packing) and each thread's scratch (work.scratch bytes), passed
+   * last. args(i, packed): row i's arguments before lo and hi.
+   */
+  private perBatchRow(
+    kind: Job,
+    fn: (...a: number[]) => void,
+    work: { packed: number; scratch: number },
+    batch: number,
+    total: number,
+    worth: boolean,
+    args: (i: number, packed: number) => number[],
+  ): void {
+    const packed = this.malloc(work.packed + this.threads * work.scratch);
+    const scratch = packed + work.packed;
     try {
-      const panels = Math.ceil(N / NR);
       for (let i = 0; i < batch; i++) {
-        const args = [A + 4 * i * batchStride, rowStride, i > 0 ? Bp : B, Bp, biasAt, C + 4 * i * rows * N, rows, K, N, gelu ? 1 : 0] as const; // rows after the first: B already packed
-        const own = (lo: number, hi: number) => this.k.gemm_cols(...args, lo, hi, scratch + (this.threads - 1) * scratchBytes);
-        this.spread('gemm', [...args, scratch, scratchBytes], panels, 1, 2 * rows * K * N >= PARALLEL_MIN_FLOP && panels > 1, own);
+        const a = args(i, packed);
+        const own = (lo: number, hi: number) => fn(...a, lo, hi, scratch + (this.threads - 1) * work.scratch);
+        this.spread(kind, [...a, scratch, work.scratch], total, 1, worth, own);
       }
     } finally {
-      this.backend.wasm._free(work);
+      this.backend.wasm._free(packed);
     }
-    return out;
   }
 
   /**
@@ -171,20 +190,11 @@ export class Kernels {
     const out = this.backend.makeOutput([B, rows, Cout], 'float32');
     const [X, W, Y] = [this.offset(x), this.offset(filter), this.offset(out)];
     const biasAt = bias ? this.offset(bias) : 0;
-    const packedBytes = this.k.gemm_packed_bytes(5 * Cin, Cout);
-    const scratchBytes = this.k.conv3s2_scratch_bytes(Cin);
-    const packed = this.malloc(packedBytes + this.threads * scratchBytes);
-    const scratch = packed + packedBytes;
-    try {
-      const panels = Math.ceil(Cout / NR);
-      for (let i = 0; i < B; i++) {
-        const args = [X + 4 * i * T * Cin, Cin, i > 0 ? packed : W, packed, biasAt, Y + 4 * i * rows * Cout, rows, Cout, gelu ? 1 : 0] as const; // W packed by row 0
-        const own = (lo: number, hi: number) => this.k.conv3s2_cols(...args, lo, hi, scratch + (this.threads - 1) * scratchBytes);
-        this.spread('conv3s2', [...args, scratch, scratchBytes], panels, 1, 5 * rows * Cin * Cout >= PARALLEL_MIN_FLOP && panels > 1, own);
-      }
-    } finally {
-      this.backend.wasm._free(packed);
-    }
+    const work = { packed: this.k.gemm_packed_bytes(5 * Cin, Cout), scratch: this.k.conv3s2_scratch_bytes(Cin) };
+    const worth = 5 * rows * Cin * Cout >= PARALLEL_MIN_FLOP && Cout > NR;
+    this.perBatchRow('conv3s2', this.k.conv3s2_cols, work, B, Math.ceil(Cout / NR), worth, (i, packed) => [
+      X + 4 * i * T * Cin, Cin, i > 0 ? packed : W, packed, biasAt, Y + 4 * i * rows * Cout, rows, Cout, gelu ? 1 : 0,
+    ]);
     return out;
   }
 
@@ -203,19 +213,11 @@ export class Kernels {
     const out = this.backend.makeOutput([B, rows, Cout], 'float32');
     const [X, W, Y] = [this.offset(x), this.offset(filter), this.offset(out)];
     const biasAt = bias ? this.offset(bias) : 0;
-    const packedBytes = groups * this.k.gemm_packed_bytes(K, Cout / groups);
-    const scratchBytes = this.k.gemm_scratch_bytes();
-    const packed = this.malloc(packedBytes + this.threads * scratchBytes);
-    const scratch = packed + packedBytes;
-    try {
-      for (let i = 0; i < B; i++) {
-        const args = [X + 4 * i * T * Cin, Cin, groups, taps, i > 0 ? packed : W, packed, biasAt, Y + 4 * i * rows * Cout, rows, Cout, gelu ? 1 : 0] as const; // W packed by row 0
-        const own = (lo: number, hi: number) => this.k.grouped_conv_cols(...args, lo, hi, scratch + (this.threads - 1) * scratchBytes);
-        this.spread('groupedConv', [...args, scratch, scratchBytes], groups, 1, 2 * rows * K * Cout >= PARALLEL_MIN_FLOP && groups > 1, own);
-      }
-    } finally {
-      this.backend.wasm._free(packed);
-    }
+    const work = { packed: groups * this.k.gemm_packed_bytes(K, Cout / groups), scratch: this.k.gemm_scratch_bytes() };
+    const worth = 2 * rows * K * Cout >= PARALLEL_MIN_FLOP && groups > 1;
+    this.perBatchRow('groupedConv', this.k.grouped_conv_cols, work, B, groups, worth, (i, packed) => [
+      X + 4 * i * T * Cin, Cin, groups, taps, i > 0 ? packed : W, packed, biasAt, Y + 4 * i * rows * Cout, rows, Cout, gelu ? 1 : 0,
+    ]);
     return out;
   }
 
