@@ -177,7 +177,12 @@ static NOINLINE void kernel(const float *ap, const float *bp, int kc, float *c, 
  */
 static void pack_span(const float *A, int lda, int mr, const float *D, int n, float *ap) {
   const float *r0 = A, *r1 = A + (mr > 1 ? lda : 0), *r2 = A + (mr > 2 ? 2 * lda : 0), *r3 = A + (mr > 3 ? 3 * lda : 0);
-  const float *q0 = D, *q1 = D + (mr > 1 ? lda : 0), *q2 = D + (mr > 2 ? 2 * lda : 0), *q3 = D + (mr > 3 ? 3 * lda : 0);
+  const float *q0 = D, *q1 = D, *q2 = D, *q3 = D;
+  if (D) { /* (no arithmetic on a null D) */
+    q1 = D + (mr > 1 ? lda : 0);
+    q2 = D + (mr > 2 ? 2 * lda : 0);
+    q3 = D + (mr > 3 ? 3 * lda : 0);
+  }
   int k = 0;
   for (; k + 4 <= n; k += 4) {
     v128_t x0 = wasm_v128_load(r0 + k), x1 = wasm_v128_load(r1 + k), x2 = wasm_v128_load(r2 + k), x3 = wasm_v128_load(r3 + k);
@@ -247,8 +252,9 @@ static void gemm_packed(const float *A, int lda, int seg, int segStride, const f
 /*
  * C[:, 8·p0 .. min(8·p1, N)) = A·B[:, same] (+ bias) for B [K, N] and C [M, N]: panels [p0, p1), so threads split
  * N. Packs those panels of B into Bp (gemm_packed_bytes(K, N) bytes, shared by the threads) first, unless Bp is B:
- * a weight packed once at load (pack_cols), or packed by the call for an earlier batch row. bias may be 0 (none). gelu: apply GELU to the result (a layer whose
- * activation follows it), in the same pass. Ap: this thread's gemm_scratch_bytes().
+ * a weight packed once at load (pack_cols), or packed by the call for an earlier batch row. bias may be 0 (none).
+ * gelu: apply GELU to the result (a layer whose activation follows it), in the same pass. Ap: this thread's
+ * gemm_scratch_bytes().
  */
 EXPORT(gemm_cols)
 void gemm_cols(const float *A, int lda, const float *B, float *Bp, const float *bias, float *C, int M, int K, int N,
