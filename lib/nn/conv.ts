@@ -1,6 +1,6 @@
 /**
  * 1-D convolutions on time-major tensors [B, T, C] with filters in tfjs layout [K, Cin/groups, Cout].
- * tfjs has no grouped convolution: a grouped conv is one plain conv per group, on filters split once at load.
+ * tfjs has no grouped convolution: off wavprobe's kernels a grouped conv is one plain conv per group.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { kernels, runKernel } from '../kernels';
