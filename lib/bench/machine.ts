@@ -25,7 +25,6 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Seconds per call of f (each call's result disposed), after one warm-up call. */
 /**
  * Waits until the work behind `out` is done. wasm and cpu run every op to completion inside the call; elsewhere
  * (tfjs-node's GPU build) the outputs are read back. Reading them on wasm would copy ~20 MB per forward at 10 s
@@ -36,6 +35,7 @@ function waitFor(out: tf.TensorContainer): void {
   for (const t of tf.tensor_util.getTensorsInContainer(out)) t.dataSync();
 }
 
+/** Seconds per call of f (each call's result disposed), after one warm-up call. */
 export function timeRuns(runs: number, f: () => tf.TensorContainer): number[] {
   tf.dispose(f());
   const seconds: number[] = [];

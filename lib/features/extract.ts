@@ -272,13 +272,16 @@ function openRunner(frontEnd: PooledFrontEnd | FrontEndSpec, opts: ExtractOption
   return new WorkerPool(frontEnd, workers, opts.backend ?? 'wasm');
 }
 
+/** A file queued on a worker: how to settle its promise. */
+type QueuedFile = { resolve: (r: PoolFileResult) => void; reject: (e: Error) => void };
+
 /**
  * Worker threads running poolFile. Each worker holds up to `perWorker` files (it runs them one after another), so
  * it never idles while the main thread is busy committing a result.
  */
 class WorkerPool implements Runner {
   readonly inFlight: number;
-  private readonly workers: { w: Worker; jobs: Map<number, { resolve: (r: PoolFileResult) => void; reject: (e: Error) => void }> }[];
+  private readonly workers: { w: Worker; jobs: Map<number, QueuedFile> }[];
   private nextId = 0;
 
   constructor(spec: FrontEndSpec, count: number, backend: BackendName, perWorker = 4) {
@@ -287,7 +290,7 @@ class WorkerPool implements Runner {
     const ts = __filename.endsWith('.ts');
     this.workers = Array.from({ length: count }, () => {
       const w = new Worker(path.join(__dirname, `extract-worker${ts ? '.ts' : '.js'}`), { workerData: { spec, backend }, execArgv: ts ? ['--require', 'tsx/cjs'] : [] });
-      const jobs = new Map<number, { resolve: (r: PoolFileResult) => void; reject: (e: Error) => void }>();
+      const jobs = new Map<number, QueuedFile>();
       w.on('message', (m: { id: number; result?: PoolFileResult; fatal?: { reason?: string; file?: string; crash?: string } }) => {
         const job = jobs.get(m.id);
         jobs.delete(m.id);

@@ -78,8 +78,8 @@ int gemm_packed_bytes(int K, int N) { return (N + NR - 1) / NR * NR * K * 4; }
 
 static inline v128_t splat(float v) { return wasm_f32x4_splat(v); }
 
-/* exp(y) for y ≤ 0 (the softmax): y = n·ln2 + r, |r| ≤ ln2/2 (ln2 in two parts, Cody & Waite), e^r by its degree-6 Taylor
- * polynomial (remainder ≤ 1.2e-7 relative), 2^n built in the exponent bits. Below −87 (e^y < 1.7e-38, near
+/* exp(y) for y ≤ 0 (the softmax): y = n·ln2 + r, |r| ≤ ln2/2 (ln2 in two parts, Cody & Waite), e^r by its
+ * degree-6 Taylor polynomial (remainder ≤ 1.2e-7 relative), 2^n built in the exponent bits. Below −87 (e^y < 1.7e-38, near
  * float32's smallest normal) the result is 0, so a masked attention score gets probability exactly 0. */
 static inline v128_t exp_neg(v128_t y) {
   v128_t live = wasm_f32x4_ge(y, splat(-87.0f));
