@@ -1,7 +1,7 @@
 /**
  * A local stand-in for the Hugging Face hub (node:http on 127.0.0.1, port 0): `/{repo}/resolve/{revision}/{file}`,
  * LFS files (weights) answered with a 302 to a second "CDN" server (another origin) carrying X-Linked-Etag = sha256,
- * Range requests, optional token, and a switch that cuts a file's first download mid-body.
+ * Range requests, optional token, a switch that cuts a file's first download mid-body, and hostile answers.
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
@@ -22,7 +22,22 @@ export interface FakeHubOptions {
   cutFirst?: string[];
   /** File names announced with a wrong sha256. */
   badSha?: string[];
+  /** LFS file names announced (X-Linked-Size) one byte longer than they are. */
+  badSize?: string[];
+  /** File name → a hostile answer from the hub itself (no LFS redirect). */
+  hostile?: Record<string, Hostile>;
+  /** Milliseconds between the bytes of a 'trickle' body (default 1000). */
+  trickleMs?: number;
 }
+
+/**
+ * `endless`: 200 without Content-Length and bytes until the client hangs up (64 MiB at most);
+ * `trickle`: the right Content-Length, then one byte every `trickleMs`;
+ * `file-redirect`: a 302 to file:///etc/passwd;
+ * `short-length`: a Content-Length half the body's, then the whole body;
+ * `truncated`: a Content-Length half the body's, and that half (a file cut short, which no byte on the wire betrays).
+ */
+export type Hostile = 'endless' | 'trickle' | 'file-redirect' | 'short-length' | 'truncated';
 
 export interface RequestLog {
   server: 'hub' | 'cdn';
@@ -39,6 +54,32 @@ export interface FakeHub {
 
 const LFS = /\.(safetensors|bin)$/;
 const sha256 = (f: string) => crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+
+const ENDLESS_MAX = 64 << 20;
+
+function hostile(how: Hostile, data: Buffer, trickleMs: number, res: http.ServerResponse): void {
+  if (how === 'file-redirect') {
+    res.writeHead(302, { Location: 'file:///etc/passwd' }).end();
+  } else if (how === 'short-length') {
+    res.socket!.end(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${data.length >> 1}\r\n\r\n`), data]));
+  } else if (how === 'truncated') {
+    res.writeHead(200, { 'Content-Length': data.length >> 1 }).end(data.subarray(0, data.length >> 1));
+  } else if (how === 'trickle') {
+    res.writeHead(200, { 'Content-Length': data.length }).flushHeaders();
+    let sent = 0;
+    const timer = setInterval(() => (sent < data.length ? res.write(data.subarray(sent, ++sent)) : res.end()), trickleMs);
+    res.on('close', () => clearInterval(timer));
+  } else {
+    res.writeHead(200);
+    const chunk = Buffer.alloc(64 << 10, 'x');
+    let sent = 0;
+    const more = (): void => {
+      for (; !res.destroyed && sent < ENDLESS_MAX; sent += chunk.length) if (!res.write(chunk)) return void res.once('drain', more);
+      res.end();
+    };
+    more();
+  }
+}
 
 const listen = (server: http.Server): Promise<string> =>
   new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
@@ -75,11 +116,14 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
     const repo = m && opts.repos[`${m[1]}@${decodeURIComponent(m[2])}`];
     const file = m && repo?.files[m[3]];
     if (!m || !file) return res.writeHead(404, { 'X-Error-Code': 'EntryNotFound' }).end('Entry not found');
+    const how = opts.hostile?.[m[3]];
+    if (how) return hostile(how, fs.readFileSync(file), opts.trickleMs ?? 1000, res);
     if (LFS.test(m[3])) {
       const sha = sha256(file);
       blobs.set(sha, { file, name: m[3] });
       const announced = opts.badSha?.includes(m[3]) ? '0'.repeat(64) : sha;
-      return res.writeHead(302, { Location: `${cdnUrl}/blobs/${sha}`, 'X-Linked-Etag': `"${announced}"`, 'X-Linked-Size': fs.statSync(file).size }).end();
+      const size = fs.statSync(file).size + (opts.badSize?.includes(m[3]) ? 1 : 0);
+      return res.writeHead(302, { Location: `${cdnUrl}/blobs/${sha}`, 'X-Linked-Etag': `"${announced}"`, 'X-Linked-Size': size }).end();
     }
     const data = fs.readFileSync(file);
     res.writeHead(200, { 'Content-Length': data.length, ETag: `"${crypto.createHash('sha1').update(data).digest('hex')}"` }).end(data);
