@@ -4,6 +4,7 @@
  * A frame error (libFLAC checks each frame's CRC) or a sample count other than STREAMINFO's total is an AudioDecodeError.
  */
 import { AudioDecodeError } from '../errors';
+import { unsupportedRate } from './resample';
 import type { Pcm } from './types';
 import { captureConsole, flacDecoderClass } from './wasm-decoders';
 
@@ -17,6 +18,8 @@ interface StreamInfo {
 export async function decodeFlac(bytes: Uint8Array, file: string): Promise<Pcm> {
   const fail = (reason: string) => new AudioDecodeError(reason, file);
   const info = streamInfo(bytes, file);
+  const badRate = unsupportedRate(info.sampleRate);
+  if (badRate) throw fail(badRate);
   const FLACDecoder = flacDecoderClass();
   const decoder = new FLACDecoder();
   await decoder.ready;

@@ -1,6 +1,5 @@
 /** One record per file for `wavprobe audio-info`: what the file is and whether loadAudio would accept it. */
-import { AudioDecodeError } from '../errors';
-import { decodeAudio, readAudioFile } from './decode';
+import { asDecodeError, decodeAudio, readAudioFile } from './decode';
 import { checkAudio, LoadOptions } from './load';
 import { audioStats } from './stats';
 import type { AudioFormat, DecodedAudio } from './types';
@@ -29,8 +28,7 @@ export async function audioInfo(file: string, opts: LoadOptions = {}): Promise<A
     checkAudio(decoded, file, opts);
     return { ...describe(file, decoded), ok: true };
   } catch (e) {
-    if (!(e instanceof AudioDecodeError)) throw e;
-    return { ...describe(file, decoded), ok: false, error: e.reason };
+    return { ...describe(file, decoded), ok: false, error: asDecodeError(e, file).reason };
   }
 }
 

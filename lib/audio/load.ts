@@ -1,8 +1,8 @@
 /** A file in, model-ready audio out: decode, check, mono, resample, minimum length. */
-import { AudioDecodeError } from '../errors';
-import { checkSamples, decodeAudio, readAudioFile } from './decode';
+import { AudioDecodeError, UsageError } from '../errors';
+import { asDecodeError, checkSamples, decodeAudio, readAudioFile } from './decode';
 import { toMono } from './mono';
-import { resample, resampledLength } from './resample';
+import { resample, resampledLength, unsupportedRate } from './resample';
 import type { AudioFormat, DecodedAudio } from './types';
 
 export interface LoadOptions {
@@ -29,8 +29,15 @@ export interface Audio16k {
 export const DEFAULT_SAMPLE_RATE = 16000;
 export const DEFAULT_MIN_SAMPLES = 400;
 
+/** Whatever goes wrong with the file is an AudioDecodeError naming it, so that a batch can go on to the next file. */
 export async function loadAudio(file: string, opts: LoadOptions = {}): Promise<Audio16k> {
-  return prepareAudio(await decodeAudio(await readAudioFile(file), file), file, opts);
+  const badRate = unsupportedRate(opts.sampleRate ?? DEFAULT_SAMPLE_RATE);
+  if (badRate) throw new UsageError(`loadAudio: sampleRate: ${badRate}`); // the caller's mistake, not the file's
+  try {
+    return prepareAudio(await decodeAudio(await readAudioFile(file), file), file, opts);
+  } catch (e) {
+    throw asDecodeError(e, file);
+  }
 }
 
 /** The steps of loadAudio after decoding, for audio already in memory. */

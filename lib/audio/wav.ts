@@ -9,6 +9,7 @@
  * data chunk into NaNs. The digits-spoof spec checks this decoder against node-wav on all 800 files.
  */
 import { AudioDecodeError } from '../errors';
+import { unsupportedRate } from './resample';
 import { ascii } from './sniff';
 import type { Pcm } from './types';
 
@@ -86,7 +87,8 @@ function parseFmt(view: DataView, at: number, size: number, fail: (r: string) =>
   const float = tag === FLOAT;
   const bytes = Math.ceil(bits / 8);
   if (channels === 0) throw fail('malformed fmt chunk: 0 channels');
-  if (sampleRate === 0) throw fail('malformed fmt chunk: sample rate 0');
+  const badRate = unsupportedRate(sampleRate);
+  if (badRate) throw fail(badRate);
   if (float ? bits !== 32 && bits !== 64 : bits < 1 || bits > 32) throw fail(`unsupported WAV codec: ${bits}-bit ${float ? 'float' : 'PCM'}`);
   if (blockAlign !== channels * bytes) throw fail(`malformed fmt chunk: block align ${blockAlign} for ${channels} channels of ${bits} bits`);
   return { float, channels, sampleRate, blockAlign, bytes };

@@ -5,6 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { fileNameFromBytes, pathBytes } from '../audio/names';
 import { DataError, UsageError } from '../errors';
 import { BONA_FIDE, SPOOF } from './labels';
 
@@ -82,14 +83,22 @@ export function protocolLines(file: string): { line: number; cols: string[] }[] 
     .filter((l) => l.cols[0] !== '');
 }
 
-/** Absolute paths of the audio files in `dir` (wav, flac, mp3; any case), sorted by code point for a stable order. */
+/**
+ * Absolute paths of the audio files in `dir` (wav, flac, mp3; any case), sorted by code point for a stable order.
+ * Names are read as bytes: one that is not valid UTF-8 is kept escaped (lib/audio/names.ts), and that file's
+ * extraction error shows the bytes.
+ */
 export function listAudio(dir: string, recursive: boolean): string[] {
   const out: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory() && recursive) out.push(...listAudio(p, true));
-    else if (e.isFile() && AUDIO_EXTENSIONS.includes(path.extname(e.name).toLowerCase())) out.push(p);
-  }
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(pathBytes(d), { withFileTypes: true, encoding: 'buffer' })) {
+      const name = fileNameFromBytes(e.name);
+      const p = path.join(d, name);
+      if (e.isDirectory() && recursive) walk(p);
+      else if (e.isFile() && AUDIO_EXTENSIONS.includes(path.extname(name).toLowerCase())) out.push(p);
+    }
+  };
+  walk(dir);
   return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 

@@ -1,9 +1,11 @@
 /** Every kind of bad input becomes an AudioDecodeError that names the file and the problem. */
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { audioInfo, decodeAudio, loadAudio, LoadOptions, resample } from '../../lib/audio';
-import { AudioDecodeError } from '../../lib/errors';
+import * as resampleModule from '../../lib/audio/resample';
+import { AudioDecodeError, WavprobeError } from '../../lib/errors';
 
 const FIXTURES = path.join(__dirname, '../fixtures/audio');
 const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name));
@@ -15,7 +17,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** A canonical 44-byte-header WAV around `data`. */
 function wav(data: Buffer, { tag = 1, channels = 1, rate = 8000, bits = 16 } = {}): Buffer {
-  const block = (channels * bits) / 8;
+  const block = channels * Math.ceil(bits / 8);
   const h = Buffer.alloc(44);
   h.write('RIFF', 0);
   h.writeUInt32LE(36 + data.length, 4);
@@ -42,12 +44,15 @@ function write(name: string, bytes: Uint8Array): string {
   return file;
 }
 
-/** loadAudio(file) must reject with an AudioDecodeError naming the file, whose reason matches. */
+/** loadAudio(file) must reject with an AudioDecodeError naming the file, whose reason matches, within 5 s. */
 async function expectRefused(name: string, bytes: Uint8Array | null, reason: RegExp, opts?: LoadOptions): Promise<void> {
-  const file = bytes ? write(name, bytes) : path.join(tmp, name);
-  const err = await loadAudio(file, opts).then(
-    () => undefined,
-    (e: unknown) => e,
+  const file = bytes ? write(name, bytes) : path.resolve(tmp, name);
+  const err = await within(
+    5000,
+    loadAudio(file, opts).then(
+      () => undefined,
+      (e: unknown) => e,
+    ),
   );
   expect(err).toBeInstanceOf(AudioDecodeError);
   const e = err as AudioDecodeError;
@@ -56,10 +61,20 @@ async function expectRefused(name: string, bytes: Uint8Array | null, reason: Reg
   expect(e.reason).toMatch(reason);
 }
 
+/** `promise`, or a rejection after `ms` (a hung read must fail the test, not the whole run). */
+function within<T>(ms: number, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 describe('bad input', () => {
   it('empty file', () => expectRefused('empty.wav', Buffer.alloc(0), /^empty file \(0 bytes\)$/));
 
   it('missing file', () => expectRefused('missing.wav', null, /^cannot read: no such file$/));
+
+  it('missing file whose name holds U+FFFD (what a name that is not UTF-8 becomes on the command line)', () =>
+    expectRefused('caf\uFFFD.wav', null, /^cannot read: no such file; the name contains U\+FFFD, so it was probably not valid UTF-8$/));
 
   describe('truncated header', () => {
     const good = wav(pcm16(ramp(1000)));
@@ -103,7 +118,7 @@ describe('bad input', () => {
     it('WAV', () => expectRefused('zero.wav', wav(Buffer.alloc(0)), /^zero-length audio \(no samples\)$/));
     it('FLAC', () => {
       // 'fLaC' + the only metadata block, STREAMINFO: blocks 4096, 16 kHz, mono, 16-bit, 0 samples, no frames
-      const streamInfo = Buffer.from('10001000000000000003e800f00000000000' + '00'.repeat(16), 'hex');
+      const streamInfo = Buffer.from('1000100000000000000003e800f000000000' + '00'.repeat(16), 'hex');
       return expectRefused('zero.flac', Buffer.concat([Buffer.from('fLaC\x80\0\0\x22', 'latin1'), streamInfo]), /^zero-length audio \(no samples\)$/);
     });
   });
@@ -169,3 +184,123 @@ describe('batch: audioInfo records the error and carries on', () => {
     expect(await audioInfo(files[3], { pad: true })).toMatchObject({ ok: true });
   });
 });
+
+describe('sample rates outside 1000 … 768000 Hz', () => {
+  // Cut inside the data chunk: the rate must be refused from the header, before the samples are read
+  it.each([0, 1, 8, 999, 768001, 3000017, 10000019])('%i Hz is refused from the WAV header', (rate) =>
+    expectRefused(`rate-${rate}.wav`, wav(pcm16(ramp(1000)), { rate }).subarray(0, 100), new RegExp(`^unsupported sample rate: ${rate} Hz \\(wavprobe reads 1000 to 768000 Hz\\)$`)),
+  );
+
+  it('a FLAC whose STREAMINFO declares 500 Hz is refused before decoding', () => {
+    const b = Buffer.from(fixture('digit-8k.flac'));
+    // STREAMINFO starts at byte 8; its 20-bit rate is in bytes 10..12 of the block
+    b[18] = 0x00;
+    b[19] = 0x1f;
+    b[20] = (b[20] & 0x0f) | 0x40;
+    return expectRefused('rate-500.flac', b, /^unsupported sample rate: 500 Hz \(wavprobe reads 1000 to 768000 Hz\)$/);
+  });
+
+  it('1000 Hz and 768000 Hz (the ends of the range) load', async () => {
+    expect((await loadAudio(write('rate-1000.wav', wav(pcm16(ramp(100)), { rate: 1000 })))).samples.length).toBe(1600);
+    expect((await loadAudio(write('rate-768000.wav', wav(pcm16(ramp(48000)), { rate: 768000 })))).samples.length).toBe(1000);
+  });
+
+  it('a 1 Hz file in a batch is that file\'s error, and the next file is still loaded', async () => {
+    const files = [write('batch-1hz.wav', wav(pcm16(ramp(300000)), { rate: 1 })), write('batch-after.wav', fixture('digit-8k.wav'))];
+    const results: (number | string)[] = [];
+    for (const file of files) {
+      // what detect and extract do per file
+      try {
+        results.push((await loadAudio(file)).samples.length);
+      } catch (e) {
+        if (!(e instanceof WavprobeError)) throw e;
+        results.push(e.reason);
+      }
+    }
+    expect(results).toEqual(['unsupported sample rate: 1 Hz (wavprobe reads 1000 to 768000 Hz)', 8016]);
+  });
+});
+
+describe('WAV header fields the file controls', () => {
+  const patched = (patch: (b: Buffer) => void, data = pcm16(ramp(1000))) => {
+    const b = wav(data);
+    patch(b);
+    return b;
+  };
+  it.each<[string, (b: Buffer) => void, RegExp]>([
+    ['0 channels', (b) => b.writeUInt16LE(0, 22), /^malformed fmt chunk: 0 channels$/],
+    ['block align 0', (b) => b.writeUInt16LE(0, 32), /^malformed fmt chunk: block align 0 for 1 channels of 16 bits$/],
+    ['0 bits per sample', (b) => b.writeUInt16LE(0, 34), /^unsupported WAV codec: 0-bit PCM$/],
+    ['33 bits per sample', (b) => b.writeUInt16LE(33, 34), /^unsupported WAV codec: 33-bit PCM$/],
+    ['sample rate 0', (b) => b.writeUInt32LE(0, 24), /^unsupported sample rate: 0 Hz/],
+    ['sample rate 2^32 - 1', (b) => b.writeUInt32LE(0xffffffff, 24), /^unsupported sample rate: 4294967295 Hz/],
+    ['a data size past the end of the file', (b) => b.writeUInt32LE(0xfffffff0, 40), /^truncated: the data chunk declares 4294967280 bytes, the file holds 2000$/],
+    ['a fmt size past the end of the file', (b) => b.writeUInt32LE(0xfffffff0, 16), /^truncated WAV header: the 'fmt ' chunk runs past the end of the file$/],
+  ])('%s: a clean error', (name, patch, reason) => expectRefused(`hdr-${name.replace(/\W+/g, '-')}.wav`, patched(patch), reason));
+
+  it('65535 channels decode in memory proportional to the file', async () => {
+    const file = write('hdr-65535ch.wav', wav(Buffer.alloc(65535 * 20, 0x90), { channels: 65535, bits: 8 }));
+    const audio = await within(5000, loadAudio(file, { pad: true }));
+    expect([audio.channels, audio.samples.length]).toEqual([65535, 400]);
+  });
+
+  it('odd bit depths (7 bits in a byte, 12 in two) are read from their containers', async () => {
+    const seven = await decodeAudio(wav(Buffer.from([0x80, 0xc0, 0x40]), { bits: 7 }), 'seven.wav');
+    expect(Array.from(seven.channels[0])).toEqual([0, 0.5, -0.5]);
+    const twelve = await decodeAudio(wav(pcm16([0x4000, -0x8000]), { bits: 12 }), 'twelve.wav');
+    expect(Array.from(twelve.channels[0])).toEqual([0.5, -1]);
+  });
+});
+
+describe('one bad file never stops a batch', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('any exception while decoding or resampling becomes an AudioDecodeError naming the file', async () => {
+    jest.spyOn(resampleModule, 'resample').mockImplementation(() => {
+      throw new RangeError('Invalid typed array length: 4800000000');
+    });
+    await expectRefused('resample-throws.wav', fixture('digit-8k.wav'), /^cannot decode: RangeError: Invalid typed array length: 4800000000$/);
+  });
+
+  it('audioInfo records a decoder\'s internal error instead of throwing', async () => {
+    const b = Buffer.from(fixture('digit-8k.wav'));
+    jest.spyOn(DataView.prototype, 'getInt16').mockImplementation(() => {
+      throw new RangeError('Offset is outside the bounds of the DataView');
+    });
+    expect(await audioInfo(write('decoder-throws.wav', b))).toMatchObject({ ok: false, format: null, error: 'cannot decode: RangeError: Offset is outside the bounds of the DataView' });
+  });
+});
+
+// The refusal must come before the file is opened: opening a FIFO blocks until a writer comes, reading a device never ends
+describe('not a regular file', () => {
+  const haveMkfifo = spawnSync('mkfifo', ['--version']).error === undefined;
+
+  (haveMkfifo ? it : it.skip)('a FIFO, also behind a symlink, is refused at once', async () => {
+    const fifo = path.join(tmp, 'fifo.wav');
+    execFileSync('mkfifo', [fifo]);
+    fs.symlinkSync(fifo, path.join(tmp, 'fifo-link.wav'));
+    try {
+      await expectRefused('fifo.wav', null, /^not a regular file \(FIFO\)$/);
+      await expectRefused('fifo-link.wav', null, /^not a regular file \(FIFO\)$/);
+      expect(await within(5000, audioInfo(fifo))).toMatchObject({ ok: false, error: 'not a regular file (FIFO)' });
+    } finally {
+      releaseFifo(fifo);
+    }
+  });
+
+  it('a character device is refused', () => expectRefused('/dev/zero', null, /^not a regular file \(character device\)$/));
+
+  it('a directory is refused', () => {
+    fs.mkdirSync(path.join(tmp, 'dir.wav'));
+    return expectRefused('dir.wav', null, /^not a regular file \(directory\)$/);
+  });
+});
+
+/** Lets a reader stuck opening `fifo` (the bug under test) reach end-of-file, so that a failing run still ends. */
+function releaseFifo(fifo: string): void {
+  try {
+    fs.closeSync(fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
+  } catch {
+    // ENXIO: nobody is reading it
+  }
+}

@@ -1,11 +1,14 @@
 /** Test helpers: analytic tones and a least-squares tone fit (a Goertzel-like measurement without leakage). */
 
+// Hoisted: global lookups are slow in Jest's vm context, and these run per sample
+const { sin, cos, PI } = Math;
+
 /** Σ a·sin(2π f t + φ) sampled at `rate`, computed in float64, stored as float32. */
 export function sines(rate: number, n: number, parts: [freq: number, amp: number, phase: number][]): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     let v = 0;
-    for (const [f, a, p] of parts) v += a * Math.sin((2 * Math.PI * f * i) / rate + p);
+    for (const [f, a, p] of parts) v += a * sin((2 * PI * f * i) / rate + p);
     out[i] = v;
   }
   return out;
@@ -23,8 +26,8 @@ export interface ToneFit {
 export function fitTone(y: Float32Array, rate: number, freq: number, start: number, end: number): ToneFit {
   let cc = 0, ss = 0, cs = 0, yc = 0, ys = 0;
   for (let i = start; i < end; i++) {
-    const w = (2 * Math.PI * freq * i) / rate;
-    const c = Math.cos(w), s = Math.sin(w);
+    const w = (2 * PI * freq * i) / rate;
+    const c = cos(w), s = sin(w);
     cc += c * c; ss += s * s; cs += c * s; yc += y[i] * c; ys += y[i] * s;
   }
   const det = cc * ss - cs * cs;
@@ -32,8 +35,8 @@ export function fitTone(y: Float32Array, rate: number, freq: number, start: numb
   const b = (ys * cc - yc * cs) / det; // sin coefficient
   let res = 0;
   for (let i = start; i < end; i++) {
-    const w = (2 * Math.PI * freq * i) / rate;
-    const r = y[i] - a * Math.cos(w) - b * Math.sin(w);
+    const w = (2 * PI * freq * i) / rate;
+    const r = y[i] - a * cos(w) - b * sin(w);
     res += r * r;
   }
   return { amplitude: Math.hypot(a, b), phase: Math.atan2(a, b), residualRms: Math.sqrt(res / (end - start)) };

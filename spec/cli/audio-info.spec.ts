@@ -1,4 +1,5 @@
 /** `wavprobe audio-info`, run in-process through main(): output lines, JSON records, exit code. */
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -65,4 +66,42 @@ describe('wavprobe audio-info', () => {
     expect(lines[1]).toBe(`FAIL  ${empty}: empty file (0 bytes)`);
     expect(lines[2]).toMatch(/^ok\s+wav\s+44100 Hz\s+2 ch\s+0\.100 s/);
   });
+
+  it('refuses a FIFO, a device, a directory and a 1 Hz WAV, each in its record, and goes on to the next file', async () => {
+    const haveMkfifo = spawnSync('mkfifo', ['--version']).error === undefined;
+    const fifo = path.join(tmp, 'fifo.wav');
+    if (haveMkfifo) execFileSync('mkfifo', [fifo]);
+    const oneHz = path.join(tmp, 'one-hz.wav');
+    const wav = fs.readFileSync(good[0]);
+    wav.writeUInt32LE(1, 24); // the sample rate of a canonical 44-byte header
+    fs.writeFileSync(oneHz, wav);
+    const files = [...(haveMkfifo ? [fifo] : []), '/dev/zero', tmp, oneHz, path.join(tmp, 'caf\uFFFD.wav'), good[0]];
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const hung = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('audio-info hung')), 10000)));
+      const { out, err, code } = await Promise.race([run(['audio-info', '--json', ...files]), hung]);
+      expect([code, err]).toEqual([1, '']);
+      const errors = out.trim().split('\n').map((l) => JSON.parse(l).error);
+      expect(errors).toEqual([
+        ...(haveMkfifo ? ['not a regular file (FIFO)'] : []),
+        'not a regular file (character device)',
+        'not a regular file (directory)',
+        'unsupported sample rate: 1 Hz (wavprobe reads 1000 to 768000 Hz)',
+        'cannot read: no such file; the name contains U+FFFD, so it was probably not valid UTF-8',
+        undefined,
+      ]);
+    } finally {
+      clearTimeout(timer);
+      if (haveMkfifo) releaseFifo(fifo);
+    }
+  });
 });
+
+/** Lets a reader stuck opening `fifo` (the bug under test) reach end-of-file, so that a failing run still ends. */
+function releaseFifo(fifo: string): void {
+  try {
+    fs.closeSync(fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
+  } catch {
+    // ENXIO: nobody is reading it
+  }
+}

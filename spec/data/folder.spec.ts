@@ -1,6 +1,8 @@
+import * as fs from 'fs';
 import * as path from 'path';
+import { loadAudio } from '../../lib/audio';
 import { readFolder } from '../../lib/data/folder';
-import { DataError } from '../../lib/errors';
+import { AudioDecodeError, DataError } from '../../lib/errors';
 import { makeTree, removeTree } from '../helpers/tree';
 
 describe('folder reader', () => {
@@ -40,5 +42,21 @@ describe('folder reader', () => {
     expect(() => readFolder(path.join(root, 'nolabels'))).toThrow(`${path.join(root, 'nolabels')}: no label subfolder`);
     expect(() => readFolder(path.join(root, 'missing'))).toThrow(DataError);
     expect(() => readFolder(path.join(root, 'missing'))).toThrow(/dataset folder not found/);
+  });
+
+  it('lists a file or folder whose name is not valid UTF-8, and loading it names the bytes', async () => {
+    const dir = makeTree({ 'real/ok.wav': '', 'fake/ok.wav': '' });
+    try {
+      const raw = (rel: string) => Buffer.concat([Buffer.from(dir), Buffer.from(rel, 'latin1')]); // one byte per char
+      fs.copyFileSync(path.join(__dirname, '../fixtures/audio/digit-8k.wav'), raw('/real/caf\xe9.wav')); // Latin-1 "café.wav"
+      fs.mkdirSync(raw('/fake/\xff\xfe'));
+      fs.writeFileSync(raw('/fake/\xff\xfe/x.wav'), '');
+      const items = readFolder(dir);
+      expect(items.map((i) => i.id)).toEqual(['fake/ok.wav', 'fake/\udcff\udcfe/x.wav', 'real/caf\udce9.wav', 'real/ok.wav']);
+      const reasons = await Promise.all(items.filter((i) => /[\udc80-\udcff]/.test(i.id)).map((i) => loadAudio(i.path).catch((e: AudioDecodeError) => e.reason)));
+      expect(reasons).toEqual(["folder name is not valid UTF-8: b'\\xff\\xfe'", "file name is not valid UTF-8: b'caf\\xe9.wav'"]);
+    } finally {
+      removeTree(dir);
+    }
   });
 });

@@ -72,4 +72,45 @@ describe('readDataset', () => {
     // In-the-wild ids are file names, and 0000.wav exists in both splits.
     expect(() => readDataset(parseDataSpec('in-the-wild:data/digits-spoof', REPO), { split: 'train,dev' })).toThrow(/id "0000.wav" appears in more than one of the splits train,dev/);
   });
+
+  describe('the same audio file under two paths', () => {
+    let root: string;
+    let stderr: jest.SpyInstance;
+    beforeEach(() => {
+      root = makeTree({ 'a.wav': 'x', 'b.wav': 'y', 'sub/c.wav': 'z' });
+      stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    });
+    afterEach(() => {
+      stderr.mockRestore();
+      removeTree(root);
+    });
+    const warnings = () => stderr.mock.calls.map(([text]) => String(text));
+
+    it('is one warning per read, with the count and examples, not an error', () => {
+      fs.symlinkSync(path.join(root, 'a.wav'), path.join(root, 'link.wav'));
+      fs.linkSync(path.join(root, 'sub/c.wav'), path.join(root, 'hard.wav'));
+      const csv = 'file,label\na.wav,bona-fide\nb.wav,spoof\nsub/../a.wav,spoof\nlink.wav,spoof\nsub/c.wav,spoof\nhard.wav,spoof\nmissing.wav,spoof\n';
+      fs.writeFileSync(path.join(root, 'list.csv'), csv);
+      expect(readDataset({ kind: 'csv', path: path.join(root, 'list.csv') })).toHaveLength(7);
+      expect(warnings()).toEqual([
+        `wavprobe: warning: ${path.join(root, 'list.csv')}: 3 items repeat audio files listed earlier under another path ` +
+          '("sub/../a.wav" = "a.wav", "link.wav" = "a.wav", "hard.wav" = "sub/c.wav"); each is kept, so such a recording counts more than once\n',
+      ]);
+    });
+
+    it('is found across the label folders of a folder dataset too (a hard link)', () => {
+      fs.mkdirSync(path.join(root, 'real'));
+      fs.mkdirSync(path.join(root, 'fake'));
+      fs.writeFileSync(path.join(root, 'real/x.wav'), 'x');
+      fs.linkSync(path.join(root, 'real/x.wav'), path.join(root, 'fake/y.wav'));
+      readDataset({ kind: 'folder', path: root });
+      expect(warnings()).toEqual([expect.stringContaining('1 item repeats an audio file listed earlier under another path ("real/x.wav" = "fake/y.wav")')]);
+    });
+
+    it('says nothing when every file is listed once', () => {
+      fs.writeFileSync(path.join(root, 'list.csv'), 'file,label\na.wav,bona-fide\nb.wav,spoof\nmissing.wav,spoof\n');
+      readDataset({ kind: 'csv', path: path.join(root, 'list.csv') });
+      expect(warnings()).toEqual([]);
+    });
+  });
 });
