@@ -22,6 +22,8 @@ export interface ModelSource {
   config: ModelConfig;
   preprocessor?: PreprocessorConfig;
   weights: WeightSet;
+  /** See SpeechModel.fingerprint; loadModelDir gives it. */
+  fingerprint?: string | null;
 }
 
 export interface CreateModelOptions {
@@ -58,7 +60,7 @@ export function createModel(source: ModelSource, opts: CreateModelOptions = {}):
   });
   const pre = source.preprocessor ?? DEFAULT_PREPROCESSOR;
   const Model = source.config.modelType === 'wavlm' ? WavLMModel : Wav2Vec2Model;
-  return new Model(source.config, pre, weights);
+  return new Model(source.config, pre, weights, source.fingerprint ?? null);
 }
 
 /** A model directory (HF checkpoint or converted store, see lib/weights) → model on the current backend. */

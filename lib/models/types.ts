@@ -30,6 +30,8 @@ export interface ForwardOutput {
 export interface SpeechModel {
   readonly config: ModelConfig;
   readonly preprocessor: PreprocessorConfig;
+  /** The model's identity (lib/weights weightsFingerprint), null when unknown (weights built in memory, older stores). */
+  readonly fingerprint: string | null;
   /** Whether the transformer layers' weights stay in the JS heap and are uploaded per layer per forward. */
   readonly streamsWeights: boolean;
   /** Whether forward returns extractFeatures (wav2vec2 and WavLM do, HuBERT does not). */

@@ -38,6 +38,7 @@ export class Wav2Vec2Model implements SpeechModel {
     readonly config: ModelConfig,
     readonly preprocessor: PreprocessorConfig,
     protected readonly weights: DeviceWeights,
+    readonly fingerprint: string | null = null,
   ) {
     this.hasExtractFeatures = config.modelType !== 'hubert';
     this.streamsWeights = weights.streams('encoder.layers.');

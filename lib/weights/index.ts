@@ -2,6 +2,7 @@
 export * from './checkpoint';
 export * from './config';
 export * from './convert';
+export * from './fingerprint';
 export * from './hub';
 export * from './keymap';
 export * from './safetensors';
@@ -11,10 +12,18 @@ export * from './tensor';
 export { readTorchZip, TORCH_ALLOWED_GLOBALS } from './torch';
 export { cacheDir } from './cache';
 
-import { Checkpoint, readCheckpoint } from './checkpoint';
-import { isStore, readStore } from './store';
+import { Checkpoint, checkpointFingerprint, readCheckpoint } from './checkpoint';
+import { isStore, readStore, readStoreInfo } from './store';
 
 /** Loads a model directory for the forward pass: a converted store (has wavprobe.json), else a HF checkpoint directory. */
 export function loadModelDir(dir: string): Checkpoint {
   return isStore(dir) ? readStore(dir) : readCheckpoint(dir);
+}
+
+/**
+ * A model directory's fingerprint (weightsFingerprint): recorded in a store's wavprobe.json (null for a store
+ * converted before it was), computed from a HF checkpoint directory's mapped weights once per process.
+ */
+export function modelFingerprint(dir: string): string | null {
+  return isStore(dir) ? readStoreInfo(dir).fingerprint : checkpointFingerprint(dir);
 }

@@ -4,11 +4,13 @@
  *   Linear  `*.weight` [out, in]        → [in, out]          (x·W without a transposed matmul)
  *   Conv1d  `*.conv.weight` [out, in/g, K] → [K, in/g, out]  (tfjs conv1d filter layout)
  *   pos conv weight norm (g, v) → `encoder.pos_conv_embed.conv.weight` = g·v/‖v‖, norm per tap k over dims 0,1.
- * Strict: a missing needed key, an unexpected key inside the model, or a wrong shape is an error naming the key.
+ * Strict: a missing needed key, an unexpected key inside the model, a wrong shape or a NaN/±Inf value is an error
+ * naming the key; all but the last are found from names and shapes alone, before any data is read (planCheckpoint).
  */
 import { CheckpointError } from '../errors';
 import { ModelConfig } from './config';
-import { HostTensor, WeightSet, sizeOf } from './tensor';
+import { showJson } from './json';
+import { HostTensor, WeightSet, checkFinite, sizeOf } from './tensor';
 
 export type Layout = 'as-is' | 'linear' | 'conv';
 
@@ -84,28 +86,78 @@ const WEIGHT_NORM_NAMES: [string, string][] = [
 const IGNORED_BARE = new Set(['masked_spec_embed']);
 
 /**
- * Picks the base-model keys out of a raw state dict: bare `*Model` checkpoints as they are, task or pre-training
- * checkpoints by their `<model_type>.` prefix (everything outside it — lm_head, projector, classifier, quantizer,
- * project_q, … — is a head and ignored).
+ * Picks the base-model names out of a raw state dict's, as `base name → checkpoint name`: bare `*Model` checkpoints
+ * as they are, task or pre-training checkpoints by their `<model_type>.` prefix (everything outside it — lm_head,
+ * projector, classifier, quantizer, project_q, … — is a head and ignored).
  */
-export function baseModelKeys(raw: Map<string, HostTensor>, c: ModelConfig): Map<string, HostTensor> {
+export function baseModelNames(names: Iterable<string>, c: ModelConfig): Map<string, string> {
+  const all = [...names];
   const prefix = `${c.modelType}.`;
-  const prefixed = [...raw.keys()].some((k) => k.startsWith(prefix));
-  const out = new Map<string, HostTensor>();
-  for (const [k, t] of raw) {
+  const prefixed = all.some((k) => k.startsWith(prefix));
+  const out = new Map<string, string>();
+  for (const k of all) {
     if (prefixed && !k.startsWith(prefix)) continue;
     const name = prefixed ? k.slice(prefix.length) : k;
-    if (!IGNORED_BARE.has(name)) out.set(name, t);
+    if (!IGNORED_BARE.has(name)) out.set(name, k);
   }
   return out;
 }
 
-/** g·v/‖v‖ with the norm over dims 0 and 1 for each kernel tap (torch weight_norm, dim=2). */
-export function foldWeightNorm(g: HostTensor, v: HostTensor, file: string, gKey: string): HostTensor {
-  const [O, I, K] = v.shape;
-  if (v.shape.length !== 3 || sizeOf(g.shape) !== K) {
-    throw new CheckpointError(`"${gKey}" has shape ${JSON.stringify(g.shape)}, expected [1, 1, ${K}] for weight_v ${JSON.stringify(v.shape)}`, file);
+/** Where one weight of the forward pass comes from: a checkpoint tensor, or a weight-norm pair [g, v] to fold. */
+export interface WeightSource {
+  layout: Layout;
+  from: [string] | [string, string];
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/**
+ * Checks a state dict's names and shapes against config.json — a missing key, an unexpected key inside the model
+ * or a wrong shape is an error naming the key — and says where each weight comes from. Needs no data, so readers
+ * run it before reading any: a tensor of the wrong shape (however large it claims to be) is never materialised.
+ */
+export function planCheckpoint(shapes: ReadonlyMap<string, readonly number[]>, c: ModelConfig, file: string): Map<string, WeightSource> {
+  const names = baseModelNames(shapes.keys(), c);
+  const shapeOf = (base: string) => shapes.get(names.get(base) as string) as readonly number[];
+  // First, before the expected list is built: a config for a deeper model than the checkpoint is one clear error.
+  const layers = new Set<string>();
+  for (const k of names.keys()) {
+    const m = /^encoder\.layers\.(\d+)\./.exec(k);
+    if (m) layers.add(m[1]);
   }
+  if (layers.size < c.numHiddenLayers) throw new CheckpointError(`has ${layers.size} encoder layers, but config.json says num_hidden_layers ${c.numHiddenLayers}`, file);
+  const pair = WEIGHT_NORM_NAMES.find(([g, v]) => names.has(g) || names.has(v));
+  if (pair) {
+    const [g, v] = pair;
+    if (!names.has(g) || !names.has(v)) throw new CheckpointError(`missing key "${names.has(g) ? v : g}" (weight norm needs both g and v)`, file);
+    if (names.has(`${POS}.weight`)) throw new CheckpointError(`both "${POS}.weight" and its weight-norm parts are present`, file);
+    const [gs, vs] = [shapeOf(g), shapeOf(v)];
+    if (vs.length !== 3 || sizeOf(gs) !== vs[2]) {
+      throw new CheckpointError(`"${g}" has shape ${showJson(gs)}, expected [1, 1, ${vs[2]}] for weight_v ${showJson(vs)}`, file);
+    }
+  }
+  const plan = new Map<string, WeightSource>();
+  const used = new Set<string>();
+  for (const e of expectedWeights(c)) {
+    const parts: [string] | [string, string] = pair && e.key === `${POS}.weight` ? pair : [e.key];
+    const main = parts[parts.length - 1]; // weight_v has the folded weight's shape
+    if (!names.has(main)) throw new CheckpointError(`missing key "${e.key}"`, file);
+    if (!sameShape(shapeOf(main), e.hfShape)) {
+      throw new CheckpointError(`key "${main}" has shape ${showJson(shapeOf(main))}, expected ${JSON.stringify(e.hfShape)} from config.json`, file);
+    }
+    for (const b of parts) used.add(b);
+    plan.set(e.key, { layout: e.layout, from: parts.map((b) => names.get(b)) as WeightSource['from'] });
+  }
+  const unexpected = [...names.keys()].filter((k) => !used.has(k));
+  if (unexpected.length) {
+    throw new CheckpointError(`unexpected key "${unexpected[0]}"${unexpected.length > 1 ? ` (and ${unexpected.length - 1} more)` : ''}: checkpoint does not match config.json`, file);
+  }
+  return plan;
+}
+
+/** g·v/‖v‖ with the norm over dims 0 and 1 for each kernel tap (torch weight_norm, dim=2); shapes as planCheckpoint checked them. */
+export function foldWeightNorm(g: HostTensor, v: HostTensor): HostTensor {
+  const [O, I, K] = v.shape;
   const w = new Float32Array(v.data.length);
   for (let k = 0; k < K; k++) {
     let ss = 0;
@@ -135,32 +187,14 @@ export function toStoredLayout(t: HostTensor, layout: Layout): HostTensor {
 
 /** Raw state dict (float32) → validated WeightSet in stored layouts. `file` names the checkpoint in errors. */
 export function mapCheckpoint(raw: Map<string, HostTensor>, c: ModelConfig, file: string): WeightSet {
-  const base = baseModelKeys(raw, c);
-  const folded = WEIGHT_NORM_NAMES.find(([g, v]) => base.has(g) || base.has(v));
-  if (folded) {
-    const [gKey, vKey] = folded;
-    const g = base.get(gKey);
-    const v = base.get(vKey);
-    if (!g || !v) throw new CheckpointError(`missing key "${g ? vKey : gKey}" (weight norm needs both g and v)`, file);
-    if (base.has(`${POS}.weight`)) throw new CheckpointError(`both "${POS}.weight" and its weight-norm parts are present`, file);
-    base.set(`${POS}.weight`, foldWeightNorm(g, v, file, gKey));
-    base.delete(gKey);
-    base.delete(vKey);
-  }
+  const plan = planCheckpoint(new Map([...raw].map(([k, t]) => [k, t.shape])), c, file);
   const out: WeightSet = new Map();
-  const expected = expectedWeights(c);
-  for (const e of expected) {
-    const t = base.get(e.key);
-    if (!t) throw new CheckpointError(`missing key "${e.key}"`, file);
-    if (t.shape.length !== e.hfShape.length || t.shape.some((d, i) => d !== e.hfShape[i])) {
-      throw new CheckpointError(`key "${e.key}" has shape ${JSON.stringify(t.shape)}, expected ${JSON.stringify(e.hfShape)} from config.json`, file);
-    }
-    out.set(e.key, toStoredLayout(t, e.layout));
-  }
-  const known = new Set(expected.map((e) => e.key));
-  const unexpected = [...base.keys()].filter((k) => !known.has(k));
-  if (unexpected.length) {
-    throw new CheckpointError(`unexpected key "${unexpected[0]}"${unexpected.length > 1 ? ` (and ${unexpected.length - 1} more)` : ''}: checkpoint does not match config.json`, file);
+  for (const [key, { layout, from }] of plan) {
+    const parts = from.map((name) => raw.get(name) as HostTensor);
+    from.forEach((name, i) => checkFinite(name, parts[i].data, file));
+    const t = parts.length === 2 ? foldWeightNorm(parts[0], parts[1]) : parts[0];
+    if (parts.length === 2) checkFinite(key, t.data, file); // an all-zero tap of v folds to 0/0
+    out.set(key, toStoredLayout(t, layout));
   }
   return out;
 }

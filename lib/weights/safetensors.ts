@@ -5,12 +5,16 @@
  */
 import * as fs from 'fs';
 import { CheckpointError } from '../errors';
+import { showJson } from './json';
 import { readSharded } from './shards';
 import { HostTensor, decodeFloats, sizeOf } from './tensor';
 
 const BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
 const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16']);
-const MAX_HEADER = 100 * 1024 * 1024;
+/** A header takes about 150 bytes a tensor: 16 MiB is 100 000 tensors (the safetensors crate allows 100 MB). */
+const MAX_HEADER = 16 * 1024 * 1024;
+/** A header nests 3 levels ({name: {shape: […]}}); JSON.parse of 16 MB of `[` would take seconds and gigabytes. */
+const MAX_HEADER_DEPTH = 8;
 
 export interface SafetensorsEntry {
   dtype: string;
@@ -38,9 +42,11 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
     }
     const hbuf = Buffer.alloc(headerLen);
     fs.readSync(fd, hbuf, 0, headerLen, 8);
+    const text = hbuf.toString('utf8');
+    checkHeaderText(text, file);
     let json: Record<string, unknown>;
     try {
-      json = JSON.parse(hbuf.toString('utf8'));
+      json = JSON.parse(text);
     } catch {
       throw new CheckpointError('safetensors header is not valid JSON', file);
     }
@@ -50,12 +56,15 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
     let metadata: Record<string, string> = {};
     for (const [name, v] of Object.entries(json)) {
       if (name === '__metadata__') {
-        metadata = (v ?? {}) as Record<string, string>;
+        if (!v || typeof v !== 'object' || Array.isArray(v) || !Object.values(v).every((x) => typeof x === 'string')) {
+          throw new CheckpointError('"__metadata__" must be an object of strings', file);
+        }
+        metadata = v as Record<string, string>;
         continue;
       }
       const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
       const bad = (why: string) => new CheckpointError(`tensor "${name}": ${why}`, file);
-      if (typeof e?.dtype !== 'string' || !(e.dtype in BYTES)) throw bad(`unknown dtype ${JSON.stringify(e?.dtype)}`);
+      if (typeof e?.dtype !== 'string' || !(e.dtype in BYTES)) throw bad(`unknown dtype ${showJson(e?.dtype)}`);
       if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) throw bad('bad shape');
       const offs = e.data_offsets;
       if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0) || offs[0] > offs[1]) {
@@ -64,7 +73,7 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
       const [b, en] = offs as number[];
       if (dataStart + en > size) throw bad(`data ends at byte ${dataStart + en}, past the end of the file (${size} bytes): truncated?`);
       const expected = sizeOf(e.shape as number[]) * BYTES[e.dtype];
-      if (en - b !== expected) throw bad(`${en - b} bytes of data but ${e.dtype}${JSON.stringify(e.shape)} needs ${expected}`);
+      if (en - b !== expected) throw bad(`${en - b} bytes of data but ${e.dtype}${showJson(e.shape)} needs ${expected}`);
       entries.set(name, { dtype: e.dtype, shape: e.shape as number[], begin: dataStart + b, end: dataStart + en });
     }
     const sorted = [...entries.entries()].filter(([, e]) => e.end > e.begin).sort((a, b) => a[1].begin - b[1].begin);
@@ -76,6 +85,48 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
     return { entries, metadata };
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/**
+ * Refuses, before JSON.parse sees the header, what it would choke on or hide: nesting deeper than MAX_HEADER_DEPTH,
+ * and a key given twice in one object (JSON.parse keeps the last; another reader may take the first).
+ */
+function checkHeaderText(text: string, file: string): void {
+  const open: (Set<string> | null)[] = []; // per open bracket: the object's keys so far, or null for an array
+  let isKey = false; // whether the next string is a key
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const keys = open[open.length - 1];
+      if (isKey && keys) {
+        const key = decodeKey(text.slice(i, j + 1));
+        if (keys.has(key)) throw new CheckpointError(`safetensors header has the key ${showJson(key)} twice`, file);
+        keys.add(key);
+      }
+      isKey = false;
+      i = j;
+    } else if (c === '{' || c === '[') {
+      open.push(c === '{' ? new Set() : null);
+      if (open.length > MAX_HEADER_DEPTH) throw new CheckpointError(`safetensors header nests deeper than ${MAX_HEADER_DEPTH} levels`, file);
+      isKey = c === '{';
+    } else if (c === '}' || c === ']') {
+      open.pop();
+    } else if (c === ',') {
+      isKey = open[open.length - 1] instanceof Set;
+    }
+  }
+}
+
+/** A JSON string literal's value (escapes resolved, so "\u0077" and "w" are one key); a broken one as it is. */
+function decodeKey(literal: string): string {
+  if (!literal.includes('\\')) return literal.slice(1, -1);
+  try {
+    return JSON.parse(literal);
+  } catch {
+    return literal; // not valid JSON: JSON.parse of the whole header reports it
   }
 }
 

@@ -2,21 +2,18 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CheckpointError } from '../errors';
+import { readJsonFile } from './config';
+import { showJson } from './json';
 import { HostTensor } from './tensor';
 
 /** The index's `{name: shard}` map, validated (shard files are plain names in the index's folder). */
 export function readShardIndex(indexFile: string): Map<string, string> {
-  let j: { weight_map?: Record<string, unknown> };
-  try {
-    j = JSON.parse(fs.readFileSync(indexFile, 'utf8'));
-  } catch (e) {
-    throw new CheckpointError(`cannot read shard index: ${(e as Error).message}`, indexFile);
-  }
-  if (!j || typeof j.weight_map !== 'object' || j.weight_map === null) throw new CheckpointError('shard index has no "weight_map" object', indexFile);
+  const j = readJsonFile(indexFile, (r, f) => new CheckpointError(`cannot read shard index: ${r}`, f)) as { weight_map?: Record<string, unknown> };
+  if (typeof j.weight_map !== 'object' || j.weight_map === null) throw new CheckpointError('shard index has no "weight_map" object', indexFile);
   const map = new Map<string, string>();
   for (const [n, s] of Object.entries(j.weight_map)) {
     if (typeof s !== 'string' || s.includes('/') || s.includes('\\') || s.startsWith('.')) {
-      throw new CheckpointError(`shard index names a bad shard file for "${n}": ${JSON.stringify(s)}`, indexFile);
+      throw new CheckpointError(`shard index names a bad shard file for "${n}": ${showJson(s)}`, indexFile);
     }
     map.set(n, s);
   }
@@ -28,14 +25,18 @@ export function shardFiles(indexFile: string): string[] {
   return [...new Set(readShardIndex(indexFile).values())];
 }
 
-export type StateDictReader = (file: string, keep: (name: string) => boolean) => Map<string, HostTensor>;
+export type StateDictReader<T = HostTensor> = (file: string, keep: (name: string) => boolean) => Map<string, T>;
 
-/** Reads every shard with `readShard`, taking from each only the names the index puts there. */
-export function readSharded(indexFile: string, readShard: StateDictReader, keep: (name: string) => boolean = () => true): Map<string, HostTensor> {
-  const map = readShardIndex(indexFile);
-  const out = new Map<string, HostTensor>();
-  for (const shard of new Set(map.values())) {
-    const names = new Set([...map].filter(([, s]) => s === shard).map(([n]) => n));
+/** Reads every shard with `readShard` (tensors, or only their shapes), taking from each the names the index puts there. */
+export function readSharded<T>(indexFile: string, readShard: StateDictReader<T>, keep: (name: string) => boolean = () => true): Map<string, T> {
+  const byShard = new Map<string, Set<string>>();
+  for (const [n, s] of readShardIndex(indexFile)) {
+    const names = byShard.get(s);
+    if (names) names.add(n);
+    else byShard.set(s, new Set([n]));
+  }
+  const out = new Map<string, T>();
+  for (const [shard, names] of byShard) {
     const file = path.join(path.dirname(indexFile), shard);
     if (!fs.existsSync(file)) throw new CheckpointError(`shard ${shard} named by the index is missing`, indexFile);
     for (const [n, t] of readShard(file, (n) => names.has(n) && keep(n))) out.set(n, t);

@@ -4,7 +4,8 @@
  *                             name / shape / dtype (float16 storage marked by `quantization: {dtype: 'float16'}`)
  *   group1-shardNofM.bin      the weights' bytes, concatenated in manifest order, cut into shards
  *   config.json, preprocessor_config.json   the HF files (a default preprocessor config if the source had none)
- *   wavprobe.json             format version, source, dtype, layouts, and the size and sha256 of every file
+ *   wavprobe.json             format version, source, dtype, layouts, the model's fingerprint, and the size and
+ *                             sha256 of every file
  * Weights are already in the forward pass's layouts (keymap.ts), so loading does no transposes.
  */
 import * as crypto from 'crypto';
@@ -14,8 +15,9 @@ import { CheckpointError, UsageError, WavprobeError } from '../errors';
 import { packageInfo } from '../version';
 import type { Checkpoint } from './checkpoint';
 import { DEFAULT_PREPROCESSOR, preprocessorConfigToJson, readJsonFile, readModelConfig, readPreprocessorConfig } from './config';
+import { showJson } from './json';
 import { expectedWeights, storedShape } from './keymap';
-import { HostTensor, WeightSet, decodeFloats, float32ToFloat16, sizeOf } from './tensor';
+import { HostTensor, WeightSet, checkFinite, decodeFloats, float32ToFloat16, sizeOf } from './tensor';
 
 export const STORE_FORMAT = 'wavprobe-weights';
 export const STORE_VERSION = 1;
@@ -53,6 +55,8 @@ export interface StoreInfo {
   modelType: string;
   dtype: StoreDtype;
   parameters: number;
+  /** weightsFingerprint of the source, recorded at conversion; null in stores written before it was. */
+  fingerprint: string | null;
   preprocessorConfig: 'copied' | 'default';
   layouts: typeof STORE_LAYOUTS;
   files: Record<string, { bytes: number; sha256: string }>;
@@ -71,9 +75,12 @@ export const isStore = (dir: string): boolean => fs.existsSync(path.join(dir, ST
 const bytesPerElement = (dtype: StoreDtype): number => (dtype === 'float16' ? 2 : 4);
 const shardName = (i: number, n: number): string => `group1-shard${i + 1}of${n}.bin`;
 
-/** The bytes of one weight as stored (little-endian float32 or float16). */
-function encodeWeight(t: HostTensor, dtype: StoreDtype): Uint8Array {
-  const a = dtype === 'float16' ? float32ToFloat16(t.data) : t.data;
+/** The bytes of one weight as stored (little-endian float32 or float16); `file` names the source in errors. */
+function encodeWeight(name: string, t: HostTensor, dtype: StoreDtype, file: string): Uint8Array {
+  if (dtype === 'float32') return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  const a = float32ToFloat16(t.data);
+  const inf = a.findIndex((h) => (h & 0x7c00) === 0x7c00); // rounded to ±Inf: the store would not load
+  if (inf >= 0) throw new CheckpointError(`${name}: ${t.data[inf]} does not fit in float16 (largest 65504): convert with --dtype float32`, file);
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
@@ -152,8 +159,8 @@ export function writeStore(dir: string, ckpt: Checkpoint, opts: WriteStoreOption
   try {
     const shards = new ShardWriter(tmp, shardBytes, count);
     let done = 0;
-    for (const [, t] of weights) {
-      shards.write(encodeWeight(t, opts.dtype));
+    for (const [name, t] of weights) {
+      shards.write(encodeWeight(name, t, opts.dtype, ckpt.weightFile));
       done += t.data.length * per;
       opts.onProgress?.(done, total);
     }
@@ -192,6 +199,7 @@ export function writeStore(dir: string, ckpt: Checkpoint, opts: WriteStoreOption
       modelType: ckpt.config.modelType,
       dtype: opts.dtype,
       parameters: weights.reduce((a, [, t]) => a + t.data.length, 0),
+      fingerprint: ckpt.fingerprint,
       preprocessorConfig: hasPre ? 'copied' : 'default',
       layouts: STORE_LAYOUTS,
       files,
@@ -209,14 +217,18 @@ export function writeStore(dir: string, ckpt: Checkpoint, opts: WriteStoreOption
   }
 }
 
-/** wavprobe.json, checked for format and version. */
+/** wavprobe.json, checked for format and version; `fingerprint` is null when absent. */
 export function readStoreInfo(dir: string): StoreInfo {
   const file = path.join(dir, STORE_INFO);
   const j = readJsonFile(file, (r, f) => new CheckpointError(r, f)) as unknown as StoreInfo;
-  if (j.format !== STORE_FORMAT) throw new CheckpointError(`not a wavprobe weight store (format ${JSON.stringify(j.format)})`, file);
-  if (j.formatVersion !== STORE_VERSION) throw new CheckpointError(`store format version ${j.formatVersion} is not supported (this wavprobe reads ${STORE_VERSION})`, file);
-  if (!STORE_DTYPES.includes(j.dtype)) throw new CheckpointError(`unknown dtype ${JSON.stringify(j.dtype)}`, file);
+  if (j.format !== STORE_FORMAT) throw new CheckpointError(`not a wavprobe weight store (format ${showJson(j.format)})`, file);
+  if (j.formatVersion !== STORE_VERSION) throw new CheckpointError(`store format version ${showJson(j.formatVersion)} is not supported (this wavprobe reads ${STORE_VERSION})`, file);
+  if (!STORE_DTYPES.includes(j.dtype)) throw new CheckpointError(`unknown dtype ${showJson(j.dtype)}`, file);
   if (!j.files || typeof j.files !== 'object') throw new CheckpointError('no "files" list', file);
+  j.fingerprint ??= null;
+  if (j.fingerprint !== null && !/^sha256:[0-9a-f]{64}$/.test(String(j.fingerprint))) {
+    throw new CheckpointError(`"fingerprint" must be "sha256:" and 64 hex digits, got ${showJson(j.fingerprint)}`, file);
+  }
   return j;
 }
 
@@ -248,7 +260,7 @@ function parseManifest(file: string): { paths: string[]; weights: ManifestWeight
       w.shape.every((d) => Number.isInteger(d) && d >= 0) &&
       w.dtype === 'float32' &&
       (w.quantization === undefined || w.quantization?.dtype === 'float16');
-    if (!ok) throw new CheckpointError(`bad weight entry ${JSON.stringify(w)} (want name, shape, dtype "float32", optional float16 quantization)`, file);
+    if (!ok) throw new CheckpointError(`bad weight entry ${showJson(w?.name)} (want name, shape, dtype "float32", optional float16 quantization)`, file);
   }
   return { paths: paths as string[], weights: weights as ManifestWeight[] };
 }
@@ -285,7 +297,8 @@ class ShardReader {
 
 /**
  * Loads a store written by writeStore: the same config, preprocessor and weight set (names, shapes and layouts)
- * that readCheckpoint gives for the source. File sizes are always checked, sha256 sums with `verify`.
+ * that readCheckpoint gives for the source, and its recorded fingerprint. File sizes and the weights' finiteness are
+ * always checked, sha256 sums with `verify`.
  */
 export function readStore(dir: string, opts: { verify?: boolean } = {}): Checkpoint {
   const info = readStoreInfo(dir);
@@ -295,14 +308,16 @@ export function readStore(dir: string, opts: { verify?: boolean } = {}): Checkpo
   const manifestFile = path.join(dir, STORE_MANIFEST);
   const { paths, weights } = parseManifest(manifestFile);
   const expected = new Map(expectedWeights(config).map((e) => [e.key, storedShape(e)]));
+  const names = new Set<string>();
   for (const w of weights) {
+    if (names.has(w.name)) throw new CheckpointError(`weight "${w.name}" is listed twice`, manifestFile);
+    names.add(w.name);
     const shape = expected.get(w.name);
     if (!shape) throw new CheckpointError(`unexpected weight "${w.name}": store does not match config.json`, manifestFile);
     if (shape.length !== w.shape.length || shape.some((d, i) => d !== w.shape[i])) {
-      throw new CheckpointError(`weight "${w.name}" has shape ${JSON.stringify(w.shape)}, expected ${JSON.stringify(shape)} from config.json`, manifestFile);
+      throw new CheckpointError(`weight "${w.name}" has shape ${showJson(w.shape)}, expected ${JSON.stringify(shape)} from config.json`, manifestFile);
     }
   }
-  const names = new Set(weights.map((w) => w.name));
   const missing = [...expected.keys()].find((k) => !names.has(k));
   if (missing) throw new CheckpointError(`missing weight "${missing}"`, manifestFile);
   for (const p of paths) if (!fs.existsSync(path.join(dir, p))) throw new CheckpointError('shard named by model.json is missing', path.join(dir, p));
@@ -314,10 +329,12 @@ export function readStore(dir: string, opts: { verify?: boolean } = {}): Checkpo
     let pos = 0;
     for (const w of weights) {
       const len = sizeOf(w.shape) * (w.quantization ? 2 : 4);
-      out.set(w.name, { shape: w.shape.slice(), data: decodeFloats(reader.read(pos, len), w.quantization ? 'F16' : 'F32') });
+      const data = decodeFloats(reader.read(pos, len), w.quantization ? 'F16' : 'F32');
+      checkFinite(w.name, data, manifestFile); // only verify checks the sha256 sums; this costs ~0.1 s for 95 M weights
+      out.set(w.name, { shape: w.shape.slice(), data });
       pos += len;
     }
-    return { dir, weightFile: manifestFile, config, preprocessor, weights: out };
+    return { dir, weightFile: manifestFile, config, preprocessor, weights: out, fingerprint: info.fingerprint };
   } finally {
     reader.close();
   }

@@ -1,4 +1,6 @@
 /** Host-side tensors: weights live in the JS heap as float32 until a model uploads them to the backend. */
+import { CheckpointError } from '../errors';
+
 export interface HostTensor {
   shape: number[];
   data: Float32Array;
@@ -8,6 +10,20 @@ export interface HostTensor {
 export type WeightSet = Map<string, HostTensor>;
 
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * The most values one weight may hold: 2^28 (1 GiB as float32). The largest weight of the largest published model
+ * (XLS-R 2B's 1920 × 7680 feed-forward) has 15 M; the config caps (config.ts) keep every weight under this.
+ */
+export const MAX_TENSOR_ELEMENTS = 2 ** 28;
+
+/** Throws naming the tensor and its first NaN or ±Inf: one such weight makes every output NaN. */
+export function checkFinite(name: string, data: Float32Array, file: string): void {
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i];
+    if (x - x !== 0) throw new CheckpointError(`${name}: non-finite value ${x} at index ${i}`, file);
+  }
+}
 
 /** IEEE half → float32, element by element. */
 export function float16ToFloat32(src: Uint16Array): Float32Array {

@@ -4,6 +4,8 @@
  * REDUCE / BUILD / BINPERSID are handed to the caller's TypeScript implementations: nothing is ever executed.
  * Values: None → null, int → number, float → number, str → string, bytes → Uint8Array, tuple and list → array,
  * dict → Map.
+ * The values it returns are acyclic and nested at most MAX_DEPTH deep, so callers may walk them: a list or dict
+ * cannot be changed once it is inside another (a state dict never needs that; a cycle always does).
  */
 import { CheckpointError } from '../errors';
 
@@ -30,6 +32,14 @@ export interface UnpickleHooks {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** Deepest nesting of lists, tuples and dicts: a state dict needs 4. */
+export const MAX_DEPTH = 100;
+/**
+ * Most lists, tuples and dicts, and most memo entries: a state dict needs about 5 and 10 a tensor. Each costs up to
+ * 200 bytes for a byte or two of pickle, so this, not the pickle's size, bounds the memory a pickle can take.
+ */
+export const MAX_OBJECTS = 2 ** 18;
+const isContainer = (v: unknown): v is object => Array.isArray(v) || v instanceof Map;
 
 /** Runs the pickle in `bytes` and returns the value STOP leaves. `what` and `file` name it in errors. */
 export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, file: string, what = 'pickle'): unknown {
@@ -37,6 +47,9 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, file: string, 
   const stack: unknown[] = [];
   const marks: number[] = [];
   const memo = new Map<number, unknown>();
+  const depth = new WeakMap<object, number>(); // a container's nesting depth, when above 1
+  const sealed = new WeakSet<object>(); // containers inside another: never changed again
+  let made = 0;
   let pos = 0;
   let opPos = 0;
 
@@ -103,8 +116,33 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, file: string, 
     if (!Array.isArray(v)) fail(`${op} on something that is not a list`);
     return v as unknown[];
   };
+  /** Records that `items` go inside `into` (new, or on the stack and about to change): no cycle, bounded depth. */
+  const place = <T extends object>(into: T, items: unknown[]): T => {
+    let d = depth.get(into) ?? 1;
+    for (const v of items) {
+      if (!isContainer(v)) continue;
+      sealed.add(v);
+      d = Math.max(d, (depth.get(v) ?? 1) + 1);
+    }
+    if (sealed.has(into)) fail('a list or dict is changed after being put inside another (a cycle?)');
+    if (d > MAX_DEPTH) fail(`values nested more than ${MAX_DEPTH} deep`);
+    if (d > 1) depth.set(into, d);
+    return into;
+  };
+  /** Counts a new list, tuple or dict. */
+  const make = <T extends object>(c: T): T => {
+    if (++made > MAX_OBJECTS) fail(`more than ${MAX_OBJECTS} lists, tuples and dicts`);
+    return c;
+  };
+  /** A new tuple or list of `items`. */
+  const tuple = (items: unknown[]): unknown[] => place(make(items), items);
+  const remember = (i: number) => {
+    if (memo.size >= MAX_OBJECTS && !memo.has(i)) fail(`more than ${MAX_OBJECTS} memo entries`);
+    memo.set(i, top());
+  };
   const setItems = (d: Map<unknown, unknown>, kv: unknown[]) => {
     if (kv.length % 2) fail('SETITEMS with an odd number of items');
+    place(d, kv);
     for (let i = 0; i < kv.length; i += 2) d.set(kv[i], kv[i + 1]);
   };
   const safeInt = (v: bigint): number => {
@@ -190,37 +228,37 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, file: string, 
         break;
       }
       case 0x29: // EMPTY_TUPLE
-        stack.push([]);
+        stack.push(make([]));
         break;
       case 0x85: // TUPLE1
-        stack.push([pop()]);
+        stack.push(tuple([pop()]));
         break;
       case 0x86: {
         // TUPLE2
         const b = pop();
-        stack.push([pop(), b]);
+        stack.push(tuple([pop(), b]));
         break;
       }
       case 0x87: {
         // TUPLE3
         const c = pop();
         const b = pop();
-        stack.push([pop(), b, c]);
+        stack.push(tuple([pop(), b, c]));
         break;
       }
       case 0x74: // TUPLE
       case 0x6c: // LIST
-        stack.push(popMark());
+        stack.push(tuple(popMark()));
         break;
       case 0x5d: // EMPTY_LIST
-        stack.push([]);
+        stack.push(make([]));
         break;
       case 0x7d: // EMPTY_DICT
-        stack.push(new Map());
+        stack.push(make(new Map()));
         break;
       case 0x64: {
         // DICT
-        const d = new Map<unknown, unknown>();
+        const d = make(new Map<unknown, unknown>());
         setItems(d, popMark());
         stack.push(d);
         break;
@@ -229,7 +267,7 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, file: string, 
         // SETITEM
         const v = pop();
         const k = pop();
-        asMap(top(), 'SETITEM').set(k, v);
+        place(asMap(top(), 'SETITEM'), [k, v]).set(k, v);
         break;
       }
       case 0x75: {
@@ -241,23 +279,24 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, file: string, 
       case 0x61: {
         // APPEND
         const v = pop();
-        asList(top(), 'APPEND').push(v);
+        place(asList(top(), 'APPEND'), [v]).push(v);
         break;
       }
       case 0x65: {
         // APPENDS
         const vs = popMark();
-        asList(top(), 'APPENDS').push(...vs);
+        const list = place(asList(top(), 'APPENDS'), vs);
+        for (const v of vs) list.push(v); // not push(...vs): a spread of 10^5 items overflows the stack
         break;
       }
       case 0x71: // BINPUT
-        memo.set(u8(), top());
+        remember(u8());
         break;
       case 0x72: // LONG_BINPUT
-        memo.set(u32(), top());
+        remember(u32());
         break;
       case 0x94: // MEMOIZE
-        memo.set(memo.size, top());
+        remember(memo.size);
         break;
       case 0x68: // BINGET
         stack.push(get(u8()));

@@ -103,6 +103,7 @@ function readDirectory(fd: number, size: number, file: string): Map<string, ZipE
   if (cdOffset + cdSize > eocdPos) throw new CheckpointError(`central directory (${cdSize} bytes at ${cdOffset}) lies outside the file: truncated?`, file);
   const cd = readAt(fd, cdOffset, cdSize, file);
   const entries = new Map<string, ZipEntry>();
+  const extents: [start: number, end: number, name: string][] = []; // each entry's local header and data
   let p = 0;
   for (let n = 0; n < count; n++) {
     if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL_SIG) throw new CheckpointError(`bad central directory record ${n}`, file);
@@ -114,6 +115,7 @@ function readDirectory(fd: number, size: number, file: string): Map<string, ZipE
     const extraLen = cd.readUInt16LE(p + 30);
     const commentLen = cd.readUInt16LE(p + 32);
     let localOffset = cd.readUInt32LE(p + 42);
+    if (p + 46 + nameLen + extraLen + commentLen > cd.length) throw new CheckpointError(`bad central directory record ${n}: longer than the directory`, file);
     const name = cd.toString('utf8', p + 46, p + 46 + nameLen);
     // ZIP64 extra field: the 64-bit values, in this order, for exactly the fields that are 0xFFFFFFFF.
     let x = p + 46 + nameLen;
@@ -121,6 +123,7 @@ function readDirectory(fd: number, size: number, file: string): Map<string, ZipE
     while (x + 4 <= xEnd) {
       const id = cd.readUInt16LE(x);
       const len = cd.readUInt16LE(x + 2);
+      if (x + 4 + len > xEnd) throw new CheckpointError(`entry "${name}": extra field longer than its record`, file);
       if (id === 0x0001) {
         let q = x + 4;
         const next = (): number => {
@@ -144,7 +147,15 @@ function readDirectory(fd: number, size: number, file: string): Map<string, ZipE
     if (local.readUInt32LE(0) !== LOCAL_SIG) throw new CheckpointError(`entry "${name}": bad local header`, file);
     const dataOffset = localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
     if (dataOffset + compressedSize > cdOffset) throw new CheckpointError(`entry "${name}" ends past the file data: truncated?`, file);
+    // One name, one content: PyTorch reads the first of two equal names, a map keeps the last.
+    if (entries.has(name)) throw new CheckpointError(`duplicate entry "${name}"`, file);
     entries.set(name, { name, method, compressedSize, size: usize, dataOffset });
+    extents.push([localOffset, dataOffset + compressedSize, name]);
+  }
+  // Entries sharing bytes would let a small file hold many large (or many compressed) storages.
+  extents.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < extents.length; i++) {
+    if (extents[i][0] < extents[i - 1][1]) throw new CheckpointError(`entries "${extents[i - 1][2]}" and "${extents[i][2]}" overlap`, file);
   }
   return entries;
 }

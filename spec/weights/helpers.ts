@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CheckpointError } from '../../lib/errors';
+import type { HostTensor } from '../../lib/weights/tensor';
 import { unzipSync } from 'fflate';
 import { FIXTURES, GOLDEN } from '../helpers/fixtures';
 
@@ -202,3 +203,71 @@ export const errorOf = (f: () => unknown): string => {
   }
   throw new Error('expected a CheckpointError');
 };
+
+/** A view on a persistent storage, as data.pkl describes a tensor. Strides default to contiguous. */
+export interface PickledTensor {
+  name: string;
+  storage: string;
+  numel: number;
+  type?: string;
+  offset?: number;
+  shape: number[];
+  stride?: number[];
+}
+
+const contiguous = (shape: number[]): number[] => shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+
+/** data.pkl as torch.save writes it (protocol 2): a dict of `_rebuild_tensor_v2` views. Non-int32 numbers go in as floats. */
+export function torchPickle(tensors: PickledTensor[]): Uint8Array {
+  const parts: Buffer[] = [];
+  const op = (s: string) => parts.push(Buffer.from(s, 'latin1'));
+  const str = (s: string) => {
+    const b = Buffer.from(s, 'utf8');
+    const head = Buffer.alloc(5);
+    head[0] = 0x58; // BINUNICODE
+    head.writeUInt32LE(b.length, 1);
+    parts.push(head, b);
+  };
+  const num = (v: number) => {
+    const b = Buffer.alloc(9);
+    if (Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31) {
+      b[0] = 0x4a; // BININT
+      b.writeInt32LE(v, 1);
+      parts.push(b.subarray(0, 5));
+    } else {
+      b[0] = 0x47; // BINFLOAT
+      b.writeDoubleBE(v, 1);
+      parts.push(b);
+    }
+  };
+  op('\x80\x02}(');
+  for (const t of tensors) {
+    str(t.name);
+    op('ctorch._utils\n_rebuild_tensor_v2\n((');
+    str('storage');
+    op(`ctorch\n${t.type ?? 'FloatStorage'}\n`);
+    str(t.storage);
+    str('cpu');
+    num(t.numel);
+    op('tQ');
+    num(t.offset ?? 0);
+    op('(');
+    t.shape.forEach(num);
+    op('t(');
+    (t.stride ?? contiguous(t.shape)).forEach(num);
+    op('t\x89ccollections\nOrderedDict\n)RtR');
+  }
+  op('u.');
+  return Uint8Array.from(Buffer.concat(parts));
+}
+
+/** A torch.save zip holding `tensors`, each on its own FloatStorage; `views` replaces some tensors' shape and stride. */
+export function writeTorchBin(file: string, tensors: Map<string, HostTensor>, views: Record<string, { shape: number[]; stride: number[] }> = {}): [string, Uint8Array][] {
+  const named = [...tensors].map(([name, t], i) => ({ name, storage: String(i), numel: t.data.length, ...(views[name] ?? { shape: t.shape }), data: t.data }));
+  const entries: [string, Uint8Array][] = [
+    ['archive/data.pkl', torchPickle(named)],
+    ...named.map((t): [string, Uint8Array] => [`archive/data/${t.storage}`, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)]),
+  ];
+  writeZip(file, entries);
+  return entries;
+}

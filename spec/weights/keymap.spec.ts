@@ -1,10 +1,14 @@
+import * as fs from 'fs';
 import * as path from 'path';
+import { readCheckpoint } from '../../lib/weights/checkpoint';
 import { readModelConfig } from '../../lib/weights/config';
 import { mapCheckpoint } from '../../lib/weights/keymap';
 import { readSafetensors } from '../../lib/weights/safetensors';
 import { HostTensor } from '../../lib/weights/tensor';
 import { GOLDEN_MODELS } from '../helpers/fixtures';
-import { WEIGHT_FIXTURES, errorOf, firstBitDiff, goldenDir, maxFoldError, reLaid, readNpyF64 } from './helpers';
+import { WEIGHT_FIXTURES, cleanupTmp, copyGolden, errorOf, firstBitDiff, goldenDir, maxFoldError, reLaid, readNpyF64 } from './helpers';
+
+afterAll(cleanupTmp);
 
 const POS = 'encoder.pos_conv_embed.conv';
 const FILE = 'model.safetensors';
@@ -87,5 +91,14 @@ describe('mapCheckpoint on task-model and altered checkpoints', () => {
     expect(errorOf(() => mapCheckpoint(both, config, FILE))).toMatch(/both "encoder.pos_conv_embed.conv.weight" and its weight-norm parts/);
     const badG = new Map(raw).set(`${POS}.weight_g`, t([1, 1, 3]));
     expect(errorOf(() => mapCheckpoint(badG, config, FILE))).toMatch(/"encoder.pos_conv_embed.conv.weight_g" has shape \[1,1,3\]/);
+  });
+});
+
+describe('the config against the checkpoint, before any weight is read', () => {
+  it('a config with more encoder layers than the checkpoint has: one clear error, not a missing key', () => {
+    const dir = copyGolden('wav2vec2_base_tiny', ['model.safetensors']);
+    const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...cfg, num_hidden_layers: 200 }));
+    expect(errorOf(() => readCheckpoint(dir))).toBe(`${path.join(dir, FILE)}: has 2 encoder layers, but config.json says num_hidden_layers 200`);
   });
 });

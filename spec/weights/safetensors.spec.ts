@@ -60,6 +60,26 @@ describe('safetensors header validation', () => {
     expect(bad(h, new Uint8Array(12))).toThrow(/tensors "a" and "b" overlap/);
   });
 
+  // Issue 14, class 11: JSON.parse keeps the last of two equal keys; another reader may take the first.
+  it('rejects duplicate keys anywhere in the header', () => {
+    const w = '{"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}';
+    expect(bad(`{"w": ${w}, "w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}`, new Uint8Array(8))).toThrow(/header has the key "w" twice/);
+    expect(bad(`{"w": {"dtype": "F16", "dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}`, new Uint8Array(4))).toThrow(/header has the key "dtype" twice/);
+    expect(bad(`{"\\u0077": ${w}, "w": ${w}}`, new Uint8Array(4))).toThrow(/header has the key "w" twice/); // the same key, escaped
+    const ok = `{"w": ${w}, "__metadata__": {"w": "a \\"w\\": 1, \\"w\\": 2"}}`; // "w" again, but one level down and inside a string
+    expect(readSafetensors(rawSafetensors(path.join(tmpDir(), 'ok.safetensors'), ok, new Uint8Array(4))).size).toBe(1);
+  });
+
+  it('refuses a header nested deeper than 8 levels before parsing it', () => {
+    const t0 = Date.now();
+    expect(bad(`{"w": ${'['.repeat(5e6)}${']'.repeat(5e6)}}`)).toThrow(/header nests deeper than 8 levels/);
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
+  it('rejects __metadata__ that is not an object of strings', () => {
+    expect(bad({ __metadata__: { format: 1 } })).toThrow(/"__metadata__" must be an object of strings/);
+  });
+
   it('rejects integer tensors it is asked to read', () => {
     expect(bad({ ids: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, new Uint8Array(8))).toThrow(/dtype I64; only F32, F16 and BF16/);
   });

@@ -3,12 +3,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../lib/backend';
-import { UsageError } from '../../lib/errors';
+import { CheckpointError, UsageError } from '../../lib/errors';
 import { readCheckpoint } from '../../lib/weights/checkpoint';
 import { DEFAULT_PREPROCESSOR } from '../../lib/weights/config';
 import { convert } from '../../lib/weights/convert';
 import { loadModelDir } from '../../lib/weights';
-import { readSafetensors } from '../../lib/weights/safetensors';
+import { readSafetensors, writeSafetensors } from '../../lib/weights/safetensors';
 import { StoreInfo, readStore, writeStore } from '../../lib/weights/store';
 import { GOLDEN_MODELS } from '../helpers/fixtures';
 import { BIN_MODELS, cleanupTmp, copyGolden, errorOf, firstBitDiff, goldenDir, halfUlpF16, literal, maxFoldError, readNpyF64, reLaid, tmpDir, WEIGHT_FIXTURES } from './helpers';
@@ -191,5 +191,51 @@ describe('writeStore is atomic', () => {
     expect(() => writeStore(out, { ...ckpt, dir: tmpDir() }, { dtype: 'float32', source: 'x' })).toThrow(/cannot write the store/); // no config.json to copy
     expect(fs.existsSync(out)).toBe(false);
     expect(leftovers(out)).toEqual([]);
+  });
+});
+
+// Issue 14, class 3: a NaN or ±Inf weight makes every output NaN, which used to score as a confident "bona-fide".
+describe('non-finite weights', () => {
+  const KEY = 'encoder.layers.1.attention.q_proj.weight';
+  /** A copy of the golden wav2vec2 checkpoint with `v` at index `at` of KEY (HF layout). */
+  const withValue = (v: number, at = 17): string => {
+    const dir = copyGolden('wav2vec2_base_tiny');
+    const t = hf('wav2vec2_base_tiny');
+    t.get(KEY)!.data[at] = v;
+    writeSafetensors(path.join(dir, 'model.safetensors'), t);
+    return dir;
+  };
+
+  it('convert and a checkpoint directory loaded directly refuse NaN and ±Inf, naming the tensor and the index', async () => {
+    for (const v of [NaN, Infinity, -Infinity]) {
+      const dir = withValue(v);
+      const want = `${path.join(dir, 'model.safetensors')}: ${KEY}: non-finite value ${v} at index 17`;
+      const out = path.join(tmpDir(), 'store');
+      await expect(convert(dir, out)).rejects.toThrow(new CheckpointError(`${KEY}: non-finite value ${v} at index 17`, path.join(dir, 'model.safetensors')));
+      expect(fs.existsSync(out)).toBe(false);
+      expect(errorOf(() => loadModelDir(dir))).toBe(want);
+    }
+  });
+
+  it('convert --dtype float16 refuses a value that float16 cannot hold', async () => {
+    const out = path.join(tmpDir(), 'store');
+    await expect(convert(withValue(70000), out, { dtype: 'float16' })).rejects.toThrow(`${KEY}: 70000 does not fit in float16 (largest 65504): convert with --dtype float32`);
+    expect(leftovers(out)).toEqual([]);
+    await convert(withValue(65504), out, { dtype: 'float16' }); // the largest half converts
+  });
+
+  it.each(['float32', 'float16'] as const)('a %s store whose shard was changed to hold NaN is refused at load, naming the weight', async (dtype) => {
+    const out = path.join(tmpDir(), 'store');
+    await convert(goldenDir('wav2vec2_base_tiny'), out, { dtype });
+    const weights = JSON.parse(fs.readFileSync(path.join(out, 'model.json'), 'utf8')).weightsManifest[0].weights as { name: string; shape: number[] }[];
+    const per = dtype === 'float16' ? 2 : 4;
+    const i = weights.findIndex((w) => w.name === KEY);
+    const at = weights.slice(0, i).reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1), 0) + 5; // element 5 of KEY
+    const shard = path.join(out, 'group1-shard1of1.bin');
+    const b = fs.readFileSync(shard);
+    if (dtype === 'float16') b.writeUInt16LE(0x7e00, at * per);
+    else b.writeFloatLE(NaN, at * per);
+    fs.writeFileSync(shard, b); // same size: only verify's sha256 would notice
+    expect(errorOf(() => readStore(out))).toBe(`${path.join(out, 'model.json')}: ${KEY}: non-finite value NaN at index 5`);
   });
 });

@@ -1,11 +1,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { zipSync } from 'fflate';
-import { readStateDict } from '../../lib/weights/checkpoint';
+import { readCheckpoint, readStateDict } from '../../lib/weights/checkpoint';
 import { readSafetensors } from '../../lib/weights/safetensors';
 import { HostTensor } from '../../lib/weights/tensor';
 import { readTorchZip } from '../../lib/weights/torch';
-import { BIN_MODELS, cleanupTmp, errorOf, firstBitDiff, goldenDir, literal, tmpDir, WEIGHT_FIXTURES, writeZip, zipEntries } from './helpers';
+import { closeZip, openZip } from '../../lib/weights/zip';
+import { BIN_MODELS, cleanupTmp, copyGolden, errorOf, firstBitDiff, goldenDir, literal, PickledTensor, tmpDir, torchPickle, WEIGHT_FIXTURES, writeTorchBin, writeZip, zipEntries } from './helpers';
 
 afterAll(cleanupTmp);
 
@@ -138,5 +139,70 @@ describe('readTorchZip: what is not a checkpoint', () => {
     expect(errorOf(() => readTorchZip(f))).toMatch(/archive\/data.pkl: "w" is not a tensor/);
     writeZip(f, [['archive/data.pkl', tensorPickle(4, 3, 1)], ['archive/data/0', new Uint8Array(16)], ['archive/byteorder', ascii('big')]]);
     expect(errorOf(() => readTorchZip(f))).toMatch(/big-endian checkpoint is not supported/);
+  });
+});
+
+// Issue 14, class 6: files built to exhaust memory, time or the stack get a CheckpointError, quickly.
+describe('readTorchZip: hostile files', () => {
+  /** The CheckpointError `f` throws, which must come within `ms`. */
+  const quickError = (f: () => unknown, ms = 3000): string => {
+    const t0 = Date.now();
+    const msg = errorOf(f);
+    expect(Date.now() - t0).toBeLessThan(ms);
+    return msg;
+  };
+  const bin = (pkl: Uint8Array, storage = new Uint8Array(4)) => {
+    const f = path.join(tmpDir(), 'pytorch_model.bin');
+    writeZip(f, [['archive/data.pkl', pkl], ['archive/data/0', storage]]);
+    return f;
+  };
+
+  it('a 1 KB file of 20000×20000 stride-0 views: refused before anything is allocated', () => {
+    const f = bin(torchPickle(['a', 'b'].map((name) => ({ name, storage: '0', numel: 1, shape: [20000, 20000], stride: [0, 0] }))));
+    expect(fs.statSync(f).size).toBeLessThan(1024);
+    expect(quickError(() => readTorchZip(f))).toMatch(/tensor "a" has shape \[20000,20000\]: more than 268435456 values/);
+  });
+
+  it('views may repeat stored values (broadcasts, overlaps) by at most 16 Mi values in all', () => {
+    const views = Array.from({ length: 8 }, (_, i) => ({ name: `w${i}`, storage: '0', numel: 1, shape: [4096, 1024], stride: [0, 0] }));
+    expect(quickError(() => readTorchZip(bin(torchPickle(views))))).toMatch(/views expand 1 stored values to 33554432/);
+    expect(readTorchZip(bin(torchPickle(views.slice(0, 1)))).get('w0')!.data.length).toBe(4096 * 1024); // one broadcast is fine
+  });
+
+  it('dimensions, strides and offsets that are not small non-negative integers', () => {
+    const one = (t: Partial<PickledTensor>) => bin(torchPickle([{ name: 'w', storage: '0', numel: 1, shape: [1], ...t }]));
+    for (const t of [{ shape: [1e300] }, { shape: [1e300], stride: [0] }, { shape: [-1] }, { shape: [1.5] }, { shape: [0, 1e300] }, { shape: [1], stride: [2 ** 60] }, { offset: -1 }]) {
+      expect([t, quickError(() => readTorchZip(one(t)))]).toEqual([t, expect.stringMatching(/_rebuild_tensor_v2 with a bad offset, size or stride/)]);
+    }
+  });
+
+  it('a cyclic persistent id and a 200000-deep one', () => {
+    expect(quickError(() => readTorchZip(bin(ascii('\x80\x02]q\x00h\x00aQ.'))))).toMatch(/archive\/data.pkl: a list or dict is changed after being put inside another/);
+    const deep = ascii(`\x80\x02${'('.repeat(200000)}${'l'.repeat(200000)}Q.`);
+    expect(quickError(() => readTorchZip(bin(deep)))).toMatch(/archive\/data.pkl: values nested more than 100 deep/);
+  });
+
+  it('a compressed storage is inflated once, however many tensors view it', () => {
+    const views = Array.from({ length: 300 }, (_, i) => ({ name: `w${i}`, storage: '0', numel: 2 ** 23, offset: i, shape: [1] }));
+    const f = path.join(tmpDir(), 'pytorch_model.bin');
+    fs.writeFileSync(f, zipSync({ 'archive/data.pkl': torchPickle(views), 'archive/data/0': [new Uint8Array(2 ** 25), { level: 6 }] }));
+    const t0 = Date.now();
+    expect(readTorchZip(f).size).toBe(300);
+    expect(Date.now() - t0).toBeLessThan(3000);
+  });
+
+  it('checks every tensor against config.json before reading any storage', () => {
+    const dir = copyGolden('wav2vec2_base_tiny');
+    const f = path.join(dir, 'pytorch_model.bin');
+    const key = 'encoder.layers.1.attention.k_proj.weight';
+    const entries = writeTorchBin(f, readSafetensors(path.join(goldenDir('wav2vec2_base_tiny'), 'model.safetensors')), { [key]: { shape: [4096, 4096], stride: [0, 0] } });
+    // Every storage made unreadable (a corrupt DEFLATE block type): reading any of them would be a different error.
+    fs.writeFileSync(f, zipSync(Object.fromEntries(entries.map(([n, d]) => [n, [d, { level: n.endsWith('data.pkl') ? 0 : 1 }]]))));
+    const zip = openZip(f);
+    const bytes = fs.readFileSync(f);
+    for (const e of zip.entries.values()) if (e.name.includes('/data/')) bytes[e.dataOffset] = 0xff;
+    closeZip(zip);
+    fs.writeFileSync(f, bytes);
+    expect(quickError(() => readCheckpoint(dir))).toBe(`${f}: key "${key}" has shape [4096,4096], expected [32,32] from config.json`);
   });
 });

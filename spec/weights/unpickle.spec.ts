@@ -96,3 +96,29 @@ describe('unpickle: refuses anything that could run code', () => {
     expect(errorOf(() => load(ascii('\x80\x02cos')))).toMatch(/unterminated GLOBAL name/);
   });
 });
+
+// Issue 14, class 6: no stack overflow, cycle or unbounded nesting whatever the pickle says.
+describe('unpickle: structures built to break the reader', () => {
+  it('APPENDS of 300000 items (no argument spreading)', () => {
+    const list = load(ascii(`\x80\x02](${'K\x01'.repeat(300000)}e.`)) as number[];
+    expect(list.length).toBe(300000);
+    expect(list[299999]).toBe(1);
+  });
+
+  it('refuses a list or dict that would contain itself, directly or through another', () => {
+    expect(errorOf(() => load(ascii('\x80\x02]q\x00h\x00a.')))).toMatch(/^ckpt.bin: data.pkl: a list or dict is changed after being put inside another \(a cycle\?\)/);
+    expect(errorOf(() => load(ascii('\x80\x02}q\x00K\x01]q\x01h\x00as.')))).toMatch(/a list or dict is changed after being put inside another/); // d[1] = [d]
+    expect(errorOf(() => load(ascii('\x80\x02]q\x00]q\x01h\x00a0h\x01a.')))).toMatch(/changed after being put inside another/); // b = [a]; a.append(b)
+  });
+
+  it('bounds its memory: at most 2^18 lists, tuples and dicts, and 2^18 memo entries', () => {
+    expect(errorOf(() => load(ascii(`\x80\x02${'}'.repeat(300000)}.`)))).toMatch(/more than 262144 lists, tuples and dicts/);
+    expect(errorOf(() => load(ascii(`\x80\x04N${'\x94'.repeat(300000)}.`)))).toMatch(/more than 262144 memo entries/);
+  });
+
+  it('refuses nesting deeper than 100 levels, however it is built', () => {
+    expect(load(ascii(`\x80\x02${'('.repeat(100)}${'l'.repeat(100)}.`))).toBeInstanceOf(Array);
+    expect(errorOf(() => load(ascii(`\x80\x02${'('.repeat(200000)}${'l'.repeat(200000)}.`)))).toMatch(/values nested more than 100 deep/);
+    expect(errorOf(() => load(ascii(`\x80\x02${']'.repeat(101)}${'a'.repeat(100)}.`)))).toMatch(/values nested more than 100 deep/);
+  });
+});

@@ -66,3 +66,40 @@ describe('zip reader', () => {
     });
   });
 });
+
+describe('zip reader: lengths that run past the central directory (found by the fuzz suite)', () => {
+  const patched = (zip64: boolean, at: number) => {
+    const f = path.join(tmpDir(), 'long.zip');
+    writeZip(f, [['a/data.pkl', new Uint8Array(4)]], { zip64 });
+    const b = fs.readFileSync(f);
+    b.writeUInt16LE(0xffff, b.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])) + at);
+    fs.writeFileSync(f, b);
+    return f;
+  };
+
+  it('a record whose extra field length runs past the directory', () => {
+    expect(() => openZip(patched(false, 30))).toThrow(/bad central directory record 0: longer than the directory/);
+  });
+
+  it('an extra field whose own length runs past its record', () => {
+    expect(() => openZip(patched(true, 46 + 'a/data.pkl'.length + 2))).toThrow(/entry "a\/data.pkl": extra field longer than its record/);
+  });
+});
+
+// Issue 14, class 6: one file must mean one model, whoever reads it.
+describe('zip reader: ambiguous archives', () => {
+  it('refuses duplicate entry names (PyTorch reads the first, a map keeps the last)', () => {
+    const f = path.join(tmpDir(), 'dup.zip');
+    writeZip(f, [['a/data.pkl', new Uint8Array([1])], ['a/data/0', new Uint8Array(4)], ['a/data.pkl', new Uint8Array([2])]]);
+    expect(() => openZip(f)).toThrow(new RegExp(`^${literal(f)}: duplicate entry "a/data.pkl"`));
+  });
+
+  it('refuses entries whose bytes overlap (two names for one storage)', () => {
+    const f = path.join(tmpDir(), 'overlap.zip');
+    writeZip(f, [['a/data/0', new Uint8Array(8)], ['a/data/1', new Uint8Array(8)]]);
+    const b = fs.readFileSync(f);
+    b.writeUInt32LE(0, b.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])) + 42); // the second entry's local header := the first's
+    fs.writeFileSync(f, b);
+    expect(() => openZip(f)).toThrow(/entries "a\/data\/0" and "a\/data\/1" overlap/);
+  });
+});
