@@ -10,12 +10,13 @@
  */
 import { loadAudio } from './audio';
 import { windows } from './audio/windows';
-import { WavprobeError } from './errors';
+import { DataError, UsageError, WavprobeError } from './errors';
 import type { PooledFrontEnd } from './features/frontend';
-import { LFCC_ID, lfccFrontEnd, sslFrontEnd } from './features/frontends';
+import { LFCC_ID, lfccFrontEnd, modelId, sslFrontEnd } from './features/frontends';
+import { firstNonFinite } from './features/pool';
 import { confidence } from './metrics/reliability';
 import { loadModel } from './models';
-import { Head, readHead, scoreHead } from './probe/head';
+import { Head, assertSameModel, readHead, scoreHead } from './probe/head';
 
 export interface DetectorOptions {
   /** Model directory (converted store or HF checkpoint); ignored when the head was trained on LFCC features. */
@@ -26,6 +27,8 @@ export interface DetectorOptions {
   windowS?: number;
   /** Decision threshold on P(spoof) (default 0.5). */
   threshold?: number;
+  /** Score with a model other than the head's (same dimension still required). */
+  allowModelMismatch?: boolean;
 }
 
 export interface Detection {
@@ -50,7 +53,7 @@ export interface DetectionFailure {
 
 export interface Detector {
   readonly head: Head;
-  /** Scores one file; a file that cannot be read gives a DetectionFailure (other errors throw). */
+  /** Scores one file; a file that cannot be read or scored gives a DetectionFailure (other errors throw). */
   detectFile(file: string): Promise<Detection | DetectionFailure>;
   /** Scores 16 kHz mono samples. */
   detectSamples(samples: Float32Array, name?: string): Promise<Detection>;
@@ -61,7 +64,10 @@ export function createDetector(opts: DetectorOptions): Detector {
   const head = typeof opts.head === 'string' ? readHead(opts.head) : opts.head;
   const windowS = opts.windowS ?? 30;
   const threshold = opts.threshold ?? 0.5;
-  const fe: PooledFrontEnd = head.model === LFCC_ID ? lfccFrontEnd() : sslFrontEnd(loadModel(opts.model), head.model ?? opts.model, [head.layer]);
+  if (!(windowS > 0 && Number.isFinite(windowS))) throw new UsageError(`window length must be a finite number of seconds > 0, got ${windowS}`);
+  if (!(threshold >= 0 && threshold <= 1)) throw new UsageError(`threshold must be a probability in [0, 1], got ${threshold}`);
+  const headFile = typeof opts.head === 'string' ? opts.head : '<head>';
+  const fe = openFor(head, headFile, opts);
 
   async function detectSamples(samples: Float32Array, name = '<samples>'): Promise<Detection> {
     const sum = new Float64Array(head.weights.length); // frame-weighted sum of window means
@@ -69,6 +75,8 @@ export function createDetector(opts: DetectorOptions): Detector {
     let n = 0;
     for (const w of windows(samples, { windowS, sampleRate: 16000 })) {
       const pooled = await fe.pool(w.samples);
+      const bad = firstNonFinite(pooled.vectors, fe.layers);
+      if (bad) throw new DataError(bad, name);
       const v = pooled.vectors[0];
       for (let j = 0; j < v.length; j++) sum[j] += v[j] * pooled.frames;
       frames += pooled.frames;
@@ -93,15 +101,35 @@ export function createDetector(opts: DetectorOptions): Detector {
     head,
     detectSamples,
     async detectFile(file: string) {
-      let samples: Float32Array;
       try {
-        samples = (await loadAudio(file, { minSamples: fe.minSamples })).samples;
+        return await detectSamples((await loadAudio(file, { minSamples: fe.minSamples })).samples, file);
       } catch (e) {
         if (e instanceof WavprobeError) return { file, ok: false, error: e.reason };
         throw e;
       }
-      return detectSamples(samples, file);
     },
     dispose: () => fe.dispose(),
   };
+}
+
+/**
+ * The head's front-end, once the head is known to fit it: the same model (by fingerprint, unless allowed
+ * otherwise), a layer the model has, and the head's dimension (never overridable: a head of the wrong size
+ * would score some other vector).
+ */
+function openFor(head: Head, headFile: string, opts: DetectorOptions): PooledFrontEnd {
+  if (head.model === LFCC_ID) return lfccFrontEnd();
+  const model = loadModel(opts.model);
+  try {
+    const { hiddenSize, numHiddenLayers } = model.config;
+    if (head.layer > numHiddenLayers) throw new DataError(`the head is for layer ${head.layer}, ${opts.model} has layers 0..${numHiddenLayers}`, headFile);
+    if (head.weights.length !== hiddenSize) {
+      throw new DataError(`the head has ${head.weights.length} weights, ${opts.model} gives ${hiddenSize}-dimensional features`, headFile);
+    }
+    assertSameModel(head, { model: modelId(opts.model), fingerprint: model.fingerprint }, headFile, opts.allowModelMismatch);
+    return sslFrontEnd(model, head.model ?? modelId(opts.model), [head.layer]);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
 }

@@ -8,7 +8,10 @@ import { readDataset } from '../lib/data';
 import { createDetector } from '../lib/detector';
 import { extractFeatures } from '../lib/features/extract';
 import { lfccFrontEnd, openFrontEnd } from '../lib/features/frontends';
-import { scoreHead, trainHead } from '../lib/probe/head';
+import { readHead, scoreHead, trainHead, writeHead } from '../lib/probe/head';
+import { readSafetensors, writeSafetensors } from '../lib/weights/safetensors';
+import { runCli } from './helpers/cli';
+import { GOLDEN } from './helpers/fixtures';
 
 const ROOT = path.join(__dirname, '..');
 const DEMO_MODEL = path.join(ROOT, 'weights', 'demo');
@@ -73,5 +76,63 @@ describe('createDetector', () => {
     const pooled = await lfccFrontEnd().pool((await loadAudio(file)).samples);
     expect(r.p_spoof).toBeCloseTo(scoreHead(head, pooled.vectors[0], 1, 60).probs[0], 12);
     expect(r.decision).toBe(r.p_spoof >= 0.5 ? 'spoof' : 'bona-fide');
+  });
+});
+
+describe('a head that does not fit the model is refused (hardening classes 2 and 3)', () => {
+  const GOLDEN_W2V = path.join(GOLDEN, 'wav2vec2_base_tiny');
+  const GOLDEN_HUBERT = path.join(GOLDEN, 'hubert_base_tiny');
+  let headFile: string;
+  beforeAll(async () => {
+    headFile = path.join(tmp, 'w2v-tiny-head.json');
+    writeHead(headFile, await headFor(GOLDEN_W2V, 2));
+  });
+  const detect = (model: string, ...extra: string[]) => runCli(['detect', '--model', model, '--head', headFile, '--json', ...extra, WAV]);
+  const WAV = path.join(ROOT, 'data', 'digits-spoof', 'eval', '0000.wav');
+
+  it('scores with the model it was trained on', async () => {
+    const r = await detect(GOLDEN_W2V);
+    expect([r.exitCode, r.stderr]).toEqual([0, '']);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, file: WAV });
+  });
+
+  it('another model of the same size: refused naming both, unless --allow-model-mismatch', async () => {
+    const r = await detect(GOLDEN_HUBERT);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(
+      new RegExp(`^wavprobe detect: ${headFile}: the head was trained on features of wav2vec2_base_tiny \\(sha256:[0-9a-f]{12}…\\), these come from hubert_base_tiny \\(sha256:[0-9a-f]{12}…\\); --allow-model-mismatch overrides this if they are the same model\\n$`),
+    );
+    expect(r.stdout).toBe('');
+    const allowed = await detect(GOLDEN_HUBERT, '--allow-model-mismatch');
+    expect([allowed.exitCode, JSON.parse(allowed.stdout).ok]).toEqual([0, true]);
+  });
+
+  it('a model of another width (a 32-weight head on the 192-dimensional demo model): refused even with --allow-model-mismatch', async () => {
+    // Once it scored the first 32 of the 192 features, with ok: true.
+    const r = await detect(DEMO_MODEL, '--allow-model-mismatch');
+    expect([r.exitCode, r.stdout, r.stderr]).toEqual([1, '', `wavprobe detect: ${headFile}: the head has 32 weights, ${DEMO_MODEL} gives 192-dimensional features\n`]);
+  });
+
+  it('a layer the model does not have: refused', async () => {
+    const deep = path.join(tmp, 'deep-head.json');
+    writeHead(deep, { ...readHead(headFile), layer: 5 });
+    const r = await runCli(['detect', '--model', GOLDEN_W2V, '--head', deep, WAV]);
+    expect([r.exitCode, r.stderr]).toEqual([1, `wavprobe detect: ${deep}: the head is for layer 5, ${GOLDEN_W2V} has layers 0..2\n`]);
+  });
+
+  it('a model whose activations overflow: each file is an error (ok: false), never a confident score', async () => {
+    // Every feature-projection weight 3e38: finite, but their sums overflow float32 to Infinity.
+    const hot = path.join(tmp, 'overflowing');
+    fs.mkdirSync(hot);
+    for (const f of ['config.json', 'preprocessor_config.json']) fs.copyFileSync(path.join(GOLDEN_W2V, f), path.join(hot, f));
+    const weights = readSafetensors(path.join(GOLDEN_W2V, 'model.safetensors'));
+    const proj = [...weights.keys()].find((k) => k.endsWith('feature_projection.projection.weight'))!;
+    weights.get(proj)!.data.fill(3e38);
+    writeSafetensors(path.join(hot, 'model.safetensors'), weights);
+    const r = await runCli(['detect', '--model', hot, '--head', headFile, '--allow-model-mismatch', '--json', WAV, WAV]);
+    expect(r.exitCode).toBe(1);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toEqual([WAV, WAV].map((file) => ({ file, ok: false, error: expect.stringMatching(/^the model produced a non-finite feature \((NaN|-?Infinity) at layer 2, dimension \d+\)$/) })));
+    expect(r.stderr).toBe('wavprobe detect: 2 of 2 files could not be read\n');
   });
 });

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { createDetector } from '../detector';
-import { BackendArgs, runCommand, selectBackend, withBackend } from './run';
+import { ALLOW_MODEL_MISMATCH, BackendArgs, runCommand, selectBackend, withBackend } from './run';
 
 interface Args extends BackendArgs {
   files: string[];
@@ -9,6 +9,7 @@ interface Args extends BackendArgs {
   json?: boolean;
   'window-s': number;
   threshold: number;
+  'allow-model-mismatch'?: boolean;
 }
 
 export const detectCommand: CommandModule<{}, Args> = {
@@ -21,11 +22,12 @@ export const detectCommand: CommandModule<{}, Args> = {
       .option('head', { type: 'string', demandOption: true, describe: 'head file from `wavprobe train` or `probe --out`' })
       .option('window-s', { type: 'number', default: 30, describe: 'long files are scored in windows of this many seconds (features averaged)' })
       .option('threshold', { type: 'number', default: 0.5, describe: 'decide spoof when P(spoof) ≥ threshold' })
-      .option('json', { type: 'boolean', describe: 'one JSON object per file, per line' }) as never,
+      .option('json', { type: 'boolean', describe: 'one JSON object per file, per line' })
+      .option('allow-model-mismatch', ALLOW_MODEL_MISMATCH) as never,
   handler: (args) =>
     runCommand('detect', async () => {
       await selectBackend(args);
-      const detector = createDetector({ model: args.model, head: args.head, windowS: args['window-s'], threshold: args.threshold });
+      const detector = createDetector({ model: args.model, head: args.head, windowS: args['window-s'], threshold: args.threshold, allowModelMismatch: args['allow-model-mismatch'] });
       let failed = 0;
       try {
         for (const file of args.files.map(String)) {

@@ -2,7 +2,8 @@ import type { CommandModule } from 'yargs';
 import { UsageError } from '../errors';
 import { evaluateScoresFile } from '../metrics/scores';
 import { evaluateHead, evaluateScores, EvalReport } from '../report/report';
-import { runCommand } from './run';
+import { withLock } from '../lock';
+import { ALLOW_MODEL_MISMATCH, runCommand } from './run';
 
 interface EvalArgs {
   head?: string;
@@ -10,6 +11,7 @@ interface EvalArgs {
   scores?: string;
   out?: string;
   json?: boolean;
+  'allow-model-mismatch'?: boolean;
 }
 
 function printSummary(r: EvalReport, out: string): void {
@@ -32,7 +34,8 @@ export const evalCommand: CommandModule<{}, EvalArgs> = {
       .option('features', { type: 'string', describe: 'feature store to score with the head' })
       .option('scores', { type: 'string', describe: 'CSV with id,label,score (score = P(spoof))' })
       .option('out', { type: 'string', describe: 'report directory (report.json, report.md, plots)' })
-      .option('json', { type: 'boolean', describe: 'print the metrics as one JSON object' }),
+      .option('json', { type: 'boolean', describe: 'print the metrics as one JSON object' })
+      .option('allow-model-mismatch', ALLOW_MODEL_MISMATCH),
   handler: (args) =>
     runCommand('eval', async () => {
       if (args.scores !== undefined) {
@@ -51,7 +54,7 @@ export const evalCommand: CommandModule<{}, EvalArgs> = {
       if (args.head === undefined || args.features === undefined || args.out === undefined) {
         throw new UsageError('give --head, --features and --out (or --scores)');
       }
-      const r = await evaluateHead(args.head, args.features, args.out);
+      const r = await withLock(args.out, () => evaluateHead(args.head!, args.features!, args.out!, { allowModelMismatch: args['allow-model-mismatch'] }));
       if (args.json) console.log(JSON.stringify(r.sets[r.sets.length - 1].metrics));
       else printSummary(r, args.out);
     }),

@@ -6,6 +6,12 @@ import type { Argv } from 'yargs';
 import { BACKENDS, BackendName, useBackend } from '../backend';
 import { WavprobeError } from '../errors';
 
+/** `--allow-model-mismatch`: for detect, eval, train and probe. */
+export const ALLOW_MODEL_MISMATCH = {
+  type: 'boolean',
+  describe: "use features of a model other than the head's (or the training store's): same dimension still required",
+} as const;
+
 export interface BackendArgs {
   backend: BackendName;
   threads?: number;
@@ -27,12 +33,24 @@ export async function runCommand(name: string, body: () => Promise<number | void
     const code = await body();
     if (typeof code === 'number' && code !== 0) process.exitCode = code;
   } catch (e) {
-    if (e instanceof WavprobeError) {
-      process.stderr.write(`wavprobe ${name}: ${e.message}\n`);
+    const line = e instanceof WavprobeError ? e.message : systemErrorLine(e);
+    if (line !== null) {
+      process.stderr.write(`wavprobe ${name}: ${line}\n`);
       process.exitCode = 1;
     } else {
       process.stderr.write(`wavprobe ${name}: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
       process.exitCode = 70;
     }
   }
+}
+
+/**
+ * An operating-system error (ENOSPC, EACCES, EIO, …: a full disk or a read-only folder is the user's to fix, not a
+ * bug) as `<path>: <cause> (<CODE>)`; null for anything else.
+ */
+export function systemErrorLine(e: unknown): string | null {
+  const err = e as NodeJS.ErrnoException;
+  if (typeof err?.code !== 'string' || typeof err.syscall !== 'string' || !/^E[A-Z0-9]+$/.test(err.code)) return null;
+  const cause = /^E[A-Z0-9]+: ([^,]+)/.exec(err.message)?.[1] ?? err.code;
+  return `${err.path ?? `(${err.syscall})`}: ${cause} (${err.code})`;
 }

@@ -3,7 +3,8 @@ import type { CommandModule } from 'yargs';
 import { SingleBar } from 'cli-progress';
 import { UsageError } from '../errors';
 import { DEFAULT_C, trainHead, writeHead } from '../probe/head';
-import { runCommand } from './run';
+import { withLock } from '../lock';
+import { ALLOW_MODEL_MISMATCH, runCommand } from './run';
 
 interface TrainArgs {
   features: string;
@@ -15,6 +16,7 @@ interface TrainArgs {
   calibration: 'temperature' | 'platt';
   seed: number;
   out: string;
+  'allow-model-mismatch'?: boolean;
 }
 
 /** `--calibrate-on`: an existing directory is a store; otherwise a number in (0, 1) is a held-out fraction. */
@@ -39,33 +41,36 @@ export const trainCommand: CommandModule<{}, TrainArgs> = {
       .option('calibrate-on', { type: 'string', describe: 'feature store, or held-out fraction of the training store, to calibrate on' })
       .option('calibration', { choices: ['temperature', 'platt'] as const, default: 'temperature' as const, describe: 'calibration map' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of the held-out split' })
-      .option('out', { type: 'string', demandOption: true, describe: 'head file to write (JSON)' }),
-  handler: (args) =>
-    runCommand('train', async () => {
-      const bar = process.stderr.isTTY ? new SingleBar({ format: 'L-BFGS {value} iterations, objective {f}', clearOnComplete: true }) : null;
-      bar?.start(0, 0, { f: '' });
-      let head;
-      try {
-        head = trainHead(args.features, args.layer, {
-          C: args.C,
-          standardize: args.standardize,
-          classWeight: args['class-weight'] === 'balanced' ? 'balanced' : null,
-          calibrateOn: parseCalibrateOn(args['calibrate-on']),
-          calibration: args.calibration,
-          seed: args.seed,
-          onIteration: bar ? (it, f) => it % 10 === 0 && bar.update(it, { f: f.toPrecision(8) }) : undefined,
-        });
-      } finally {
-        bar?.stop();
-      }
-      writeHead(args.out, head);
-      const t = head.training;
-      const cal = head.calibration
-        ? `; ${head.calibration.method} on ${head.calibration.n} rows, NLL ${head.calibration.before.nll.toFixed(4)} → ${head.calibration.after.nll.toFixed(4)}` +
-          (head.platt ? '' : ` (T = ${head.temperature.toPrecision(5)})`)
-        : '';
-      console.log(
-        `layer ${head.layer}: ${t.n} rows × ${t.dim}, ${t.iterations} L-BFGS iterations${t.converged ? '' : ' (NOT converged)'}${cal}; wrote ${args.out}`,
-      );
-    }),
+      .option('out', { type: 'string', demandOption: true, describe: 'head file to write (JSON)' })
+      .option('allow-model-mismatch', ALLOW_MODEL_MISMATCH),
+  handler: (args) => runCommand('train', () => withLock(args.out, () => train(args))),
 };
+
+async function train(args: TrainArgs): Promise<void> {
+  const bar = process.stderr.isTTY ? new SingleBar({ format: 'L-BFGS {value} iterations, objective {f}', clearOnComplete: true }) : null;
+  bar?.start(0, 0, { f: '' });
+  let head;
+  try {
+    head = trainHead(args.features, args.layer, {
+      C: args.C,
+      standardize: args.standardize,
+      classWeight: args['class-weight'] === 'balanced' ? 'balanced' : null,
+      calibrateOn: parseCalibrateOn(args['calibrate-on']),
+      calibration: args.calibration,
+      seed: args.seed,
+      allowModelMismatch: args['allow-model-mismatch'],
+      onIteration: bar ? (it, f) => it % 10 === 0 && bar.update(it, { f: f.toPrecision(8) }) : undefined,
+    });
+  } finally {
+    bar?.stop();
+  }
+  writeHead(args.out, head);
+  const t = head.training;
+  const cal = head.calibration
+    ? `; ${head.calibration.method} on ${head.calibration.n} rows, NLL ${head.calibration.before.nll.toFixed(4)} → ${head.calibration.after.nll.toFixed(4)}` +
+      (head.platt ? '' : ` (T = ${head.temperature.toPrecision(5)})`)
+    : '';
+  console.log(
+    `layer ${head.layer}: ${t.n} rows × ${t.dim}, ${t.iterations} L-BFGS iterations${t.converged ? '' : ' (NOT converged)'}${cal}; wrote ${args.out}`,
+  );
+}

@@ -9,20 +9,23 @@
  * Killed at any moment, a rerun truncates the journal to the committed items and goes on; the finished store is
  * written to a temporary directory, renamed to `<out>`, and is byte-identical to an uninterrupted run.
  * `shard` takes a contiguous block of the items, so merging shards in shard order restores the original order.
+ * One writer per output: `<out>.lock` (lib/lock.ts) is held from the first check to the final rename.
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import type { BackendName } from '../backend';
-import { writeFileAtomic } from '../atomic';
+import { onFile, writeFileAtomic } from '../atomic';
 import { loadAudio } from '../audio';
 import { readCsv, writeCsv } from '../data/csv';
 import type { DatasetItem } from '../data';
 import { DataError, WavprobeError } from '../errors';
+import { Lock, acquireLock, removeStaleTemps } from '../lock';
 import type { FrontEndInfo, FrontEndSpec, PooledFrontEnd } from './frontend';
 import { describeFrontEnd, openFrontEnd } from './frontends';
-import { LayerArray, StoreMeta, readStore, writeStore } from './store';
+import { firstNonFinite } from './pool';
+import { LayerArray, StoreMeta, readMeta, readStore, writeStore } from './store';
 
 export interface Shard {
   index: number; // 0-based
@@ -82,6 +85,7 @@ export function shardItems<T>(items: T[], shard?: Shard): T[] {
 
 interface Plan {
   frontEnd: string;
+  fingerprint: string | null;
   layers: number[];
   dims: number[];
   pooling: string;
@@ -96,6 +100,7 @@ function makePlan(items: DatasetItem[], fe: FrontEndInfo, opts: ExtractOptions):
   for (const it of items) h.update(`${it.id}\0${it.path}\0${it.label}\n`);
   return {
     frontEnd: fe.id,
+    fingerprint: fe.fingerprint,
     layers: fe.layers,
     dims: fe.dims,
     pooling: fe.pooling,
@@ -170,9 +175,9 @@ class Journal {
   append(record: Float32Array, info: ItemInfo): void {
     if (record.byteLength !== this.recordBytes) throw new Error('record size mismatch');
     const [features, infos, status] = this.fds;
-    fs.writeSync(features, new Uint8Array(record.buffer, record.byteOffset, record.byteLength));
-    fs.writeSync(infos, JSON.stringify(info) + '\n');
-    fs.writeSync(status, new Uint8Array([info.error === undefined ? 1 : 2]));
+    onFile(this.featuresFile, () => fs.writeSync(features, new Uint8Array(record.buffer, record.byteOffset, record.byteLength)));
+    onFile(this.infoFile, () => fs.writeSync(infos, JSON.stringify(info) + '\n'));
+    onFile(this.statusFile, () => fs.writeSync(status, new Uint8Array([info.error === undefined ? 1 : 2])));
     this.infos.push(info);
   }
 
@@ -192,16 +197,43 @@ export async function extractFeatures(
   const mine = shardItems(items, opts.shard);
   const info = 'pool' in frontEnd ? frontEnd : describeFrontEnd(frontEnd);
   const plan = makePlan(mine, info, opts);
-  if (fs.existsSync(path.join(out, 'meta.json'))) {
-    const meta = JSON.parse(fs.readFileSync(path.join(out, 'meta.json'), 'utf8')) as StoreMeta;
-    if (meta.extraction && JSON.stringify(meta.extraction) === JSON.stringify(plan)) {
-      const failed = fs.existsSync(path.join(out, ERRORS_FILE)) ? readCsv(path.join(out, ERRORS_FILE)).rows.length : 0; // error texts may hold newlines
-      return { out, total: mine.length, ok: mine.length - failed, failed, complete: true };
-    }
+  const lock = acquireLock(out);
+  try {
+    removeStaleTemps(out);
+    const done = finishedStore(out, plan);
+    if (done) return { ...done, total: mine.length, ok: mine.length - done.failed };
+    return await extractInto(mine, frontEnd, info, plan, out, lock, opts);
+  } finally {
+    lock.release();
+  }
+}
+
+/** A store already finished by the same plan (a rerun after completion), or null when `out` does not exist yet. */
+function finishedStore(out: string, plan: Plan): { out: string; failed: number; complete: true } | null {
+  if (!fs.existsSync(out)) return null;
+  let meta: StoreMeta | null;
+  try {
+    meta = readMeta(out);
+  } catch (e) {
+    throw new DataError(`output folder holds a corrupt feature store (${(e as DataError).reason}); delete it and rerun, or choose another --out`, out);
+  }
+  if (!meta) throw new DataError('output path exists and is not a finished feature store; choose another --out', out);
+  if (!meta.extraction || JSON.stringify(meta.extraction) !== JSON.stringify(plan)) {
     throw new DataError('output folder already holds a different feature store; choose another --out', out);
   }
-  if (fs.existsSync(out)) throw new DataError('output path exists and is not a finished feature store', out);
+  const failed = fs.existsSync(path.join(out, ERRORS_FILE)) ? readCsv(path.join(out, ERRORS_FILE)).rows.length : 0; // error texts may hold newlines
+  return { out, failed, complete: true };
+}
 
+async function extractInto(
+  mine: DatasetItem[],
+  frontEnd: PooledFrontEnd | FrontEndSpec,
+  info: FrontEndInfo,
+  plan: Plan,
+  out: string,
+  lock: Lock,
+  opts: ExtractOptions,
+): Promise<ExtractSummary> {
   const record = new Float32Array(info.dims.reduce((a, b) => a + b, 0));
   const journal = new Journal(`${out}.partial`, plan, record.byteLength);
   const runner = openRunner(frontEnd, opts);
@@ -237,7 +269,7 @@ export async function extractFeatures(
     await Promise.allSettled(pending);
     await runner.close();
   }
-  finishStore(mine, info, plan, journal, out);
+  finishStore(mine, info, plan, journal, out, lock);
   return { out, total: mine.length, ok: mine.length - failed, failed, complete: true };
 }
 
@@ -249,6 +281,8 @@ export async function poolFile(fe: PooledFrontEnd, file: string, maxSeconds?: nu
     const audio = await loadAudio(file, { minSamples: fe.minSamples });
     const samples = maxSeconds ? audio.samples.subarray(0, Math.round(maxSeconds * audio.sampleRate)) : audio.samples;
     const { vectors } = await fe.pool(samples);
+    const bad = firstNonFinite(vectors, fe.layers);
+    if (bad) return { error: bad };
     return { vectors, durationS: samples.length / audio.sampleRate };
   } catch (e) {
     if (e instanceof WavprobeError) return { error: e.reason };
@@ -321,7 +355,7 @@ class WorkerPool implements Runner {
 }
 
 /** Builds the store from a complete journal in a temporary folder, renames it into place, drops the journal. */
-function finishStore(items: DatasetItem[], fe: FrontEndInfo, plan: Plan, journal: Journal, out: string): void {
+function finishStore(items: DatasetItem[], fe: FrontEndInfo, plan: Plan, journal: Journal, out: string, lock: Lock): void {
   const recordFloats = fe.dims.reduce((a, b) => a + b, 0);
   const raw = fs.readFileSync(journal.featuresFile); // may be a view into Node's shared pool: copy exactly its bytes
   const all = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length)); // [items, recordFloats]
@@ -336,15 +370,29 @@ function finishStore(items: DatasetItem[], fe: FrontEndInfo, plan: Plan, journal
     off += d;
   });
   const index = okRows.map((i) => indexRow(items[i], journal.infos[i].duration_s!));
-  const tmp = `${out}.tmp-${process.pid}`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  const meta: StoreMeta = { model: fe.id, layers: fe.layers, pooling: fe.pooling, extraction: plan };
+  const meta: StoreMeta = { model: fe.id, model_fingerprint: fe.fingerprint, layers: fe.layers, pooling: fe.pooling, extraction: plan };
   if (okRows.length === 0) throw new DataError(`no file could be read (${items.length} failed; see ${journal.infoFile})`, out);
-  writeStore(tmp, { index, layers, meta });
   const errors = journal.infos.filter((x) => x.error !== undefined).map((x) => ({ id: items[x.i].id, path: items[x.i].path, error: x.error! }));
-  if (errors.length) writeCsv(path.join(tmp, ERRORS_FILE), ['id', 'path', 'error'], errors);
-  fs.renameSync(tmp, out);
+  writeStoreAtomic(out, { index, layers, meta }, errors, lock);
   fs.rmSync(journal.dir, { recursive: true, force: true });
+}
+
+/**
+ * Writes a whole store into `<out>.tmp-<pid>` and renames it to `out`, so `out` is complete or absent. On failure
+ * (a full disk, say) the temporary folder goes and the journal stays for a rerun.
+ */
+function writeStoreAtomic(out: string, store: Parameters<typeof writeStore>[1], errors: Record<string, string>[], lock: Lock): void {
+  const tmp = `${out}.tmp-${process.pid}`;
+  try {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    writeStore(tmp, store);
+    if (errors.length) writeCsv(path.join(tmp, ERRORS_FILE), ['id', 'path', 'error'], errors);
+    lock.assertHeld();
+    fs.renameSync(tmp, out);
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 function indexRow(item: DatasetItem, durationS: number): Record<string, string | number> {
@@ -360,11 +408,21 @@ function indexRow(item: DatasetItem, durationS: number): Record<string, string |
  * extraction must be there once; the result is written atomically like an unsharded store.
  */
 export function mergeStores(shardDirs: string[], out: string): { rows: number; shards: number } {
+  const lock = acquireLock(out);
+  try {
+    removeStaleTemps(out);
+    return mergeInto(shardDirs, out, lock);
+  } finally {
+    lock.release();
+  }
+}
+
+function mergeInto(shardDirs: string[], out: string, lock: Lock): { rows: number; shards: number } {
   if (fs.existsSync(out)) throw new DataError('output path exists; choose another --out', out);
   const shards = shardDirs.map((dir) => {
     const file = path.join(dir, 'meta.json');
     if (!fs.existsSync(file)) throw new DataError('not a shard store: meta.json is missing', dir);
-    const plan = (JSON.parse(fs.readFileSync(file, 'utf8')) as StoreMeta).extraction as Plan | undefined;
+    const plan = readMeta(dir)!.extraction as Plan | undefined;
     if (!plan?.shard) throw new DataError('not a shard store (extracted without --shard)', dir);
     return { dir, plan };
   });
@@ -373,7 +431,7 @@ export function mergeStores(shardDirs: string[], out: string): { rows: number; s
   shards.forEach((s, i) => {
     const p = s.plan;
     if (p.shard!.count !== count || p.shard!.index !== i) throw new DataError(`expected shards 0…${count - 1} of ${count} once each, got ${p.shard!.index}/${p.shard!.count}`, s.dir);
-    if (p.frontEnd !== shards[0].plan.frontEnd || JSON.stringify(p.layers) !== JSON.stringify(shards[0].plan.layers) || p.maxSeconds !== shards[0].plan.maxSeconds) {
+    if (p.frontEnd !== shards[0].plan.frontEnd || p.fingerprint !== shards[0].plan.fingerprint || JSON.stringify(p.layers) !== JSON.stringify(shards[0].plan.layers) || p.maxSeconds !== shards[0].plan.maxSeconds) {
       throw new DataError('shard was extracted with another model, layers or --max-seconds than shard 0', s.dir);
     }
   });
@@ -394,15 +452,12 @@ export function mergeStores(shardDirs: string[], out: string): { rows: number; s
   const first = shards[0].plan;
   const meta: StoreMeta = {
     model: first.frontEnd,
+    model_fingerprint: first.fingerprint ?? null,
     layers: first.layers,
     pooling: first.pooling,
     extraction: { ...first, shard: null, items: shards.reduce((a, s) => a + s.plan.items, 0), digest: 'merged' },
   };
-  const tmp = `${out}.tmp-${process.pid}`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  writeStore(tmp, { index: stores.flatMap((s) => s.index), layers, meta });
   const errors = shards.flatMap((s) => (fs.existsSync(path.join(s.dir, ERRORS_FILE)) ? readCsv(path.join(s.dir, ERRORS_FILE)).rows : []));
-  if (errors.length) writeCsv(path.join(tmp, ERRORS_FILE), ['id', 'path', 'error'], errors);
-  fs.renameSync(tmp, out);
+  writeStoreAtomic(out, { index: stores.flatMap((s) => s.index), layers, meta }, errors, lock);
   return { rows: layers.values().next().value!.n, shards: count };
 }

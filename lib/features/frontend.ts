@@ -7,6 +7,11 @@
 export interface FrontEndInfo {
   /** Recorded as `model` in the store's meta.json and in head files. */
   readonly id: string;
+  /**
+   * Identifies the model's weights and config (lib/weights modelFingerprint), so a head is never applied to
+   * another model's features; null when unknown (a store converted before fingerprints were recorded).
+   */
+  readonly fingerprint: string | null;
   /** Layer numbers produced, ascending. */
   readonly layers: number[];
   /** Vector size of each layer, in `layers` order. */

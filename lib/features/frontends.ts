@@ -4,6 +4,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_MIN_SAMPLES } from '../audio';
 import { UsageError } from '../errors';
+import { modelFingerprint } from '../weights';
 import { ModelConfig, readModelConfig } from '../weights/config';
 import { SpeechModel, disposeOutput, inputTensors, loadModel, preprocess, receptiveField } from '../models';
 import type { FrontEndInfo, FrontEndSpec, PooledFrontEnd, PooledVectors } from './frontend';
@@ -43,7 +44,7 @@ export function sslFrontEnd(model: SpeechModel, id: string, layers: number[]): P
   const H = model.config.hiddenSize;
   const upToLayer = layers[layers.length - 1];
   return {
-    ...sslInfo(model.config, id, layers),
+    ...sslInfo(model.config, id, model.fingerprint, layers),
     async pool(samples: Float32Array): Promise<PooledVectors> {
       const { inputValues, attentionMask } = inputTensors(preprocess([samples], model.preprocessor));
       const out = model.forward(inputValues, { attentionMask, upToLayer });
@@ -60,7 +61,7 @@ export function sslFrontEnd(model: SpeechModel, id: string, layers: number[]): P
 }
 
 export const LFCC_ID = 'lfcc-60 (ASVspoof 2019 baseline: 20 linear filters, 20 coefficients + deltas + delta-deltas)';
-const LFCC_INFO: FrontEndInfo = { id: LFCC_ID, layers: [0], dims: [60], pooling: 'mean', minSamples: 320 /* one 20 ms window */ };
+const LFCC_INFO: FrontEndInfo = { id: LFCC_ID, fingerprint: LFCC_ID, layers: [0], dims: [60], pooling: 'mean', minSamples: 320 /* one 20 ms window */ };
 
 /** The ASVspoof 2019 LFCC baseline as a one-layer front-end (layer 0, 60 dims, mean over frames). */
 export function lfccFrontEnd(): PooledFrontEnd {
@@ -74,8 +75,8 @@ export function lfccFrontEnd(): PooledFrontEnd {
   };
 }
 
-function sslInfo(config: ModelConfig, id: string, layers: number[]): FrontEndInfo {
-  return { id, layers, dims: layers.map(() => config.hiddenSize), pooling: 'mean', minSamples: Math.max(DEFAULT_MIN_SAMPLES, receptiveField(config)) };
+function sslInfo(config: ModelConfig, id: string, fingerprint: string | null, layers: number[]): FrontEndInfo {
+  return { id, fingerprint, layers, dims: layers.map(() => config.hiddenSize), pooling: 'mean', minSamples: Math.max(DEFAULT_MIN_SAMPLES, receptiveField(config)) };
 }
 
 const LFCC_MODEL = 'lfcc';
@@ -91,7 +92,7 @@ export function describeFrontEnd(spec: FrontEndSpec): FrontEndInfo {
     return LFCC_INFO;
   }
   const config = readModelConfig(spec.model);
-  return sslInfo(config, modelId(spec.model), parseLayers(spec.layers, config.numHiddenLayers));
+  return sslInfo(config, modelId(spec.model), modelFingerprint(spec.model), parseLayers(spec.layers, config.numHiddenLayers));
 }
 
 /**

@@ -37,3 +37,17 @@ export function meanPoolTensor(h: tf.Tensor3D, frameMask?: tf.Tensor2D): tf.Tens
     return tf.div(sum, count) as tf.Tensor2D; // [B, D]
   });
 }
+
+/**
+ * Why pooled vectors cannot be used, or null when every value is finite. A NaN or Inf (weights or a config the
+ * checks let through, an overflow on odd audio) makes that file's error, never a score or a stored row.
+ */
+export function firstNonFinite(vectors: Float32Array[], layers: number[]): string | null {
+  for (let k = 0; k < vectors.length; k++) {
+    const v = vectors[k];
+    for (let j = 0; j < v.length; j++) {
+      if (!Number.isFinite(v[j])) return `the model produced a non-finite feature (${v[j]} at layer ${layers[k]}, dimension ${j})`;
+    }
+  }
+  return null;
+}

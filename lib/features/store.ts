@@ -21,6 +21,8 @@ export interface LayerArray {
 
 export interface StoreMeta {
   model?: string;
+  /** The model's fingerprint (lib/weights modelFingerprint), when known: heads trained here carry it. */
+  model_fingerprint?: string | null;
   layers?: number[];
   pooling?: string;
   [key: string]: unknown;
@@ -73,7 +75,8 @@ function readLayer(dir: string, layer: number, n: number): LayerArray {
   return { data, n, d: shape[1] };
 }
 
-function readMeta(dir: string): StoreMeta | null {
+/** meta.json of a store (null when absent); a corrupt one is a DataError. */
+export function readMeta(dir: string): StoreMeta | null {
   const file = path.join(dir, 'meta.json');
   if (!fs.existsSync(file)) return null;
   try {

@@ -8,7 +8,7 @@ import * as path from 'path';
 import { writeFileAtomic } from '../atomic';
 import { assertBothClasses, countClasses } from '../data/labels';
 import { DataError } from '../errors';
-import { LayerArray, layerFile, readStore } from '../features/store';
+import { FeatureStore, LayerArray, layerFile, readStore } from '../features/store';
 import { brier, ece, nll } from '../metrics/calibration';
 import { fitPlatt, fitTemperature, PlattParams } from './calibration';
 import { MinimizeOptions } from './lbfgs';
@@ -28,6 +28,11 @@ export interface Head {
   format: typeof HEAD_FORMAT;
   version: 1;
   model: string | null;
+  /**
+   * The fingerprint of the model the training features came from (lib/weights modelFingerprint): detect, eval
+   * and probe refuse features of another model. null for features of unknown origin (and heads written before it).
+   */
+  model_fingerprint: string | null;
   layer: number;
   pooling: string | null;
   /** [D], applied to the standardised features when `standardize` is set */
@@ -62,9 +67,38 @@ export interface Head {
   } | null;
 }
 
+/** Where features come from, as far as a head can tell: a store's meta.json, or a loaded model. */
+export interface FeatureOrigin {
+  model: string | null;
+  fingerprint: string | null;
+}
+
+/**
+ * Why features of `origin` are not what `head` was trained on, or null when they are (or cannot be told apart:
+ * a fingerprint missing on either side falls back to the model ids, and to nothing when those are missing too).
+ */
+export function modelMismatch(head: Pick<Head, 'model' | 'model_fingerprint'>, origin: FeatureOrigin): string | null {
+  const name = (model: string | null, fp: string | null) => `${model ?? 'an unknown model'}${fp ? ` (${fp.slice(0, 19)}…)` : ''}`;
+  const differ = head.model_fingerprint && origin.fingerprint ? head.model_fingerprint !== origin.fingerprint : !!head.model && !!origin.model && head.model !== origin.model;
+  return differ ? `the head was trained on features of ${name(head.model, head.model_fingerprint)}, these come from ${name(origin.model, origin.fingerprint)}` : null;
+}
+
+/** Throws a DataError naming `file` when `origin` is another model than the head's, unless `allow` is set. */
+export function assertSameModel(head: Pick<Head, 'model' | 'model_fingerprint'>, origin: FeatureOrigin, file: string, allow = false): void {
+  const why = modelMismatch(head, origin);
+  if (why && !allow) throw new DataError(`${why}; --allow-model-mismatch overrides this if they are the same model`, file);
+}
+
+/** A store's origin as recorded in its meta.json. */
+export const storeOrigin = (s: Pick<FeatureStore, 'meta'>): FeatureOrigin => ({
+  model: typeof s.meta?.model === 'string' ? s.meta.model : null,
+  fingerprint: typeof s.meta?.model_fingerprint === 'string' ? s.meta.model_fingerprint : null,
+});
+
 /** logits [n] and calibrated P(spoof) [n] for X [n, d]; `file` names the features in a dimension error. */
 export function scoreHead(head: Head, X: Float32Array | Float64Array, n: number, d: number, file?: string): { logits: Float64Array; probs: Float64Array } {
   if (d !== head.weights.length) throw new DataError(`features have ${d} dimensions, the head expects ${head.weights.length}`, file);
+  if (X.length < n * d) throw new DataError(`expected ${n}×${d} feature values, got ${X.length}`, file);
   const w = Float64Array.from(head.weights);
   const mean = head.standardize ? head.standardize.mean : new Array<number>(d).fill(0);
   const std = head.standardize ? head.standardize.std : new Array<number>(d).fill(1);
@@ -74,6 +108,7 @@ export function scoreHead(head: Head, X: Float32Array | Float64Array, n: number,
   for (let i = 0; i < n; i++) {
     let z = head.bias;
     for (let j = 0; j < d; j++) z += a[j] * (X[i * d + j] - mean[j]);
+    if (!Number.isFinite(z)) throw new DataError(`the head's logit is ${z} on row ${i} (features too large for the head)`, file);
     logits[i] = z;
     probs[i] = calibrate(head, z);
   }
@@ -105,6 +140,8 @@ export interface TrainHeadOptions {
   calibration?: 'temperature' | 'platt';
   /** Seed of the held-out split. */
   seed?: number;
+  /** Accept a calibration (or, in probe, evaluation) store extracted with another model. */
+  allowModelMismatch?: boolean;
   onIteration?: MinimizeOptions['onIteration'];
 }
 
@@ -126,6 +163,8 @@ export function trainHead(storeDir: string, layer: number, opts: TrainHeadOption
     };
   } else if (typeof opts.calibrateOn === 'string') {
     const other = readStore(opts.calibrateOn, { layers: [layer] });
+    const trained = storeOrigin(store);
+    assertSameModel({ model: trained.model, model_fingerprint: trained.fingerprint }, storeOrigin(other), other.dir, opts.allowModelMismatch);
     calib = { X: other.layers.get(layer)!, y: other.labels, source: path.resolve(opts.calibrateOn), dir: other.dir };
   }
   const X = trainIdx ? takeRows(features, trainIdx) : features;
@@ -143,7 +182,8 @@ export function trainHead(storeDir: string, layer: number, opts: TrainHeadOption
   const head: Head = {
     format: HEAD_FORMAT,
     version: 1,
-    model: typeof store.meta?.model === 'string' ? store.meta.model : null,
+    model: storeOrigin(store).model,
+    model_fingerprint: storeOrigin(store).fingerprint,
     layer,
     pooling: typeof store.meta?.pooling === 'string' ? store.meta.pooling : null,
     weights: Array.from(model.weights),
@@ -185,6 +225,9 @@ export function calibrateHead(head: Head, X: LayerArray, y: Uint8Array, source: 
   head.calibration = { method, source, n: y.length, n_bona: counts.bona, n_spoof: counts.spoof, before: quality(before, y), after: quality(after, y) };
 }
 
+/** The smallest normal double: a std below it is denormal or zero. */
+const MIN_NORMAL = 2 ** -1022;
+
 const isNumArray = (v: unknown, len?: number): v is number[] =>
   Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x)) && (len === undefined || v.length === len);
 
@@ -207,10 +250,15 @@ export function readHead(file: string): Head {
   const d = h.weights.length;
   if (h.standardize !== null) {
     const s = h.standardize;
-    if (!s || !isNumArray(s.mean, d) || !isNumArray(s.std, d) || s.std.some((v) => v <= 0)) {
-      bad(`"standardize" must be null or {mean, std} with ${d} values each, std > 0`);
+    // A tiny std turns w/std into Infinity, and Infinity − Infinity into a NaN score.
+    if (!s || !isNumArray(s.mean, d) || !isNumArray(s.std, d) || s.std.some((v, j) => !(v >= MIN_NORMAL) || !Number.isFinite(h.weights[j] / v))) {
+      bad(`"standardize" must be null or {mean, std} with ${d} values each, all finite, every std ≥ ${MIN_NORMAL} (not denormal) and weight/std finite`);
     }
   }
+  if (h.model !== null && h.model !== undefined && typeof h.model !== 'string') bad('"model" must be a string or null');
+  if (h.model_fingerprint != null && typeof h.model_fingerprint !== 'string') bad('"model_fingerprint" must be a string or null');
+  h.model ??= null;
+  h.model_fingerprint ??= null;
   if (!(typeof h.temperature === 'number' && h.temperature > 0 && Number.isFinite(h.temperature))) bad('"temperature" must be a finite number > 0');
   if (h.platt != null && !isNumArray([h.platt.a, h.platt.b])) bad('"platt" must be null or {a, b}');
   h.platt ??= null;
@@ -233,9 +281,13 @@ export interface HeadScores {
   probs: Float64Array;
 }
 
-/** Scores every row of a feature store with a head (on the head's layer). */
-export function scoreStore(head: Head, storeDir: string): HeadScores {
+/**
+ * Scores every row of a feature store with a head (on the head's layer). A store of another model than the head's
+ * is refused unless `allowModelMismatch`; a store whose dimension differs is always refused.
+ */
+export function scoreStore(head: Head, storeDir: string, opts: { allowModelMismatch?: boolean } = {}): HeadScores {
   const s = readStore(storeDir, { layers: [head.layer] });
+  assertSameModel(head, storeOrigin(s), s.dir, opts.allowModelMismatch);
   const X = s.layers.get(head.layer)!;
   const { logits, probs } = scoreHead(head, X.data, X.n, X.d, layerFile(s.dir, head.layer));
   return { ids: s.index.map((r) => r.id), labels: s.labels, logits, uncalibrated: logits.map(sigmoid), probs };

@@ -40,7 +40,7 @@ export function probeLayers(trainStore: string, evalStores: string[], opts: Prob
     const head = trainHead(trainStore, layer, opts);
     const evals: Record<string, LayerEval> = {};
     evalStores.forEach((dir, j) => {
-      const s = scoreStore(head, dir);
+      const s = scoreStore(head, dir, opts);
       evals[names[j]] = { calibrated: computeMetrics(s.probs, s.labels), uncalibrated: computeMetrics(s.uncalibrated, s.labels) };
     });
     return { layer, head, eval: evals };

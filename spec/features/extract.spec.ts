@@ -136,6 +136,27 @@ describe('extractFeatures', () => {
     expect(fs.readFileSync(path.join(out, 'errors.csv'), 'utf8')).toMatch(/^id,path,error\nbad\.wav,.*bad\.wav,.+/);
   });
 
+  it('a file whose pooled features are not finite is that file\'s error, never a row', async () => {
+    // Once an all-NaN store was written with exit code 0. Here the front-end overflows on every third file.
+    const lfcc = lfccFrontEnd();
+    let calls = 0;
+    const overflowing = { ...lfcc, pool: async (x: Float32Array) => {
+      const r = await lfcc.pool(x);
+      if (calls++ % 3 === 1) r.vectors[0][7] = NaN;
+      return r;
+    } };
+    const out = path.join(tmp, 'non-finite');
+    const s = await extractFeatures(items.slice(0, 6), overflowing, out);
+    expect(s).toMatchObject({ ok: 4, failed: 2 });
+    expect(readStore(out).index.map((r) => r.id)).toEqual([0, 2, 3, 5].map((i) => items[i].id));
+    expect(fs.readFileSync(path.join(out, 'errors.csv'), 'utf8').split('\n').slice(1, 3)).toEqual(
+      [1, 4].map((i) => `${items[i].id},${items[i].path},"the model produced a non-finite feature (NaN at layer 0, dimension 7)"`),
+    );
+    const allBad = { ...lfcc, pool: async (x: Float32Array) => ({ ...(await lfcc.pool(x)), vectors: [new Float32Array(60).fill(NaN)] }) };
+    await expect(extractFeatures(items.slice(0, 3), allBad, path.join(tmp, 'all-nan'))).rejects.toThrow(/no file could be read \(3 failed/);
+    expect(fs.existsSync(path.join(tmp, 'all-nan'))).toBe(false);
+  });
+
   it('gives the same store, byte for byte, with 2 worker threads', async () => {
     const out = path.join(tmp, 'workers');
     const s = await extractFeatures(items, { model: MODEL, layers: 'all' }, out, { workers: 2 });

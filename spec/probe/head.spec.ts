@@ -161,6 +161,48 @@ describe('head', () => {
       expect(e.message).toBe(`${path.join(empty, 'index.csv')}: empty feature store: index.csv has no rows`);
     });
 
+    it('a head whose standardisation would divide by a denormal std, or overflow w/std, is refused when read', () => {
+      // Both once scored every file as a confident "bona-fide" with p_spoof null (Infinity − Infinity = NaN).
+      const file = path.join(dir, 'tiny-std.json');
+      const good = trainHead(store, 1, { C: 1, standardize: true });
+      const std = good.standardize!.std;
+      for (const patched of [[5e-324, ...std.slice(1)], [0, ...std.slice(1)], [1e-309, ...std.slice(1)]]) {
+        fs.writeFileSync(file, JSON.stringify({ ...good, standardize: { ...good.standardize, std: patched } }));
+        expect(() => readHead(file)).toThrow(`${file}: invalid head file: "standardize" must be null or {mean, std} with 6 values each, all finite, every std ≥ ${2 ** -1022} (not denormal) and weight/std finite`);
+      }
+      fs.writeFileSync(file, JSON.stringify({ ...good, weights: [1e308, ...good.weights.slice(1)], standardize: { ...good.standardize, std: [1e-10, ...std.slice(1)] } }));
+      expect(() => readHead(file)).toThrow(/weight\/std finite/);
+    });
+
+    it("a store of another model than the head's is refused, naming both; --allow-model-mismatch overrides that, never the dimension", () => {
+      const labelled = data.y.length;
+      const withMeta = (name: string, model: string, fingerprint: string | null, d = 6) => {
+        const out = path.join(dir, name);
+        const X = readStore(store, { layers: [1] }).layers.get(1)!;
+        const rows = readStore(store).index.slice(0, labelled);
+        writeStore(out, { index: rows, layers: new Map([[1, d === 6 ? X : { data: new Float32Array(X.n * d), n: X.n, d }]]), meta: { model, model_fingerprint: fingerprint, layers: [1], pooling: 'mean' } });
+        return out;
+      };
+      const trainedOn = withMeta('model-a', 'org/model-a@main', 'sha256:' + 'a'.repeat(64));
+      const head = trainHead(trainedOn, 1, { C: 1 });
+      expect([head.model, head.model_fingerprint]).toEqual(['org/model-a@main', 'sha256:' + 'a'.repeat(64)]);
+      // Same fingerprint under another name (a moved or re-converted model): accepted.
+      expect(scoreStore(head, withMeta('renamed', '/elsewhere/model-a', 'sha256:' + 'a'.repeat(64))).probs.length).toBe(labelled);
+      const other = withMeta('model-b', 'org/model-b@main', 'sha256:' + 'b'.repeat(64));
+      const e = errorOf(() => scoreStore(head, other));
+      expect(e).toBeInstanceOf(DataError);
+      expect(e.message).toBe(
+        `${other}: the head was trained on features of org/model-a@main (sha256:aaaaaaaaaaaa…), these come from org/model-b@main (sha256:bbbbbbbbbbbb…); --allow-model-mismatch overrides this if they are the same model`,
+      );
+      expect(scoreStore(head, other, { allowModelMismatch: true }).probs.length).toBe(labelled);
+      // Without fingerprints (stores written before them) the model ids decide.
+      expect(() => scoreStore(head, withMeta('old-b', 'org/model-b@main', null))).toThrow(/trained on features of org\/model-a@main \(sha256:a+…\), these come from org\/model-b@main;/);
+      // The dimension is never overridden.
+      expect(() => scoreStore(head, withMeta('wide', 'org/model-a@main', 'sha256:' + 'a'.repeat(64), 8), { allowModelMismatch: true })).toThrow('features have 8 dimensions, the head expects 6');
+      // Calibrating on another model's store is refused the same way.
+      expect(() => trainHead(trainedOn, 1, { C: 1, calibrateOn: other })).toThrow(/these come from org\/model-b@main/);
+    });
+
     it('dimension mismatch between head and store: a DataError naming the layer file', () => {
       const head = trainHead(store, 1, { C: 1 });
       const narrow = path.join(dir, 'narrow');
