@@ -1,6 +1,6 @@
 #!/bin/sh
-# Builds lib/kernels/kernels.c into lib/kernels/binaries.ts (the four wasm modules, base64). Run by hand after
-# editing kernels.c; the output is committed, so installs need no C toolchain.
+# Builds lib/kernels/kernels.c into lib/kernels/binaries.ts (the four wasm modules, base64, with kernels.c's sha256):
+# `npm run build:kernels` after editing kernels.c. The output is committed, so installs need no C toolchain.
 #   plain / relaxed: f32x4 mul + add / relaxed madd (FMA where the CPU has it)
 #   local / shared:  imports tfjs-wasm's memory as its single-threaded build makes it / as its threaded build does
 # Needs clang and wasm-ld 14+ (Debian: apt-get install clang lld) and node. -disable-lsr: see kernels.c's micro-kernel.
@@ -16,4 +16,4 @@ for mem in local shared; do
   clang $flags -mrelaxed-simd -DRELAXED lib/kernels/kernels.c -o "$out/fma-$mem.wasm"
   npx tsx tools/relaxed-madd.ts "$out/fma-$mem.wasm" "$out/relaxed-$mem.wasm"
 done
-npx tsx tools/embed-kernels.ts "$out" lib/kernels/binaries.ts
+npx tsx tools/embed-kernels.ts "$out" lib/kernels/binaries.ts lib/kernels/kernels.c

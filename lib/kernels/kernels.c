@@ -46,7 +46,7 @@
 #define NOINLINE __attribute__((noinline))
 
 #ifdef RELAXED
-/* standard relaxed_madd semantics after build.sh's opcode patch: a*b + c */
+/* standard relaxed_madd semantics after tools/build-kernels.sh's opcode patch (tools/relaxed-madd.ts): a*b + c */
 #define MADD(acc, a, b) __builtin_wasm_fma_f32x4((a), (b), (acc))
 #else
 #define MADD(acc, a, b) wasm_f32x4_add((acc), wasm_f32x4_mul((a), (b)))

@@ -44,7 +44,7 @@ export class WavLMModel extends Wav2Vec2Model {
  * maxExact = nb/2: bucket(r) = (r > 0 ? nb : 0) + (|r| < maxExact ? |r|
  *   : min(nb − 1, trunc(maxExact + log(|r|/maxExact)/log(maxDistance/maxExact)·(nb − maxExact)))).
  * Torch computes the log branch in float32; float64 gives the same buckets for the real configs (checked against
- * a float32 numpy reference in spec/nn/buckets.spec.ts).
+ * a float32 numpy reference in spec/models/wavlm-buckets.spec.ts).
  */
 export function relativePositionBuckets(T: number, numBuckets: number, maxDistance: number): Int32Array {
   const nb = Math.floor(numBuckets / 2);
