@@ -1,65 +1,85 @@
 /**
- * A model's weights on the tfjs backend, looked up by HF key, freed by dispose(). Resident weights are uploaded
- * once at load. Streamed weights (a model too large for the backend's heap, e.g. XLS-R 1B on wasm's 4 GB) stay
- * in the JS heap and are uploaded per transformer layer, just before it runs, and freed right after.
+ * The weights provider: a model's weights on the tfjs backend, by HF key, in the layouts the forward pass reads.
+ * lib/weights stores them with linear weights transposed to [in, out] and conv filters reordered to
+ * [K, in/groups, out] (keymap.ts); here the dense layers' weights are also packed once for the kernels' GEMM.
+ *
+ * A model too large for the backend's heap (XLS-R 1B on wasm's 4 GB) streams its transformer layers: their
+ * weights stay in the JS heap and withLayer() uploads one layer just before it runs and frees it right after.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError } from '../errors';
-import { HostTensor, WeightSet } from '../weights/tensor';
+import { packWeight } from '../nn/linear';
+import { HostTensor, WeightSet, sizeOf } from '../weights/tensor';
+
+/** 1.5 GiB: XLS-R 300M (1.26 GB) stays resident, XLS-R 1B (3.9 GB) streams. */
+export const STREAM_ABOVE_BYTES = 1.5 * 2 ** 30;
 
 export interface DeviceWeightsOptions {
-  /** Drop each host copy from `host` once it is uploaded (or kept here), so both never coexist whole. */
+  /** Drop each host copy from the source once it is uploaded (or kept here), so both never coexist whole. */
   releaseHost?: boolean;
-  /** Keys kept in the JS heap and uploaded on demand by load(). */
-  streamed?: (key: string) => boolean;
-  /** Re-lays out a resident weight once after upload (it owns and may dispose its input), e.g. packWeight. */
-  prepare?: (key: string, t: tf.Tensor) => tf.Tensor;
+  /** Stream the transformer layers' weights. Default: on the wasm backend when the weights exceed STREAM_ABOVE_BYTES. */
+  streamLayers?: boolean;
 }
 
+/** One transformer layer's weights by their name inside the layer, e.g. `attention.q_proj.weight`. */
+export type LayerWeights = (name: string) => tf.Tensor;
+
+/** The dense layers' weights, which linear() reads: packed for the kernels' GEMM (lib/nn/linear.ts). */
+const isDenseWeight = (key: string) => /(feature_projection\.projection|_proj|intermediate_dense|output_dense)\.weight$/.test(key);
+
+/** Transformer layer weights: everything under encoder.layers.N. except WavLM's position embedding, which all layers share. */
+const isLayerWeight = (key: string) => /^encoder\.layers\.\d+\./.test(key) && !key.endsWith('rel_attn_embed.weight');
+
+const layerPrefix = (l: number) => `encoder.layers.${l}.`;
+
 export class DeviceWeights {
+  /** Whether the transformer layers' weights stay in the JS heap and are uploaded per layer per forward. */
+  readonly streamsLayers: boolean;
   private readonly tensors = new Map<string, tf.Tensor>();
+  /** The streamed weights' host copies. */
   private readonly host = new Map<string, HostTensor>();
 
   constructor(source: WeightSet, opts: DeviceWeightsOptions = {}) {
+    let bytes = 0;
+    for (const t of source.values()) bytes += 4 * sizeOf(t.shape);
+    this.streamsLayers = opts.streamLayers ?? (tf.getBackend() === 'wasm' && bytes > STREAM_ABOVE_BYTES);
     for (const [key, t] of source) {
-      if (opts.streamed?.(key)) this.host.set(key, t);
+      if (this.streamsLayers && isLayerWeight(key)) this.host.set(key, t);
       else {
         const uploaded = tf.tensor(t.data, t.shape, 'float32');
-        this.tensors.set(key, opts.prepare ? opts.prepare(key, uploaded) : uploaded);
+        this.tensors.set(key, isDenseWeight(key) ? packWeight(uploaded) : uploaded);
       }
       if (opts.releaseHost) source.delete(key);
     }
   }
 
-  has(key: string): boolean {
-    return this.tensors.has(key) || this.host.has(key);
-  }
-
-  /** Whether any weight under `prefix` is streamed (its owner must load() it before use). */
-  streams(prefix: string): boolean {
-    for (const key of this.host.keys()) if (key.startsWith(prefix)) return true;
-    return false;
-  }
-
-  /** Uploads the streamed weights under `prefix`; the tensors are the caller's to free with unload(). */
-  load(prefix: string): void {
-    for (const [key, t] of this.host) if (key.startsWith(prefix) && !this.tensors.has(key)) this.tensors.set(key, tf.keep(tf.tensor(t.data, t.shape, 'float32')));
-  }
-
-  /** Frees the uploaded copies of the streamed weights under `prefix` (their host copies stay). */
-  unload(prefix: string): void {
-    for (const key of this.host.keys()) {
-      if (!key.startsWith(prefix)) continue;
-      this.tensors.get(key)?.dispose();
-      this.tensors.delete(key);
-    }
-  }
-
+  /** A weight by its HF key; a streamed one only while its layer runs. */
   get(key: string): tf.Tensor {
     const t = this.tensors.get(key);
     if (t) return t;
     if (this.host.has(key)) throw new CheckpointError(`weight "${key}" is streamed and not loaded`);
     throw new CheckpointError(`missing weight "${key}"`);
+  }
+
+  /**
+   * Runs fn with transformer layer l's weights on the backend. Streamed ones are uploaded for fn only, as stored
+   * (not packed: the GEMM packs an unpacked weight itself).
+   */
+  withLayer<T>(l: number, fn: (w: LayerWeights) => T): T {
+    const prefix = layerPrefix(l);
+    const w: LayerWeights = (name) => this.get(prefix + name);
+    if (!this.streamsLayers) return fn(w);
+    // Kept out of the caller's tidy: freed here, after fn.
+    for (const [key, t] of this.host) if (key.startsWith(prefix)) this.tensors.set(key, tf.keep(tf.tensor(t.data, t.shape, 'float32')));
+    try {
+      return fn(w);
+    } finally {
+      for (const key of this.host.keys()) {
+        if (!key.startsWith(prefix)) continue;
+        this.tensors.get(key)!.dispose();
+        this.tensors.delete(key);
+      }
+    }
   }
 
   dispose(): void {

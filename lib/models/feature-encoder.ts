@@ -65,9 +65,11 @@ function encodeChunk(weights: DeviceWeights, c: ModelConfig, samples: tf.Tensor2
   return x;
 }
 
+/** Conv layer i: x [B, n, C_(i−1)] → [B, T_i, C_i] (+ bias) (→ GELU). */
 function convLayer(weights: DeviceWeights, c: ModelConfig, i: number, x: tf.Tensor3D, then?: Epilogue): tf.Tensor3D {
   const p = `feature_extractor.conv_layers.${i}`;
-  return conv1d(x, weights.get(`${p}.conv.weight`), c.convStride[i], c.convBias ? weights.get(`${p}.conv.bias`) : undefined, then);
+  const filter = weights.get(`${p}.conv.weight`); // [K_i, C_(i−1), C_i]: HF's [out, in, K] reordered
+  return conv1d(x, filter, c.convStride[i], c.convBias ? weights.get(`${p}.conv.bias`) : undefined, then);
 }
 
 /**

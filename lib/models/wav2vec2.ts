@@ -4,31 +4,35 @@
  *   conv feature encoder → LayerNorm (= extract_features) → Linear → zero padded frames
  *   → + GELU(grouped positional conv) → transformer layers, post-norm or pre-norm ("stable layer norm").
  *
- * WavLM (wavlm.ts) is this model with a different attention; it overrides attentionContext() and attention().
+ * WavLM (wavlm.ts) is this model with its own self-attention: it overrides selfAttention().
+ * Weights come from the weights provider (device-weights.ts), by HF key, in stored layouts: linear weights
+ * [in, out] (HF's [out, in] transposed), conv filters [K, in/groups, out] (HF's [out, in/groups, K] reordered).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors';
-import { AttentionResult, PositionBias, keyPaddingBias, multiHeadAttention } from '../nn/attention';
+import { AttentionParams, AttentionResult, keyPaddingBias, multiHeadAttention } from '../nn/attention';
 import { groupedConv1d } from '../nn/conv';
 import { linear } from '../nn/linear';
 import { layerNorm } from '../nn/norm';
 import { ModelConfig, PreprocessorConfig } from '../weights/config';
-import { DeviceWeights } from './device-weights';
+import { DeviceWeights, LayerWeights } from './device-weights';
 import { checkInput, featureEncoder, frameMaskFrom } from './feature-encoder';
 import { ForwardOptions, ForwardOutput, SpeechModel } from './types';
 
-/** Per-forward state every layer's attention reads. */
-export interface AttentionContext {
+/** What every layer's self-attention shares in one forward. */
+export interface AttentionSetup {
+  /** T, the number of frames. */
+  frames: number;
   /** The additive key padding bias [B, T], when a mask was given. */
   keyBias?: tf.Tensor2D;
-  /** WavLM: the ungated relative position bias [heads, T, T], computed once per forward. */
-  positionBias?: tf.Tensor3D;
+  /** Whether to return each query's attention entropy. */
   entropy: boolean;
 }
 
-type LayerResult = { hidden: tf.Tensor3D; entropy?: tf.Tensor3D };
+/** One layer's self-attention: x [B, T, H] and the layer's weights → [B, T, H] (and the entropy, when asked for). */
+export type SelfAttention = (x: tf.Tensor3D, w: LayerWeights) => AttentionResult;
 
-const POS_CONV = 'encoder.pos_conv_embed.conv';
+type LayerResult = { hidden: tf.Tensor3D; entropy?: tf.Tensor3D };
 
 export class Wav2Vec2Model implements SpeechModel {
   readonly hasExtractFeatures: boolean;
@@ -41,11 +45,7 @@ export class Wav2Vec2Model implements SpeechModel {
     readonly fingerprint: string | null = null,
   ) {
     this.hasExtractFeatures = config.modelType !== 'hubert';
-    this.streamsWeights = weights.streams('encoder.layers.');
-  }
-
-  protected w(key: string): tf.Tensor {
-    return this.weights.get(key);
+    this.streamsWeights = weights.streamsLayers;
   }
 
   forward(inputValues: tf.Tensor2D, opts: ForwardOptions = {}): ForwardOutput {
@@ -54,14 +54,15 @@ export class Wav2Vec2Model implements SpeechModel {
     const upTo = opts.upToLayer ?? L;
     if (!Number.isInteger(upTo) || upTo < 0 || upTo > L) throw new UsageError(`upToLayer must be an integer in 0..${L}, got ${upTo}`);
     checkInput(c, inputValues, opts.attentionMask);
+    const w = (key: string) => this.weights.get(key);
     return tf.tidy(() => {
       const convFeatures = featureEncoder(this.weights, c, inputValues); // [B, T, C]
       const T = convFeatures.shape[1];
       const frameMask = opts.attentionMask && frameMaskFrom(c, opts.attentionMask, T); // [B, T]
 
       // Feature projection; HF's extract_features is the normalised conv output.
-      const extractFeatures = layerNorm(convFeatures, this.w('feature_projection.layer_norm.weight'), this.w('feature_projection.layer_norm.bias'), c.layerNormEps); // [B, T, C]
-      let hidden = linear(extractFeatures, this.w('feature_projection.projection.weight'), this.w('feature_projection.projection.bias')); // [B, T, H]
+      const extractFeatures = layerNorm(convFeatures, w('feature_projection.layer_norm.weight'), w('feature_projection.layer_norm.bias'), c.layerNormEps); // [B, T, C]
+      let hidden = linear(extractFeatures, w('feature_projection.projection.weight'), w('feature_projection.projection.bias')); // [B, T, H]; weight [C, H] ([in, out])
 
       // Encoder input: padded frames set to 0, then the convolutional position embedding added.
       if (frameMask) hidden = tf.mul(hidden, tf.expandDims(frameMask, 2));
@@ -70,11 +71,11 @@ export class Wav2Vec2Model implements SpeechModel {
 
       const hiddenStates = [hidden];
       const attentionEntropy: tf.Tensor3D[] = [];
-      let ctx: AttentionContext | undefined; // built before the first layer only: upToLayer 0 runs no attention
+      let attend: SelfAttention | undefined; // set up before the first layer only: upToLayer 0 runs no attention
       for (let l = 0; l < upTo; l++) {
-        const layerCtx = (ctx ??= this.attentionContext(T, frameMask, !!opts.outputs?.attentionEntropy));
+        const layerAttention = (attend ??= this.selfAttention({ frames: T, keyBias: frameMask && keyPaddingBias(frameMask), entropy: !!opts.outputs?.attentionEntropy }));
         const input = hidden;
-        const out = this.withLayerWeights(l, () => this.layer(l, input, layerCtx));
+        const out = this.weights.withLayer(l, (lw) => this.layer(lw, input, layerAttention));
         hidden = out.hidden; // [B, T, H]
         hiddenStates.push(hidden);
         if (out.entropy) attentionEntropy.push(out.entropy);
@@ -97,78 +98,66 @@ export class Wav2Vec2Model implements SpeechModel {
     this.weights.dispose();
   }
 
+  /**
+   * The self-attention of this forward's layers, set up once inside the forward's tidy: plain multi-head attention
+   * with the key padding bias.
+   */
+  protected selfAttention(setup: AttentionSetup): SelfAttention {
+    return (x, w) => multiHeadAttention(x, attentionProjections(w), this.config.numAttentionHeads, { keyBias: setup.keyBias, entropy: setup.entropy });
+  }
+
   /** GELU(grouped conv(x)), padding K//2 each side; "SamePad" drops the extra last frame of an even kernel. */
   private positionEmbedding(x: tf.Tensor3D): tf.Tensor3D {
     const c = this.config;
     const frames = x.shape[1]; // T: an even kernel's extra last frame is dropped
-    return groupedConv1d(x, this.w(`${POS_CONV}.weight`), c.numConvPosEmbeddingGroups, Math.floor(c.numConvPosEmbeddings / 2), this.w(`${POS_CONV}.bias`), { gelu: true, frames }); // [B, T, H]
+    const filter = this.weights.get('encoder.pos_conv_embed.conv.weight'); // [K, H/groups, H] (HF's [H, H/groups, K] reordered), weight norm folded
+    const bias = this.weights.get('encoder.pos_conv_embed.conv.bias');
+    return groupedConv1d(x, filter, c.numConvPosEmbeddingGroups, Math.floor(c.numConvPosEmbeddings / 2), bias, { gelu: true, frames }); // [B, T, H]
   }
 
   private encoderNorm(x: tf.Tensor3D): tf.Tensor3D {
-    return layerNorm(x, this.w('encoder.layer_norm.weight'), this.w('encoder.layer_norm.bias'), this.config.layerNormEps);
-  }
-
-  /** Runs fn with layer l's weights on the backend: resident ones always are; streamed ones are uploaded for fn only. */
-  private withLayerWeights<T>(l: number, fn: () => T): T {
-    const prefix = layerPrefix(l);
-    if (!this.weights.streams(prefix)) return fn();
-    this.weights.load(prefix);
-    try {
-      return fn();
-    } finally {
-      this.weights.unload(prefix);
-    }
+    return layerNorm(x, this.weights.get('encoder.layer_norm.weight'), this.weights.get('encoder.layer_norm.bias'), this.config.layerNormEps);
   }
 
   /** One transformer layer, in its own tidy so its intermediates go before the next layer starts. */
-  private layer(l: number, x: tf.Tensor3D, ctx: AttentionContext): LayerResult {
+  private layer(w: LayerWeights, x: tf.Tensor3D, attend: SelfAttention): LayerResult {
     return tf.tidy((): LayerResult => {
-      const p = `encoder.layers.${l}`;
       const eps = this.config.layerNormEps;
-      const norm1 = (t: tf.Tensor3D) => layerNorm(t, this.w(`${p}.layer_norm.weight`), this.w(`${p}.layer_norm.bias`), eps);
-      const norm2 = (t: tf.Tensor3D) => layerNorm(t, this.w(`${p}.final_layer_norm.weight`), this.w(`${p}.final_layer_norm.bias`), eps);
+      const norm1 = (t: tf.Tensor3D) => layerNorm(t, w('layer_norm.weight'), w('layer_norm.bias'), eps);
+      const norm2 = (t: tf.Tensor3D) => layerNorm(t, w('final_layer_norm.weight'), w('final_layer_norm.bias'), eps);
       if (this.config.doStableLayerNorm) {
         // Pre-norm: x = x + Attn(LN1(x)); x = x + FFN(LN2(x)).
-        const att = this.attention(l, norm1(x), ctx);
+        const att = attend(norm1(x), w);
         let h = tf.add<tf.Tensor3D>(x, att.output); // [B, T, H]
-        h = tf.add<tf.Tensor3D>(h, this.feedForward(l, norm2(h)));
+        h = tf.add<tf.Tensor3D>(h, feedForward(w, norm2(h)));
         return { hidden: h, entropy: att.entropy };
       }
       // Post-norm: x = LN1(x + Attn(x)); x = LN2(x + FFN(x)).
-      const att = this.attention(l, x, ctx);
+      const att = attend(x, w);
       let h = norm1(tf.add(x, att.output)); // [B, T, H]
-      h = norm2(tf.add(h, this.feedForward(l, h)));
+      h = norm2(tf.add(h, feedForward(w, h)));
       return { hidden: h, entropy: att.entropy };
     });
   }
-
-  private feedForward(l: number, x: tf.Tensor3D): tf.Tensor3D {
-    return tf.tidy(() => {
-      const p = `encoder.layers.${l}.feed_forward`;
-      const inner = linear(x, this.w(`${p}.intermediate_dense.weight`), this.w(`${p}.intermediate_dense.bias`), { gelu: true }); // [B, T, FFN]
-      return linear(inner, this.w(`${p}.output_dense.weight`), this.w(`${p}.output_dense.bias`)); // [B, T, H]
-    });
-  }
-
-  /** What every layer's attention shares in one forward. Runs inside the forward's tidy. */
-  protected attentionContext(_T: number, frameMask: tf.Tensor2D | undefined, entropy: boolean): AttentionContext {
-    return { keyBias: frameMask && keyPaddingBias(frameMask), entropy };
-  }
-
-  protected attention(l: number, x: tf.Tensor3D, ctx: AttentionContext, position?: PositionBias): AttentionResult {
-    const w = (name: string) => this.w(`${layerPrefix(l)}attention.${name}`);
-    const p = {
-      qWeight: w('q_proj.weight'),
-      qBias: w('q_proj.bias'),
-      kWeight: w('k_proj.weight'),
-      kBias: w('k_proj.bias'),
-      vWeight: w('v_proj.weight'),
-      vBias: w('v_proj.bias'),
-      outWeight: w('out_proj.weight'),
-      outBias: w('out_proj.bias'),
-    };
-    return multiHeadAttention(x, p, this.config.numAttentionHeads, { keyBias: ctx.keyBias, position, entropy: ctx.entropy });
-  }
 }
 
-const layerPrefix = (l: number) => `encoder.layers.${l}.`;
+/** A layer's q/k/v/out projections; each weight [H, H] ([in, out]), each bias [H]. */
+export function attentionProjections(w: LayerWeights): AttentionParams {
+  return {
+    qWeight: w('attention.q_proj.weight'),
+    qBias: w('attention.q_proj.bias'),
+    kWeight: w('attention.k_proj.weight'),
+    kBias: w('attention.k_proj.bias'),
+    vWeight: w('attention.v_proj.weight'),
+    vBias: w('attention.v_proj.bias'),
+    outWeight: w('attention.out_proj.weight'),
+    outBias: w('attention.out_proj.bias'),
+  };
+}
+
+function feedForward(w: LayerWeights, x: tf.Tensor3D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const inner = linear(x, w('feed_forward.intermediate_dense.weight'), w('feed_forward.intermediate_dense.bias'), { gelu: true }); // [B, T, FFN]; weight [H, FFN] ([in, out])
+    return linear(inner, w('feed_forward.output_dense.weight'), w('feed_forward.output_dense.bias')); // [B, T, H]; weight [FFN, H] ([in, out])
+  });
+}
