@@ -1,14 +1,15 @@
 /**
- * End-to-end forward benchmark on seeded random weights at real sizes (lib/models/random.ts): a seeded test
- * signal through the model, timed over several runs after a warm-up run, with the analytic FLOP count.
+ * End-to-end forward benchmark of a preset (presets.ts) on seeded random weights (lib/models/random.ts): a seeded
+ * test signal through the model, timed over several runs after a warm-up run, with the analytic FLOP count.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendName, useBackend, wasmThreadsCount } from '../backend';
 import { createModel, frameLengths, inputTensors, preprocess } from '../models';
-import { PRESETS, PresetName, randomModelSource } from '../models/random';
+import { randomModelSource } from '../models/random';
 import { mulberry32 } from '../random';
 import { ModelConfig } from '../weights/config';
 import { MachineInfo, machineInfo, median, timeRuns } from './machine';
+import { PRESETS, PresetName } from './presets';
 
 export interface ForwardBenchOptions {
   /** A preset, or any config (the smoke spec uses a tiny one). */

@@ -6,9 +6,9 @@ import { benchExtract } from '../bench/extract';
 import { benchKernels } from '../bench/kernels';
 import { readDataset } from '../data';
 import { DEMO_DATA, DEMO_MODEL } from '../demo';
-import { PRESETS, PRESET_NAMES, PresetName } from '../models/random';
+import { PRESETS, PRESET_NAMES, PresetName } from '../bench/presets';
+import { deepestLayer } from './input';
 import { BackendArgs, runCommand, selectBackend, withBackend } from './run';
-import { deepestLayer } from '../features/frontends';
 
 interface BenchArgs extends BackendArgs {
   arch: PresetName;

@@ -2,10 +2,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { CommandModule } from 'yargs';
 import * as tf from '@tensorflow/tfjs-core';
+import { deepestLayer, loadModelInput } from './input';
 import { BackendArgs, runCommand, selectBackend, withBackend } from './run';
 import { UsageError } from '../errors';
-import { deepestLayer } from '../features/frontends';
-import { disposeOutput, inputTensors, loadModel, loadModelInput, namedOutputs } from '../models';
+import { disposeOutput, inputTensors, loadModel, namedOutputs } from '../models';
 import { writeSafetensors } from '../weights/safetensors';
 
 interface ForwardArgs extends BackendArgs {

@@ -1,7 +1,8 @@
 import type { CommandModule } from 'yargs';
 import * as tf from '@tensorflow/tfjs-core';
+import { loadModelInput } from './input';
 import { BackendArgs, runCommand, selectBackend, withBackend } from './run';
-import { BlockParameters, LayerStats, describeArchitecture, disposeOutput, inputTensors, layerStats, loadModel, loadModelInput, parameterCounts } from '../models';
+import { BlockParameters, LayerStats, describeArchitecture, disposeOutput, inputTensors, layerStats, loadModel, parameterCounts } from '../models';
 
 interface InspectArgs extends BackendArgs {
   model: string;

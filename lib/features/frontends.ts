@@ -12,8 +12,8 @@ import { lfccFrames } from './lfcc';
 import { meanPool, meanPoolTensor } from './pool';
 
 /**
- * `all`, `..k` (0 to k), `a..b`, or `a,b,c` → sorted layer numbers within 0..L. Layer 0 is the encoder input
- * (hidden_states[0]); layer L is the last transformer layer.
+ * A FrontEndSpec's `layers` (the `--layers` argument): `all`, `..k` (0 to k), `a..b`, or `a,b,c` → sorted layer
+ * numbers within 0..L. Layer 0 is the encoder input (hidden_states[0]); layer L is the last transformer layer.
  */
 export function parseLayers(spec: string | undefined, numLayers: number): number[] {
   const s = (spec ?? 'all').trim();
@@ -28,12 +28,6 @@ export function parseLayers(spec: string | undefined, numLayers: number): number
   const bad = layers.find((k) => k > numLayers);
   if (layers.length === 0 || bad !== undefined) throw new UsageError(`--layers "${s}": the model has layers 0..${numLayers}`);
   return layers;
-}
-
-/** The deepest layer a `--layers` spec asks for: where the forward pass can stop. */
-export function deepestLayer(spec: string | undefined, numLayers: number): number {
-  const layers = parseLayers(spec, numLayers);
-  return layers[layers.length - 1];
 }
 
 /**

@@ -10,7 +10,6 @@ import { WavLMModel } from './wavlm';
 export * from './types';
 export * from './preprocess';
 export * from './outputs';
-export * from './input';
 export * from './summary';
 export { STREAM_ABOVE_BYTES } from './device-weights';
 export { frameLengths, receptiveField } from './feature-encoder';

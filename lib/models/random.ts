@@ -1,39 +1,14 @@
 /**
- * Models with seeded random weights at real sizes, built in memory (no multi-GB files): a ModelConfig preset
- * plus a WeightSet in the stored layouts lib/models reads, initialised at the scales HF's _init_weights uses,
- * so activations have realistic magnitudes. For memory and speed work, not for accuracy.
+ * Seeded random weights for any config, built in memory: the benchmarks run real sizes on them without multi-GB
+ * files (lib/bench/presets.ts), and tools/make-demo-model.ts makes the bundled demo model from them. A WeightSet
+ * in the stored layouts lib/models reads, initialised at the scales HF's _init_weights uses, so activations have
+ * realistic magnitudes. For memory and speed work and the demo, not for accuracy.
  */
 import { mulberry32 } from '../random';
 import type { ModelSource } from './index';
 import { DEFAULT_PREPROCESSOR, ModelConfig } from '../weights/config';
 import { expectedWeights, storedShape } from '../weights/keymap';
 import { WeightSet, sizeOf } from '../weights/tensor';
-
-const CONV_STACK = { convDim: Array(7).fill(512), convKernel: [10, 3, 3, 3, 3, 2, 2], convStride: [5, 2, 2, 2, 2, 2, 2] };
-const COMMON = { numConvPosEmbeddings: 128, numConvPosEmbeddingGroups: 16, layerNormEps: 1e-5, numBuckets: 320, maxBucketDistance: 800 };
-
-const BASE: ModelConfig = {
-  modelType: 'wav2vec2',
-  hiddenSize: 768,
-  numHiddenLayers: 12,
-  numAttentionHeads: 12,
-  intermediateSize: 3072,
-  ...CONV_STACK,
-  convBias: false,
-  featExtractNorm: 'group',
-  doStableLayerNorm: false,
-  ...COMMON,
-};
-const XLSR: ModelConfig = { ...BASE, hiddenSize: 1024, numHiddenLayers: 24, numAttentionHeads: 16, intermediateSize: 4096, convBias: true, featExtractNorm: 'layer', doStableLayerNorm: true };
-
-export const PRESETS = {
-  'wav2vec2-base': BASE,
-  'wavlm-base': { ...BASE, modelType: 'wavlm' },
-  'xlsr-300m': XLSR,
-  'xlsr-1b': { ...XLSR, hiddenSize: 1280, numHiddenLayers: 48, intermediateSize: 5120 },
-} satisfies Record<string, ModelConfig>;
-export type PresetName = keyof typeof PRESETS;
-export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 
 type Init = { kind: 'normal' | 'uniform'; scale: number } | { kind: 'const'; value: number };
 
@@ -70,8 +45,7 @@ export function randomWeights(c: ModelConfig, seed = 1): WeightSet {
   return weights;
 }
 
-/** A preset (or any config) as a source for createModel(). */
-export function randomModelSource(preset: PresetName | ModelConfig, seed = 1): ModelSource {
-  const config = typeof preset === 'string' ? PRESETS[preset] : preset;
+/** A config with random weights, as a source for createModel(). */
+export function randomModelSource(config: ModelConfig, seed = 1): ModelSource {
   return { config, preprocessor: DEFAULT_PREPROCESSOR, weights: randomWeights(config, seed) };
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { benchForward, forwardFlop } from '../../lib/bench/forward';
 import { benchKernels } from '../../lib/bench/kernels';
-import { PRESETS } from '../../lib/models/random';
+import { PRESETS } from '../../lib/bench/presets';
 import { ModelConfig } from '../../lib/weights/config';
 import { runCli } from '../helpers/cli';
 

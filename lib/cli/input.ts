@@ -1,16 +1,23 @@
+/** What the commands that run a model directly (forward, inspect, bench forward) take: an input file and `--layers`. */
+import { loadAudio } from '../audio';
+import { DataError } from '../errors';
+import { parseLayers } from '../features/frontends';
+import { ModelInput, preprocess, receptiveField } from '../models';
+import { ModelConfig, PreprocessorConfig } from '../weights/config';
+import { readSafetensors } from '../weights/safetensors';
+import { HostTensor } from '../weights/tensor';
+
+/** The deepest layer a `--layers` spec asks for: where the forward pass can stop. */
+export function deepestLayer(spec: string | undefined, numLayers: number): number {
+  const layers = parseLayers(spec, numLayers);
+  return layers[layers.length - 1];
+}
+
 /**
  * A model input from a file. A `.safetensors` file supplies `input_values` [B, N] (or [N]) and, if present,
  * `attention_mask`, fed to the model as they are (the golden case files are such files). Anything else is
  * audio: decoded, mixed to mono, resampled to the preprocessor's rate, then preprocessed like HF would.
  */
-import { loadAudio } from '../audio';
-import { DataError } from '../errors';
-import { ModelConfig, PreprocessorConfig } from '../weights/config';
-import { readSafetensors } from '../weights/safetensors';
-import { HostTensor } from '../weights/tensor';
-import { receptiveField } from './feature-encoder';
-import { ModelInput, preprocess } from './preprocess';
-
 export async function loadModelInput(file: string, model: { config: ModelConfig; preprocessor: PreprocessorConfig }): Promise<ModelInput> {
   if (file.toLowerCase().endsWith('.safetensors')) return readInputTensors(file);
   const audio = await loadAudio(file, { sampleRate: model.preprocessor.samplingRate, minSamples: receptiveField(model.config) });
