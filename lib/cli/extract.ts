@@ -1,7 +1,8 @@
 import type { CommandModule } from 'yargs';
 import { readDataset } from '../data';
-import { extractFeatures, parseShard } from '../features/extract';
+import { extractFeatures } from '../features/extract';
 import { describeFrontEnd } from '../features/frontends';
+import { parseShard } from '../features/plan';
 import { extractionProgress, stopOnSignal } from './progress';
 import { BackendArgs, runCommand, selectBackend, withBackend } from './run';
 

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { mergeStores } from '../features/extract';
+import { mergeStores } from '../features/merge';
 import { runCommand } from './run';
 
 export const mergeCommand: CommandModule<{}, { shards: string[]; out: string }> = {

@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'worker_threads';
 import { BackendName, useBackend } from '../backend';
 import { WavprobeError } from '../errors';
-import { poolFile } from './extract';
+import { poolFile } from './workers';
 import type { FrontEndSpec, PooledFrontEnd } from './frontend';
 import { openFrontEnd } from './frontends';
 

@@ -3,6 +3,7 @@
  *   index.csv          id,label[,path,duration,speaker,…]   label `bona-fide` or `spoof`
  *   layer_00.npy …     float32 [N, D] per layer, row i = index.csv row i
  *   meta.json          optional: model, layers, pooling, …
+ *   errors.csv         optional: id,path,error of the files extraction could not read
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -10,6 +11,7 @@ import { writeFileAtomic } from '../atomic';
 import { readCsv, writeCsv } from '../data/csv';
 import { parseLabels } from '../data/labels';
 import { DataError } from '../errors';
+import type { Lock } from '../lock';
 import { readNpy, writeNpy } from './npy';
 
 export interface LayerArray {
@@ -38,6 +40,8 @@ export interface FeatureStore {
   layers: Map<number, LayerArray>;
   meta: StoreMeta | null;
 }
+
+export const ERRORS_FILE = 'errors.csv';
 
 export const indexFile = (dir: string): string => path.join(dir, 'index.csv');
 export const layerFile = (dir: string, layer: number): string => path.join(dir, `layer_${String(layer).padStart(2, '0')}.npy`);
@@ -132,4 +136,22 @@ export function writeStore(
   for (const [k, a] of store.layers) writeNpy(layerFile(dir, k), a.data, [a.n, a.d]);
   writeCsv(indexFile(dir), header, store.index);
   if (store.meta) writeFileAtomic(path.join(dir, 'meta.json'), JSON.stringify(store.meta, null, 1) + '\n');
+}
+
+/**
+ * Writes a whole store into `<out>.tmp-<pid>` and renames it to `out`, so `out` is complete or absent; the caller
+ * holds the lock on `out`. On failure (a full disk, say) the temporary folder goes.
+ */
+export function writeStoreAtomic(out: string, store: Parameters<typeof writeStore>[1], errors: Record<string, string>[], lock: Lock): void {
+  const tmp = `${out}.tmp-${process.pid}`;
+  try {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    writeStore(tmp, store);
+    if (errors.length) writeCsv(path.join(tmp, ERRORS_FILE), ['id', 'path', 'error'], errors);
+    lock.assertHeld();
+    fs.renameSync(tmp, out);
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
 }
