@@ -1,5 +1,8 @@
+import * as os from 'os';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../lib/backend';
+import { UsageError } from '../lib/errors';
+import { checkTfjsWasmVersion, withWasmThreads } from '../lib/wasm-threads';
 
 describe('backend', () => {
   it('runs a matmul on wasm and cpu with the same answer', async () => {
@@ -29,6 +32,27 @@ describe('backend', () => {
     const t = tf.tidy(() => tf.sum(tf.add(tf.ones([1000]), 1)));
     expect(t.dataSync()[0]).toBe(2000);
     t.dispose();
+  });
+
+  it('threads only on the tfjs-backend-wasm release whose worker loader lib/wasm-threads.ts patches', () => {
+    expect(() => checkTfjsWasmVersion()).not.toThrow(); // the installed one
+    expect(() => checkTfjsWasmVersion('4.23.0')).toThrow(UsageError);
+    expect(() => checkTfjsWasmVersion('4.23.0')).toThrow(
+      '--threads needs @tensorflow/tfjs-backend-wasm 4.22.0, the release whose worker loader lib/wasm-threads.ts patches; 4.23.0 is installed. Install 4.22.0, or run with one thread.',
+    );
+  });
+
+  it('the threads loader patches globalThis.Worker and os.cpus only while the backend initialises', async () => {
+    const flag = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+    const [worker, cpus] = [Object.getOwnPropertyDescriptor(globalThis, 'Worker'), os.cpus().length];
+    const patched = () => ({ worker: typeof (globalThis as { Worker?: unknown }).Worker, cpus: os.cpus().length });
+    try {
+      await expect(withWasmThreads(3, async () => patched())).resolves.toEqual({ worker: 'function', cpus: 6 });
+      await expect(withWasmThreads(3, () => Promise.reject(new Error('init failed')))).rejects.toThrow('init failed');
+      expect([Object.getOwnPropertyDescriptor(globalThis, 'Worker'), os.cpus().length]).toEqual([worker, cpus]);
+    } finally {
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', flag);
+    }
   });
 
   it('rejects an unknown backend', async () => {

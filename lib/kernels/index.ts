@@ -17,23 +17,95 @@ import * as v8 from 'v8';
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors';
 import { KERNEL_BINARIES } from './binaries';
-import { Job, WorkerPool } from './pool';
+import { PoolJob, Region, WorkerPool } from './pool';
 
-/** The exports of kernels.c; pointers are byte offsets in the backend's memory. */
-export interface KernelExports {
-  gemm_packed_bytes(K: number, N: number): number;
-  gemm_scratch_bytes(): number;
-  gemm_cols(A: number, lda: number, B: number, Bp: number, bias: number, C: number, M: number, K: number, N: number, gelu: number, p0: number, p1: number, Ap: number): void;
-  pack_cols(B: number, Bp: number, K: number, N: number, p0: number, p1: number): void;
-  conv3s2_scratch_bytes(Cin: number): number;
-  conv3s2_cols(x: number, Cin: number, W: number, Bp: number, bias: number, y: number, Tout: number, Cout: number, gelu: number, p0: number, p1: number, Ap: number): void;
-  grouped_conv_cols(x: number, Cin: number, groups: number, taps: number, W: number, Bp: number, bias: number, y: number, Tout: number, Cout: number, gelu: number, g0: number, g1: number, Ap: number): void;
-  gelu_range(x: number, y: number, i0: number, i1: number): void;
-  layer_norm_rows(x: number, y: number, gamma: number, beta: number, C: number, eps: number, gelu: number, r0: number, r1: number): void;
-  column_sums(x: number, C: number, r0: number, r1: number, out: number): void;
-  normalize_gelu_rows(x: number, y: number, mean: number, scale: number, beta: number, C: number, T: number, r0: number, r1: number): void;
-  attention_scratch_bytes(T: number, d: number): number;
-  attention_heads(q: number, k: number, v: number, out: number, pos: number, gate: number, key: number, T: number, H: number, heads: number, scale: number, u0: number, u1: number, scratch: number): void;
+/** How an argument of a kernels.c export is passed: a byte offset in the backend's memory (0: none), an int, a float, or a flag (0/1). */
+type ArgKind = 'ptr' | 'int' | 'float' | 'flag';
+
+interface ExportSpec {
+  /** kernels.c's arguments, in its order. */
+  readonly args: Readonly<Record<string, ArgKind>>;
+  /**
+   * A kernel: what its range counts. The export takes its slice [lo, hi) of the range after its arguments, and
+   * the threads split [0, total) in multiples of `align` (default 1). Exports without one are size queries.
+   */
+  readonly slice?: string;
+  readonly align?: number;
+  /** After [lo, hi): a pointer to the calling thread's own region (its scratch, or its partial sums). */
+  readonly perThread?: 'scratch' | 'sums';
+  /**
+   * [weight, packed]: the kernel packs `weight` into `packed` (panels it computes), unless the call says
+   * `prepacked` (a weight packed at load, or by an earlier batch row): then it reads `packed` as it is.
+   */
+  readonly prepacked?: readonly [string, string];
+}
+
+/**
+ * kernels.c's exports, each described once: the types of the calls, their marshalling into wasm arguments and
+ * the workers' dispatch (pool.ts) are all derived from this table.
+ */
+export const KERNEL_EXPORTS = {
+  gemm_packed_bytes: { args: { K: 'int', N: 'int' } },
+  gemm_scratch_bytes: { args: {} },
+  conv3s2_scratch_bytes: { args: { Cin: 'int' } },
+  attention_scratch_bytes: { args: { T: 'int', d: 'int' } },
+  gemm_cols: {
+    args: { A: 'ptr', lda: 'int', B: 'ptr', Bp: 'ptr', bias: 'ptr', C: 'ptr', M: 'int', K: 'int', N: 'int', gelu: 'flag' },
+    prepacked: ['B', 'Bp'],
+    slice: 'panels of 8 output columns',
+    perThread: 'scratch',
+  },
+  pack_cols: { args: { B: 'ptr', Bp: 'ptr', K: 'int', N: 'int' }, slice: 'panels of 8 columns' },
+  conv3s2_cols: {
+    args: { x: 'ptr', Cin: 'int', W: 'ptr', Bp: 'ptr', bias: 'ptr', y: 'ptr', Tout: 'int', Cout: 'int', gelu: 'flag' },
+    prepacked: ['W', 'Bp'],
+    slice: 'panels of 8 output channels',
+    perThread: 'scratch',
+  },
+  grouped_conv_cols: {
+    args: { x: 'ptr', Cin: 'int', groups: 'int', taps: 'int', W: 'ptr', Bp: 'ptr', bias: 'ptr', y: 'ptr', Tout: 'int', Cout: 'int', gelu: 'flag' },
+    prepacked: ['W', 'Bp'],
+    slice: 'groups',
+    perThread: 'scratch',
+  },
+  gelu_range: { args: { x: 'ptr', y: 'ptr' }, slice: 'values', align: 4 }, // whole SIMD vectors per thread
+  layer_norm_rows: { args: { x: 'ptr', y: 'ptr', gamma: 'ptr', beta: 'ptr', C: 'int', eps: 'float', gelu: 'flag' }, slice: 'rows' },
+  normalize_gelu_rows: { args: { x: 'ptr', y: 'ptr', mean: 'ptr', scale: 'ptr', beta: 'ptr', C: 'int', T: 'int' }, slice: 'rows' },
+  column_sums: { args: { x: 'ptr', C: 'int' }, slice: 'rows', perThread: 'sums' },
+  attention_heads: {
+    args: { q: 'ptr', k: 'ptr', v: 'ptr', out: 'ptr', pos: 'ptr', gate: 'ptr', key: 'ptr', T: 'int', H: 'int', heads: 'int', scale: 'float' },
+    slice: '(batch row, head) pairs',
+    perThread: 'scratch',
+  },
+} as const satisfies Record<string, ExportSpec>;
+
+type Exports = typeof KERNEL_EXPORTS;
+type ExportName = keyof Exports;
+/** The exports that compute (the others are size queries). */
+export type KernelName = { [N in ExportName]: Exports[N] extends { slice: string } ? N : never }[ExportName];
+type SizeQuery = Exclude<ExportName, KernelName>;
+/** Kernels that pack a weight unless told it is prepacked. */
+type PackingKernel = { [N in KernelName]: Exports[N] extends { prepacked: unknown } ? N : never }[KernelName];
+/** A call's arguments by name: numbers, booleans for flags, and `prepacked` where the kernel packs a weight. */
+export type KernelArgs<N extends ExportName> = { -readonly [A in keyof Exports[N]['args']]: Exports[N]['args'][A] extends 'flag' ? boolean : number } & (N extends PackingKernel ? { prepacked: boolean } : unknown);
+
+/** The jobs the worker pool runs: every kernel, its float arguments and per-thread region known from KERNEL_EXPORTS. */
+export const POOL_JOBS: PoolJob[] = Object.entries(KERNEL_EXPORTS as Record<string, ExportSpec>)
+  .filter(([, spec]) => spec.slice)
+  .map(([name, spec]) => ({ name, floats: Object.values(spec.args).map((kind) => kind === 'float'), perThread: !!spec.perThread }));
+
+/**
+ * A call's wasm arguments in kernels.c's order, flags as 0/1. kernels.c knows a prepacked weight by its two
+ * pointers being equal (it packs unless they are): with `prepacked`, the packed pointer goes in the weight's
+ * place too. That convention stays here.
+ */
+function marshal<N extends ExportName>(name: N, args: KernelArgs<N>): number[] {
+  const spec: ExportSpec = KERNEL_EXPORTS[name];
+  const values = args as Record<string, number | boolean>;
+  return Object.keys(spec.args).map((arg) => {
+    const value = values.prepacked && spec.prepacked?.[0] === arg ? values[spec.prepacked[1]] : values[arg];
+    return typeof value === 'boolean' ? Number(value) : value;
+  });
 }
 
 /** The parts of tfjs-wasm's emscripten module used here and by lib/backend.ts. */
@@ -60,7 +132,7 @@ const PARALLEL_MIN_VALUES = 1 << 16;
 
 export class Kernels {
   readonly variant: 'relaxed' | 'plain';
-  private readonly k: KernelExports;
+  private readonly exports: Record<ExportName, (...args: number[]) => number>;
   private readonly pool?: WorkerPool;
 
   constructor(
@@ -74,21 +146,33 @@ export class Kernels {
     if (!WebAssembly.validate(relaxed)) v8.setFlagsFromString('--experimental-wasm-relaxed-simd'); // Node 20; shipped in later V8s
     this.variant = WebAssembly.validate(relaxed) ? 'relaxed' : 'plain';
     const module = new WebAssembly.Module(this.variant === 'relaxed' ? relaxed : Buffer.from(KERNEL_BINARIES[`plain-${mem}`], 'base64'));
-    this.k = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
-    if (shared && threads > 1) this.pool = WorkerPool.start(module, memory, backend.wasm, threads - 1);
+    this.exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Kernels['exports'];
+    if (shared && threads > 1) this.pool = WorkerPool.start(module, memory, backend.wasm, threads - 1, POOL_JOBS);
   }
 
+  /** This thread and the pool's workers, while the pool runs (it stops for good if a worker dies or hangs). */
   get threads(): number {
-    return 1 + (this.pool?.size ?? 0);
+    return 1 + (this.pool?.running ? this.pool.size : 0);
   }
 
   /**
-   * Runs `own` over [0, total) on this thread, or splits the range with the workers (job `kind`, same arguments)
-   * when there are some and the job is `worth` a round trip (~20 µs).
+   * Runs kernel `name` over [0, total) of its range: on this thread, or split with the workers when there are
+   * some and the job is `worth` a round trip (~20 µs). A perThread kernel needs `region`: each thread's is
+   * region.base + its index · region.bytes, this thread's the last.
    */
-  private spread(kind: Job, args: readonly number[], total: number, align: number, worth: boolean, own: (lo: number, hi: number) => void, floatSlots?: readonly number[]): void {
-    if (this.pool && worth) this.pool.run(kind, args, total, align, own, floatSlots);
+  private run<N extends KernelName>(name: N, args: KernelArgs<N>, total: number, worth: boolean, region?: Region): void {
+    const spec: ExportSpec = KERNEL_EXPORTS[name];
+    if (!spec.perThread !== !region) throw new Error(`${name} takes ${spec.perThread ? 'a' : 'no'} per-thread region`);
+    const values = marshal(name, args);
+    const fn = this.exports[name];
+    const ownRegion = region && region.base + (this.threads - 1) * region.bytes;
+    const own = (lo: number, hi: number) => (ownRegion === undefined ? fn(...values, lo, hi) : fn(...values, lo, hi, ownRegion));
+    if (this.pool?.running && worth) this.pool.run(name, values, total, spec.align ?? 1, own, region);
     else own(0, total);
+  }
+
+  private bytes<N extends SizeQuery>(name: N, args: KernelArgs<N>): number {
+    return this.exports[name](...marshal(name, args));
   }
 
   private malloc(bytes: number): number {
@@ -108,7 +192,7 @@ export class Kernels {
    */
   gemm(a: tf.TensorInfo, b: tf.TensorInfo, bias: tf.TensorInfo | undefined, g: GemmShape): tf.TensorInfo {
     const [K, N] = b.shape;
-    const { batch, rows, rowStride, batchStride, gelu, packed } = g;
+    const { batch, rows, rowStride, batchStride, gelu = false, packed = false } = g;
     if (b.shape.length !== 2 || (bias && (bias.shape.length !== 1 || bias.shape[0] !== N)) || (packed && N % NR)) {
       throw new UsageError(`gemm: weight ${JSON.stringify(b.shape)}${packed ? ' (packed)' : ''} and bias ${JSON.stringify(bias?.shape)} do not fit`);
     }
@@ -119,38 +203,33 @@ export class Kernels {
     const out = this.backend.makeOutput([batch, rows, N], 'float32');
     const [A, B, C] = [this.offset(a), this.offset(b), this.offset(out)];
     const biasAt = bias ? this.offset(bias) : 0;
-    const work = { packed: packed ? 0 : this.k.gemm_packed_bytes(K, N), scratch: this.k.gemm_scratch_bytes() };
+    const work = { packed: packed ? 0 : this.bytes('gemm_packed_bytes', { K, N }), scratch: this.bytes('gemm_scratch_bytes', {}) };
     const worth = 2 * rows * K * N >= PARALLEL_MIN_FLOP && N > NR;
-    this.perBatchRow('gemm', this.k.gemm_cols, work, batch, Math.ceil(N / NR), worth, (i, Bp) => {
-      const weight = packed ? B : Bp; // gemm_cols skips packing when its Bp is its B
-      return [A + 4 * i * batchStride, rowStride, i > 0 ? weight : B, weight, biasAt, C + 4 * i * rows * N, rows, K, N, gelu ? 1 : 0];
-    });
+    // A weight packed at load is read as it is; otherwise the first batch row packs it and later rows read that.
+    this.perBatchRow('gemm_cols', work, batch, Math.ceil(N / NR), worth, (i, Bp) => ({
+      A: A + 4 * i * batchStride, lda: rowStride, B, Bp: packed ? B : Bp, prepacked: packed || i > 0,
+      bias: biasAt, C: C + 4 * i * rows * N, M: rows, K, N, gelu,
+    }));
     return out;
   }
 
   /**
-   * Runs a weight-packing job (`fn`, pool job `kind`) once per batch row, its slice [lo, hi) of `total` split over
-   * the threads when `worth` it. One allocation holds the packed weight (work.packed bytes; the first row packs
-   * it, later rows get it as their weight and skip packing) and each thread's scratch (work.scratch bytes), passed
-   * last. args(i, packed): row i's arguments before lo and hi.
+   * Runs a weight-packing kernel once per batch row, its range [0, total) split over the threads when `worth` it.
+   * One allocation holds the packed weight (work.packed bytes: the first row packs it, later rows read it
+   * prepacked) and each thread's scratch (work.scratch bytes). args(i, packed): row i's arguments.
    */
-  private perBatchRow(
-    kind: Job,
-    fn: (...a: number[]) => void,
+  private perBatchRow<N extends PackingKernel>(
+    name: N,
     work: { packed: number; scratch: number },
     batch: number,
     total: number,
     worth: boolean,
-    args: (i: number, packed: number) => number[],
+    args: (i: number, packed: number) => KernelArgs<N>,
   ): void {
     const packed = this.malloc(work.packed + this.threads * work.scratch);
-    const scratch = packed + work.packed;
+    const scratch = { base: packed + work.packed, bytes: work.scratch };
     try {
-      for (let i = 0; i < batch; i++) {
-        const a = args(i, packed);
-        const own = (lo: number, hi: number) => fn(...a, lo, hi, scratch + (this.threads - 1) * work.scratch);
-        this.spread(kind, [...a, scratch, work.scratch], total, 1, worth, own);
-      }
+      for (let i = 0; i < batch; i++) this.run(name, args(i, packed), total, worth, scratch);
     } finally {
       this.backend.wasm._free(packed);
     }
@@ -164,9 +243,7 @@ export class Kernels {
     const [K, N] = b.shape;
     if (b.shape.length !== 2 || N % NR) throw new UsageError(`pack: weight ${JSON.stringify(b.shape)} is not [K, N] with N a multiple of ${NR}`);
     const out = this.backend.makeOutput([K, N], 'float32');
-    const args = [this.offset(b), this.offset(out), K, N] as const;
-    const own = (lo: number, hi: number) => this.k.pack_cols(...args, lo, hi);
-    this.spread('pack', args, N / NR, 1, K * N >= PARALLEL_MIN_VALUES, own);
+    this.run('pack_cols', { B: this.offset(b), Bp: this.offset(out), K, N }, N / NR, K * N >= PARALLEL_MIN_VALUES);
     return out;
   }
 
@@ -176,7 +253,7 @@ export class Kernels {
    * shared-product route (kernels.c's conv3s2_cols, 5/6 of the multiply-adds); any other shape is the GEMM over
    * overlapping rows.
    */
-  conv(x: tf.TensorInfo, filter: tf.TensorInfo, bias: tf.TensorInfo | undefined, { kernel, stride, gelu }: ConvAttrs): tf.TensorInfo {
+  conv(x: tf.TensorInfo, filter: tf.TensorInfo, bias: tf.TensorInfo | undefined, { kernel, stride, gelu = false }: ConvAttrs): tf.TensorInfo {
     const [B, T, Cin] = x.shape;
     const [KCin, Cout] = filter.shape;
     if (x.shape.length !== 3 || filter.shape.length !== 2 || KCin !== kernel * Cin || T < kernel) {
@@ -190,11 +267,11 @@ export class Kernels {
     const out = this.backend.makeOutput([B, rows, Cout], 'float32');
     const [X, W, Y] = [this.offset(x), this.offset(filter), this.offset(out)];
     const biasAt = bias ? this.offset(bias) : 0;
-    const work = { packed: this.k.gemm_packed_bytes(5 * Cin, Cout), scratch: this.k.conv3s2_scratch_bytes(Cin) };
+    const work = { packed: this.bytes('gemm_packed_bytes', { K: 5 * Cin, N: Cout }), scratch: this.bytes('conv3s2_scratch_bytes', { Cin }) };
     const worth = 5 * rows * Cin * Cout >= PARALLEL_MIN_FLOP && Cout > NR;
-    this.perBatchRow('conv3s2', this.k.conv3s2_cols, work, B, Math.ceil(Cout / NR), worth, (i, packed) => [
-      X + 4 * i * T * Cin, Cin, i > 0 ? packed : W, packed, biasAt, Y + 4 * i * rows * Cout, rows, Cout, gelu ? 1 : 0,
-    ]);
+    this.perBatchRow('conv3s2_cols', work, B, Math.ceil(Cout / NR), worth, (i, Bp) => ({
+      x: X + 4 * i * T * Cin, Cin, W, Bp, prepacked: i > 0, bias: biasAt, y: Y + 4 * i * rows * Cout, Tout: rows, Cout, gelu,
+    }));
     return out;
   }
 
@@ -204,7 +281,7 @@ export class Kernels {
    * Each group is a GEMM that reads its channels in place and writes its columns of the output: no split, no
    * concat. Groups are split over the threads.
    */
-  groupedConv(x: tf.TensorInfo, filter: tf.TensorInfo, bias: tf.TensorInfo | undefined, { groups, taps, rows, gelu }: GroupedConvAttrs): tf.TensorInfo {
+  groupedConv(x: tf.TensorInfo, filter: tf.TensorInfo, bias: tf.TensorInfo | undefined, { groups, taps, rows, gelu = false }: GroupedConvAttrs): tf.TensorInfo {
     const [B, T, Cin] = x.shape;
     const [K, Cout] = filter.shape;
     if (x.shape.length !== 3 || Cin % groups || Cout % groups || K !== (taps * Cin) / groups || rows < 1 || rows > T - taps + 1 || (bias && bias.shape.join() !== `${Cout}`)) {
@@ -213,20 +290,18 @@ export class Kernels {
     const out = this.backend.makeOutput([B, rows, Cout], 'float32');
     const [X, W, Y] = [this.offset(x), this.offset(filter), this.offset(out)];
     const biasAt = bias ? this.offset(bias) : 0;
-    const work = { packed: groups * this.k.gemm_packed_bytes(K, Cout / groups), scratch: this.k.gemm_scratch_bytes() };
+    const work = { packed: groups * this.bytes('gemm_packed_bytes', { K, N: Cout / groups }), scratch: this.bytes('gemm_scratch_bytes', {}) };
     const worth = 2 * rows * K * Cout >= PARALLEL_MIN_FLOP && groups > 1;
-    this.perBatchRow('groupedConv', this.k.grouped_conv_cols, work, B, groups, worth, (i, packed) => [
-      X + 4 * i * T * Cin, Cin, groups, taps, i > 0 ? packed : W, packed, biasAt, Y + 4 * i * rows * Cout, rows, Cout, gelu ? 1 : 0,
-    ]);
+    this.perBatchRow('grouped_conv_cols', work, B, groups, worth, (i, Bp) => ({
+      x: X + 4 * i * T * Cin, Cin, groups, taps, W, Bp, prepacked: i > 0, bias: biasAt, y: Y + 4 * i * rows * Cout, Tout: rows, Cout, gelu,
+    }));
     return out;
   }
 
   gelu(x: tf.TensorInfo): tf.TensorInfo {
     const n = sizeOf(x);
     const out = this.backend.makeOutput([...x.shape], 'float32');
-    const [src, dst] = [this.offset(x), this.offset(out)];
-    const own = (lo: number, hi: number) => this.k.gelu_range(src, dst, lo, hi);
-    this.spread('gelu', [src, dst], n, 4, n >= PARALLEL_MIN_VALUES, own);
+    this.run('gelu_range', { x: this.offset(x), y: this.offset(out) }, n, n >= PARALLEL_MIN_VALUES);
     return out;
   }
 
@@ -237,29 +312,25 @@ export class Kernels {
     }
     const rows = sizeOf(x) / C;
     const out = this.backend.makeOutput([...x.shape], 'float32');
-    const args = [this.offset(x), this.offset(out), this.offset(gamma), this.offset(beta), C, eps, gelu ? 1 : 0] as const;
-    const own = (lo: number, hi: number) => this.k.layer_norm_rows(...args, lo, hi);
-    this.spread('layerNorm', args, rows, 1, rows * C >= PARALLEL_MIN_VALUES, own, [5]);
+    const args = { x: this.offset(x), y: this.offset(out), gamma: this.offset(gamma), beta: this.offset(beta), C, eps, gelu };
+    this.run('layer_norm_rows', args, rows, rows * C >= PARALLEL_MIN_VALUES);
     return out;
   }
 
   /**
    * Per batch row and channel of x [B, T, C], the mean and population variance over time, from float64 sums
-   * (rows split over the threads, partial sums added here in float64).
+   * (rows split over the threads, each thread's partial sums added here in float64).
    */
   momentsOverTime(x: tf.TensorInfo): { mean: Float32Array; variance: Float32Array } {
     const [B, T, C] = x.shape;
-    const stride = 16 * C; // 2·C doubles per thread
-    const sums = this.malloc(this.threads * stride);
+    const sums = { base: this.malloc(this.threads * 16 * C), bytes: 16 * C }; // 2·C doubles per thread
     const mean = new Float32Array(B * C);
     const variance = new Float32Array(B * C);
     try {
       for (let b = 0; b < B; b++) {
-        const rows = this.offset(x) + 4 * b * T * C;
-        const own = (lo: number, hi: number) => this.k.column_sums(rows, C, lo, hi, sums + (this.threads - 1) * stride);
-        new Float64Array(this.memory.buffer, sums, 2 * C * this.threads).fill(0); // a thread may get no rows
-        this.spread('columnSums', [rows, C, sums, stride], T, 1, T * C >= PARALLEL_MIN_VALUES, own);
-        const parts = new Float64Array(this.memory.buffer, sums, 2 * C * this.threads);
+        const parts = new Float64Array(this.memory.buffer, sums.base, 2 * C * this.threads);
+        parts.fill(0); // a thread may get no rows
+        this.run('column_sums', { x: this.offset(x) + 4 * b * T * C, C }, T, T * C >= PARALLEL_MIN_VALUES, sums);
         for (let c = 0; c < C; c++) {
           let [s, ss] = [0, 0];
           for (let t = 0; t < this.threads; t++) [s, ss] = [s + parts[t * 2 * C + c], ss + parts[t * 2 * C + C + c]];
@@ -268,7 +339,7 @@ export class Kernels {
         }
       }
     } finally {
-      this.backend.wasm._free(sums);
+      this.backend.wasm._free(sums.base);
     }
     return { mean, variance };
   }
@@ -280,9 +351,8 @@ export class Kernels {
       throw new UsageError(`normalize: statistics ${JSON.stringify(mean.shape)} / ${JSON.stringify(scale.shape)} / ${JSON.stringify(beta.shape)} do not fit ${JSON.stringify(x.shape)}`);
     }
     const out = this.backend.makeOutput([B, T, C], 'float32');
-    const args = [this.offset(x), this.offset(out), this.offset(mean), this.offset(scale), this.offset(beta), C, T] as const;
-    const own = (lo: number, hi: number) => this.k.normalize_gelu_rows(...args, lo, hi);
-    this.spread('normalizeGelu', args, B * T, 1, B * T * C >= PARALLEL_MIN_VALUES, own);
+    const args = { x: this.offset(x), y: this.offset(out), mean: this.offset(mean), scale: this.offset(scale), beta: this.offset(beta), C, T };
+    this.run('normalize_gelu_rows', args, B * T, B * T * C >= PARALLEL_MIN_VALUES);
     return out;
   }
 
@@ -298,15 +368,14 @@ export class Kernels {
       throw new UsageError(`attention: inputs of shapes ${JSON.stringify(Object.entries(inputs).map(([n, t]) => [n, t?.shape]))} do not fit ${heads} heads`);
     }
     const out = this.backend.makeOutput([B, T, H], 'float32');
-    const scratchBytes = this.k.attention_scratch_bytes(T, H / heads);
-    const scratch = this.malloc(this.threads * scratchBytes);
+    const scratchBytes = this.bytes('attention_scratch_bytes', { T, d: H / heads });
+    const scratch = { base: this.malloc(this.threads * scratchBytes), bytes: scratchBytes };
     try {
       const at = (t?: tf.TensorInfo) => (t ? this.offset(t) : 0);
-      const args = [at(q), at(k), at(v), this.offset(out), at(pos), at(gate), at(key), T, H, heads, scale] as const;
-      const own = (lo: number, hi: number) => this.k.attention_heads(...args, lo, hi, scratch + (this.threads - 1) * scratchBytes);
-      this.spread('attention', [...args, scratch, scratchBytes], B * heads, 1, true, own, [10]);
+      const args = { q: at(q), k: at(k), v: at(v), out: at(out), pos: at(pos), gate: at(gate), key: at(key), T, H, heads, scale };
+      this.run('attention_heads', args, B * heads, true, scratch);
     } finally {
-      this.backend.wasm._free(scratch);
+      this.backend.wasm._free(scratch.base);
     }
     return out;
   }
@@ -359,6 +428,18 @@ export interface GemmShape {
   packed?: boolean;
 }
 
+/** The tfjs kernels lib/nn runs through the engine (runKernel), each a Kernels method on named inputs and attributes. */
+const TFJS_KERNELS = {
+  WavprobeGemm: (k, i, attrs) => k.gemm(i.a!, i.b!, i.bias, attrs as unknown as GemmShape),
+  WavprobePack: (k, i) => k.packWeight(i.b!),
+  WavprobeConv: (k, i, attrs) => k.conv(i.x!, i.filter!, i.bias, attrs as unknown as ConvAttrs),
+  WavprobeGroupedConv: (k, i, attrs) => k.groupedConv(i.x!, i.filter!, i.bias, attrs as unknown as GroupedConvAttrs),
+  WavprobeGelu: (k, i) => k.gelu(i.x!),
+  WavprobeLayerNorm: (k, i, attrs) => k.layerNorm(i.x!, i.gamma!, i.beta!, attrs as unknown as LayerNormAttrs),
+  WavprobeNormalizeGelu: (k, i) => k.normalizeGelu(i.x!, i.mean!, i.scale!, i.beta!),
+  WavprobeAttention: (k, i, attrs) => k.attention(i as unknown as AttentionInputs, attrs as unknown as AttentionAttrs),
+} satisfies Record<string, (k: Kernels, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap) => tf.TensorInfo>;
+
 const installed = new WeakMap<WasmModule, Kernels>();
 let registered = false;
 
@@ -379,38 +460,9 @@ export function installKernels(threads: number): Kernels | undefined {
   installed.set(backend.wasm, kernels);
   if (!registered) {
     const of = (b: unknown) => installed.get((b as WasmBackend).wasm)!;
-    tf.registerKernel({
-      kernelName: 'WavprobeGemm',
-      backendName: 'wasm',
-      kernelFunc: ({ inputs, backend: b, attrs }) => of(b).gemm(inputs.a!, inputs.b!, inputs.bias, attrs as unknown as GemmShape),
-    });
-    tf.registerKernel({
-      kernelName: 'WavprobeConv',
-      backendName: 'wasm',
-      kernelFunc: ({ inputs, backend: b, attrs }) => of(b).conv(inputs.x!, inputs.filter!, inputs.bias, attrs as unknown as ConvAttrs),
-    });
-    tf.registerKernel({
-      kernelName: 'WavprobeGroupedConv',
-      backendName: 'wasm',
-      kernelFunc: ({ inputs, backend: b, attrs }) => of(b).groupedConv(inputs.x!, inputs.filter!, inputs.bias, attrs as unknown as GroupedConvAttrs),
-    });
-    tf.registerKernel({ kernelName: 'WavprobePack', backendName: 'wasm', kernelFunc: ({ inputs, backend: b }) => of(b).packWeight(inputs.b!) });
-    tf.registerKernel({ kernelName: 'WavprobeGelu', backendName: 'wasm', kernelFunc: ({ inputs, backend: b }) => of(b).gelu(inputs.x!) });
-    tf.registerKernel({
-      kernelName: 'WavprobeAttention',
-      backendName: 'wasm',
-      kernelFunc: ({ inputs, backend: b, attrs }) => of(b).attention(inputs as unknown as AttentionInputs, attrs as unknown as AttentionAttrs),
-    });
-    tf.registerKernel({
-      kernelName: 'WavprobeNormalizeGelu',
-      backendName: 'wasm',
-      kernelFunc: ({ inputs, backend: b }) => of(b).normalizeGelu(inputs.x!, inputs.mean!, inputs.scale!, inputs.beta!),
-    });
-    tf.registerKernel({
-      kernelName: 'WavprobeLayerNorm',
-      backendName: 'wasm',
-      kernelFunc: ({ inputs, backend: b, attrs }) => of(b).layerNorm(inputs.x!, inputs.gamma!, inputs.beta!, attrs as unknown as LayerNormAttrs),
-    });
+    for (const [kernelName, run] of Object.entries(TFJS_KERNELS)) {
+      tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: ({ inputs, backend, attrs }) => run(of(backend), inputs, attrs ?? {}) });
+    }
     registered = true;
   }
   return kernels;
@@ -429,6 +481,6 @@ export function kernelsInUse(): string {
 }
 
 /** A registered kernel run through the engine (so tidy tracks its output). */
-export function runKernel<T extends tf.Tensor>(name: 'WavprobeGemm' | 'WavprobePack' | 'WavprobeConv' | 'WavprobeGroupedConv' | 'WavprobeGelu' | 'WavprobeLayerNorm' | 'WavprobeNormalizeGelu' | 'WavprobeAttention', inputs: Record<string, tf.Tensor>, attrs: object = {}): T {
+export function runKernel<T extends tf.Tensor>(name: keyof typeof TFJS_KERNELS, inputs: Record<string, tf.Tensor>, attrs: object = {}): T {
   return tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as T;
 }

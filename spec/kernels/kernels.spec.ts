@@ -8,8 +8,8 @@ import { conv1d } from '../../lib/nn/conv';
 import { matMul, packWeight } from '../../lib/nn/linear';
 import { kernelErrors } from './checks';
 
-/** GEMMs: error relative to Σ|a·b| (float32 sums of ≤ 1600 terms); GELU: |error| / max(1, |x|), the issue's bound. */
-const limit = (_name: string) => 1e-6;
+/** Every check's bound. GEMMs: error relative to Σ|a·b| (float32 sums of ≤ 1600 terms); GELU: |error| / max(1, |x|). */
+const TOLERANCE = 1e-6;
 
 describe('wavprobe wasm kernels', () => {
   beforeAll(() => useBackend('wasm'));
@@ -20,7 +20,7 @@ describe('wavprobe wasm kernels', () => {
 
   it('match float64 on one thread, and leak nothing', () => {
     const before = tf.memory().numTensors;
-    for (const [name, err] of Object.entries(kernelErrors())) expect({ name, ok: err <= limit(name), err }).toMatchObject({ name, ok: true });
+    for (const [name, err] of Object.entries(kernelErrors())) expect({ name, ok: err <= TOLERANCE, err }).toMatchObject({ name, ok: true });
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -30,7 +30,7 @@ describe('wavprobe wasm kernels', () => {
     if (r.status !== 0) throw new Error(`child failed (${r.status ?? r.signal}): ${r.stderr}`);
     const out = JSON.parse(r.stdout) as { threads: number; errors: Record<string, number>; leaked: number };
     expect(out.threads).toBe(2);
-    for (const [name, err] of Object.entries(out.errors)) expect({ name, ok: err <= limit(name), err }).toMatchObject({ name, ok: true });
+    for (const [name, err] of Object.entries(out.errors)) expect({ name, ok: err <= TOLERANCE, err }).toMatchObject({ name, ok: true });
     expect(out.leaked).toBe(0);
   });
 
