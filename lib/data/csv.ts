@@ -48,7 +48,7 @@ export function parseCsvRows(text: string, file?: string): string[][] {
   return rows;
 }
 
-/** Reads a CSV file with a header row; every row must have as many fields as the header. */
+/** Reads a CSV file with a header row of distinct names; every row must have as many fields as the header. */
 export function readCsv(file: string, required: string[] = []): CsvTable {
   let text: string;
   try {
@@ -58,6 +58,12 @@ export function readCsv(file: string, required: string[] = []): CsvTable {
   }
   const [header, ...body] = parseCsvRows(text, file);
   if (!header) throw new DataError('empty CSV file (no header row)', file);
+  // A repeated column name would make one of the two columns invisible (rows are keyed by name): refuse it.
+  const seen = new Set<string>();
+  for (const h of header) {
+    if (seen.has(h)) throw new DataError(`column ${JSON.stringify(h.length > 80 ? `${h.slice(0, 80)}…` : h)} appears twice in the header`, file);
+    seen.add(h);
+  }
   const missing = required.filter((c) => !header.includes(c));
   if (missing.length) throw new DataError(`missing column(s) ${missing.join(', ')} (header: ${header.join(',')})`, file);
   const rows = body.map((fields, r) => {

@@ -14,21 +14,93 @@ export interface NpyArray {
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
-/** Parses the Python-literal header dict, e.g. `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }`. */
+/** Longer headers are refused: NumPy writes ~128 bytes for these arrays (and itself refuses over 10000 by default). */
+export const MAX_NPY_HEADER = 65536;
+
+/** A header excerpt for error messages (a header can be 64 KB of anything). */
+const excerpt = (s: string): string => JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}…` : s);
+
+/**
+ * Parses the header dict, a Python literal such as `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }`
+ * followed by space padding and a newline: exactly the keys descr (a string), fortran_order (True/False) and
+ * shape (a tuple of non-negative integers), each once, as NumPy's reader requires. A strict scanner rather than
+ * regular expressions, which matched keys inside other values and backtracked quadratically on long headers.
+ */
 function parseHeader(header: string, file: string): { descr: string; fortran: boolean; shape: number[] } {
-  const descr = /'descr':\s*'([^']*)'/.exec(header)?.[1];
-  const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
-  const shape = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr === undefined || fortran === undefined || shape === undefined) {
-    throw new DataError(`malformed .npy header: ${header.trim()}`, file);
+  let i = 0;
+  const fail = (why: string): never => {
+    throw new DataError(`malformed .npy header (${why} at character ${i}): ${excerpt(header)}`, file);
+  };
+  const space = () => {
+    while (i < header.length && ' \t\r\n'.includes(header[i])) i++;
+  };
+  const expect = (c: string) => {
+    space();
+    if (header[i] !== c) fail(`expected "${c}"`);
+    i++;
+  };
+  const string = (): string => {
+    space();
+    const q = header[i];
+    if (q !== "'" && q !== '"') fail('expected a quoted string');
+    const end = header.indexOf(q, i + 1);
+    if (end < 0) fail('unterminated string');
+    const v = header.slice(i + 1, end);
+    if (v.includes('\\')) fail('escapes in a string');
+    i = end + 1;
+    return v;
+  };
+  const word = (): string => {
+    space();
+    const m = /^[A-Za-z]+/.exec(header.slice(i, i + 8));
+    if (!m) fail('expected True or False');
+    i += m![0].length;
+    return m![0];
+  };
+  const tuple = (): number[] => {
+    expect('(');
+    const dims: number[] = [];
+    for (;;) {
+      space();
+      if (header[i] === ')') break;
+      const m = /^\d+L?/.exec(header.slice(i, i + 32));
+      if (!m) fail('expected a non-negative integer');
+      const d = Number(m![0].replace(/L$/, ''));
+      if (!Number.isSafeInteger(d)) fail(`dimension ${m![0]} is too large`);
+      dims.push(d);
+      i += m![0].length;
+      space();
+      if (header[i] === ',') i++;
+      else if (header[i] !== ')') fail('expected "," or ")"');
+    }
+    i++;
+    return dims;
+  };
+  const seen = new Map<string, unknown>();
+  expect('{');
+  for (;;) {
+    space();
+    if (header[i] === '}') break;
+    const key = string();
+    if (seen.has(key)) fail(`key '${key}' repeats`);
+    expect(':');
+    if (key === 'descr') seen.set(key, string());
+    else if (key === 'fortran_order') {
+      const w = word();
+      if (w !== 'True' && w !== 'False') fail('fortran_order is neither True nor False');
+      seen.set(key, w === 'True');
+    } else if (key === 'shape') seen.set(key, tuple());
+    else fail(`unexpected key '${key}'`);
+    space();
+    if (header[i] === ',') i++;
+    else if (header[i] !== '}') fail('expected "," or "}"');
   }
-  const dims = shape
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map(Number);
-  if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw new DataError(`malformed .npy shape (${shape})`, file);
-  return { descr, fortran: fortran === 'True', shape: dims };
+  i++;
+  space();
+  if (i < header.length) fail('text after the dict');
+  const missing = ['descr', 'fortran_order', 'shape'].filter((k) => !seen.has(k));
+  if (missing.length) fail(`no ${missing.join(', ')}`);
+  return { descr: seen.get('descr') as string, fortran: seen.get('fortran_order') as boolean, shape: seen.get('shape') as number[] };
 }
 
 export function decodeNpy(buf: Uint8Array, file: string): NpyArray {
@@ -41,9 +113,11 @@ export function decodeNpy(buf: Uint8Array, file: string): NpyArray {
     headerLen = view.getUint16(8, true);
     offset = 10;
   } else if (major === 2 || major === 3) {
+    if (buf.length < 12) throw new DataError(`truncated .npy header (${buf.length} bytes)`, file);
     headerLen = view.getUint32(8, true);
     offset = 12;
   } else throw new DataError(`unsupported .npy format version ${major}.${buf[7]}`, file);
+  if (headerLen > MAX_NPY_HEADER) throw new DataError(`.npy header of ${headerLen} bytes is too large (at most ${MAX_NPY_HEADER})`, file);
   if (offset + headerLen > buf.length) throw new DataError('truncated .npy header', file);
   const header = Buffer.from(buf.subarray(offset, offset + headerLen)).toString(major === 3 ? 'utf8' : 'latin1');
   const { descr, fortran, shape } = parseHeader(header, file);

@@ -41,6 +41,9 @@ describe('csv', () => {
     fs.writeFileSync(file, '');
     expect(() => readCsv(file)).toThrow(/bad\.csv: empty CSV file/);
     expect(() => readCsv(path.join(dir, 'none.csv'))).toThrow(/none\.csv: cannot read CSV file \(ENOENT\)/);
+    // a repeated column name would hide one of the two columns (rows are keyed by name)
+    fs.writeFileSync(file, 'file,label,label\na.wav,spoof,bona-fide\n');
+    expect(() => readCsv(file)).toThrow(/bad\.csv: column "label" appears twice in the header/);
     fs.rmSync(dir, { recursive: true });
   });
 });

@@ -45,4 +45,49 @@ describe('npy', () => {
     expect(() => decodeNpy(ref.subarray(0, ref.length - 4), 'cut.npy')).toThrow(/cut\.npy: \.npy data is 44 bytes, shape \(3, 4\) needs 48/);
     expect(() => readNpy(file('missing.npy'))).toThrow(/missing\.npy: cannot read \.npy file \(ENOENT\)/);
   });
+
+  describe('the header dict', () => {
+    /** A v1.0 .npy around a header text (padding as NumPy writes it) and `values` float32 data. */
+    const npy = (header: string, values: number[] = []): Uint8Array => {
+      const h = Buffer.from(header + ' '.repeat(64 - ((10 + header.length + 1) % 64 || 64)) + '\n', 'latin1');
+      const pre = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 0, 0]);
+      pre.writeUInt16LE(h.length, 8);
+      return Buffer.concat([pre, h, Buffer.from(Float32Array.from(values).buffer)]);
+    };
+
+    it('reads what other writers write: double quotes, no trailing comma, other key order, Python 2 longs', () => {
+      expect(decodeNpy(npy(`{"descr": "<f4", "fortran_order": False, "shape": (2,)}`, [1, 2]), 'a').shape).toEqual([2]);
+      expect(decodeNpy(npy(`{'shape': (1, 2), 'fortran_order': False, 'descr': '<f4'}`, [1, 2]), 'b').shape).toEqual([1, 2]);
+      expect(decodeNpy(npy(`{'descr': '<f4', 'fortran_order': False, 'shape': (2L, 1L), }`, [1, 2]), 'c').shape).toEqual([2, 1]);
+    });
+
+    it('refuses keys inside other values, repeated or unknown keys, and text after the dict', () => {
+      // the old regular expressions read the shape out of the string value: a silently wrong shape
+      const hidden = `{'descr': '<f4', 'fortran_order': False, 'note': "'shape': (0,)", 'shape': (3,), }`;
+      expect(() => decodeNpy(npy(hidden, [1, 2, 3]), 'h.npy')).toThrow(/h\.npy: malformed \.npy header \(unexpected key 'note'/);
+      const twice = `{'descr': '<f8', 'descr': '<f4', 'fortran_order': False, 'shape': (1,), }`;
+      expect(() => decodeNpy(npy(twice, [1]), 't.npy')).toThrow(/key 'descr' repeats/);
+      expect(() => decodeNpy(npy(`{'descr': '<f4', 'fortran_order': False, 'shape': (1,), } x`, [1]), 'x.npy')).toThrow(/text after the dict/);
+      expect(() => decodeNpy(npy(`{'descr': '<f4', 'shape': (1,), }`, [1]), 'm.npy')).toThrow(/no fortran_order/);
+      expect(() => decodeNpy(npy(`{'descr': '<f4', 'fortran_order': 0, 'shape': (1,), }`, [1]), 'f.npy')).toThrow(/expected True or False/);
+      expect(() => decodeNpy(npy(`{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }`), 'n.npy')).toThrow(/expected a non-negative integer/);
+    });
+
+    it('refuses dimensions past 2^53, even of an empty array', () => {
+      const huge = `{'descr': '<f4', 'fortran_order': False, 'shape': (0, 99999999999999999999999), }`;
+      expect(() => decodeNpy(npy(huge), 'z.npy')).toThrow(/z\.npy: malformed \.npy header \(dimension 99999999999999999999999 is too large/);
+    });
+
+    it('refuses a format 2.0 file cut inside its header length, and headers over 64 KiB, at once', () => {
+      const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
+      expect(() => decodeNpy(Uint8Array.from([...magic, 2, 0, 0x10, 0]), 'cut.npy')).toThrow(/cut\.npy: truncated \.npy header \(10 bytes\)/);
+      // a 1 MB header of unclosed "'shape': (": the old regular expression took 140 s over it
+      const header = Buffer.from("{'descr': '<f4', 'fortran_order': False, " + "'shape': (".repeat(100_000), 'latin1');
+      const pre = Buffer.from([...magic, 2, 0, 0, 0, 0, 0]);
+      pre.writeUInt32LE(header.length, 8);
+      const start = performance.now();
+      expect(() => decodeNpy(Buffer.concat([pre, header]), 'big.npy')).toThrow(/big\.npy: \.npy header of 1000041 bytes is too large \(at most 65536\)/);
+      expect(performance.now() - start).toBeLessThan(100);
+    });
+  });
 });
