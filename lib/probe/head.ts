@@ -243,7 +243,8 @@ export function readHead(file: string): Head {
     throw new DataError(`invalid head file: ${why}`, file);
   };
   if (h === null || typeof h !== 'object' || h.format !== HEAD_FORMAT) bad(`"format" is not "${HEAD_FORMAT}"`);
-  if (h.version !== 1) bad(`unsupported version ${h.version}`);
+  // Only a number is shown: any other value is the file's to make arbitrarily deep or unprintable.
+  if (h.version !== 1) bad(`unsupported version ${typeof h.version === 'number' ? h.version : `(a ${Array.isArray(h.version) ? 'list' : typeof h.version})`}`);
   if (!isNumArray(h.weights) || h.weights.length === 0) bad('"weights" must be a non-empty array of finite numbers');
   if (typeof h.bias !== 'number' || !Number.isFinite(h.bias)) bad('"bias" must be a finite number');
   if (!Number.isInteger(h.layer) || h.layer < 0) bad('"layer" must be a non-negative integer');
