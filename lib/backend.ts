@@ -49,8 +49,8 @@ export async function useBackend(name: BackendName = 'wasm', opts: { threads?: n
   const pkg = NODE_PACKAGES[name];
   if (pkg) {
     try {
-      require(pkg);
-    } catch (e) {
+      await import(pkg);
+    } catch {
       throw new UsageError(`backend "${name}" needs ${pkg}, which is not installed or did not load: ${TFJS_NODE_HELP.replace(/<pkg>/g, pkg)}`);
     }
   }

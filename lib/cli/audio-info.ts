@@ -7,7 +7,7 @@ interface Args {
   json?: boolean;
 }
 
-export const audioInfoCommand: CommandModule<{}, Args> = {
+export const audioInfoCommand: CommandModule<object, Args> = {
   command: 'audio-info <files..>',
   describe: 'Format, sample rate, channels, duration, peak and RMS of audio files, and whether each decodes',
   builder: (y) =>

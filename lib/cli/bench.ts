@@ -25,7 +25,7 @@ function common<T>(y: Argv<T>): Argv<T & BenchArgs> {
     .option('json', { type: 'boolean', describe: 'JSON output' }) as Argv<T & BenchArgs>;
 }
 
-const forward: CommandModule<{}, BenchArgs & { layers?: string; streamWeights?: boolean }> = {
+const forward: CommandModule<object, BenchArgs & { layers?: string; streamWeights?: boolean }> = {
   command: 'forward',
   describe: 'Time a whole forward pass',
   builder: (y) =>
@@ -41,7 +41,7 @@ const forward: CommandModule<{}, BenchArgs & { layers?: string; streamWeights?: 
     }),
 };
 
-const kernels: CommandModule<{}, BenchArgs & { only?: string }> = {
+const kernels: CommandModule<object, BenchArgs & { only?: string }> = {
   command: 'kernels',
   describe: "Time each kernel in the model's shapes, each checked against the cpu backend first",
   builder: (y) => common(y).option('only', { type: 'string', describe: 'regular expression on kernel names' }),
@@ -58,7 +58,7 @@ const kernels: CommandModule<{}, BenchArgs & { only?: string }> = {
     }),
 };
 
-const extract: CommandModule<{}, BackendArgs & { model: string; data: string; split?: string; workers: string; limit?: number; json?: boolean }> = {
+const extract: CommandModule<object, BackendArgs & { model: string; data: string; split?: string; workers: string; limit?: number; json?: boolean }> = {
   command: 'extract',
   describe: 'Extraction throughput (files/s after start-up) with 1…N worker threads',
   builder: (y) =>

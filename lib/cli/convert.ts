@@ -36,7 +36,7 @@ function progressBar(): { update(label: string, done: number, total: number | un
   };
 }
 
-export const convertCommand: CommandModule<{}, ConvertArgs> = {
+export const convertCommand: CommandModule<object, ConvertArgs> = {
   command: 'convert <src>',
   describe: 'Convert a HuggingFace checkpoint (a directory, or a hub id org/name[@revision]) into a wavprobe weight store',
   builder: (y) =>

@@ -11,7 +11,7 @@ interface Args extends BackendArgs {
   workers: number;
 }
 
-export const demoCommand: CommandModule<{}, Args> = {
+export const demoCommand: CommandModule<object, Args> = {
   command: 'demo',
   describe: 'The bundled digits-spoof set through every layer → calibrated detectors → report (offline, a few minutes)',
   builder: (y) =>

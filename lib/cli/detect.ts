@@ -12,7 +12,7 @@ interface Args extends BackendArgs {
   'allow-model-mismatch'?: boolean;
 }
 
-export const detectCommand: CommandModule<{}, Args> = {
+export const detectCommand: CommandModule<object, Args> = {
   command: 'detect <files..>',
   describe: 'Calibrated P(spoof), decision and reliability for audio files (a bad file is reported, the others still scored)',
   builder: (y) =>

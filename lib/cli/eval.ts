@@ -25,7 +25,7 @@ function printSummary(r: EvalReport, out: string): void {
   console.log(`report in ${out}`);
 }
 
-export const evalCommand: CommandModule<{}, EvalArgs> = {
+export const evalCommand: CommandModule<object, EvalArgs> = {
   command: 'eval',
   describe: 'Evaluate a head on a feature store, or a score file (id,label,score): EER, AUC, ECE, Brier, NLL, plots',
   builder: (y) =>

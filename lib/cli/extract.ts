@@ -18,7 +18,7 @@ interface Args extends BackendArgs {
   workers: number;
 }
 
-export const extractCommand: CommandModule<{}, Args> = {
+export const extractCommand: CommandModule<object, Args> = {
   command: 'extract',
   describe: 'Mean-pooled features of every requested layer for each file of a dataset, into a feature store (resumable)',
   builder: (y) =>

@@ -15,7 +15,7 @@ interface ForwardArgs extends BackendArgs {
   layers?: string;
 }
 
-export const forwardCommand: CommandModule<{}, ForwardArgs> = {
+export const forwardCommand: CommandModule<object, ForwardArgs> = {
   command: 'forward',
   describe: 'Run a model on one input and write every layer output to a safetensors file',
   builder: (y) =>

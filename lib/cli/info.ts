@@ -1,12 +1,13 @@
 import type { CommandModule } from 'yargs';
 import * as tf from '@tensorflow/tfjs-core';
+import * as os from 'os';
 import { BackendArgs, runCommand, selectBackend, withBackend } from './run';
 import { isInstalled } from '../backend';
 import { cacheDir } from '../weights/cache';
 
 import { packageInfo } from '../version';
 
-export const infoCommand: CommandModule<{}, BackendArgs & { json?: boolean }> = {
+export const infoCommand: CommandModule<object, BackendArgs & { json?: boolean }> = {
   command: 'info',
   describe: 'Print versions, backend, SIMD/thread support and the model cache directory',
   builder: (y) => withBackend(y).option('json', { type: 'boolean', describe: 'one JSON object' }),
@@ -23,7 +24,7 @@ export const infoCommand: CommandModule<{}, BackendArgs & { json?: boolean }> = 
         tfjs_node_installed: isInstalled('@tensorflow/tfjs-node'),
         tfjs_node_gpu_installed: isInstalled('@tensorflow/tfjs-node-gpu'),
         cache_dir: cacheDir(),
-        cpus: require('os').cpus().length,
+        cpus: os.cpus().length,
       };
       if (args.json) console.log(JSON.stringify(info));
       else for (const [k, v] of Object.entries(info)) console.log(`${k.padEnd(24)} ${v}`);

@@ -41,7 +41,7 @@ function printText(arch: Record<string, unknown>, blocks: BlockParameters[], sta
   }
 }
 
-export const inspectCommand: CommandModule<{}, InspectArgs> = {
+export const inspectCommand: CommandModule<object, InspectArgs> = {
   command: 'inspect',
   describe: 'Show a model: architecture, parameters per block, and (with --input) per-layer activation statistics',
   builder: (y) =>

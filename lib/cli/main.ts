@@ -1,5 +1,5 @@
 /** The `wavprobe` command line: one file per command under lib/cli, each thin over the library API. */
-import yargs, { CommandModule } from 'yargs';
+import yargs from 'yargs';
 import { infoCommand } from './info';
 import { convertCommand } from './convert';
 import { audioInfoCommand } from './audio-info';
@@ -15,11 +15,28 @@ import { inspectCommand } from './inspect';
 import { benchCommand } from './bench';
 import { packageInfo } from '../version';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const COMMANDS: CommandModule<any, any>[] = [infoCommand, convertCommand, trainCommand, evalCommand, audioInfoCommand, extractCommand, mergeCommand, forwardCommand, inspectCommand, probeCommand, demoCommand, detectCommand, benchCommand];
-
 export async function main(argv: string[]): Promise<void> {
-  let y = yargs(argv).scriptName('wavprobe').strict().demandCommand(1, 'name a command (see --help)');
-  for (const c of COMMANDS) y = y.command(c);
-  await y.help().alias('h', 'help').version(packageInfo().version).wrap(Math.min(110, process.stdout.columns || 110)).parseAsync();
+  // One .command() each (not a loop over an array): every command keeps its own argument type.
+  await yargs(argv)
+    .scriptName('wavprobe')
+    .strict()
+    .demandCommand(1, 'name a command (see --help)')
+    .command(infoCommand)
+    .command(convertCommand)
+    .command(trainCommand)
+    .command(evalCommand)
+    .command(audioInfoCommand)
+    .command(extractCommand)
+    .command(mergeCommand)
+    .command(forwardCommand)
+    .command(inspectCommand)
+    .command(probeCommand)
+    .command(demoCommand)
+    .command(detectCommand)
+    .command(benchCommand)
+    .help()
+    .alias('h', 'help')
+    .version(packageInfo().version)
+    .wrap(Math.min(110, process.stdout.columns || 110))
+    .parseAsync();
 }

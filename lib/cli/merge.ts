@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { mergeStores } from '../features/merge';
 import { runCommand } from './run';
 
-export const mergeCommand: CommandModule<{}, { shards: string[]; out: string }> = {
+export const mergeCommand: CommandModule<object, { shards: string[]; out: string }> = {
   command: 'merge <shards..>',
   describe: 'Join the shard stores of `extract --shard i/n` into one store, in the original file order',
   builder: (y) =>

@@ -16,7 +16,7 @@ interface Args {
   'allow-model-mismatch'?: boolean;
 }
 
-export const probeCommand: CommandModule<{}, Args> = {
+export const probeCommand: CommandModule<object, Args> = {
   command: 'probe',
   describe: 'One logistic-regression head per layer of a training store, evaluated on each eval store (EER, ECE, …)',
   builder: (y) =>

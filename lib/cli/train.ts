@@ -28,7 +28,7 @@ export function parseCalibrateOn(v: string | undefined): string | number | null 
   throw new UsageError(`--calibrate-on "${v}" is neither a feature store directory nor a fraction in (0, 1)`);
 }
 
-export const trainCommand: CommandModule<{}, TrainArgs> = {
+export const trainCommand: CommandModule<object, TrainArgs> = {
   command: 'train',
   describe: 'Train a logistic-regression head on one layer of a feature store, optionally calibrated',
   builder: (y) =>

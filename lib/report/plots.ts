@@ -260,7 +260,7 @@ function textWidth(item: { text?: unknown; fontSize?: number; fontWeight?: strin
   for (const ch of s) {
     if (ch === ' ') em += 0.32;
     else if (/[0-9]/.test(ch)) em += 0.64;
-    else if (/[iljft.,:;'|!()\[\]]/.test(ch)) em += 0.34;
+    else if (/[iljft.,:;'|!()[\]]/.test(ch)) em += 0.34;
     else if (/[mwMW%]/.test(ch)) em += 0.95;
     else if (/[A-Z]/.test(ch)) em += 0.72;
     else em += 0.6;

@@ -7,7 +7,6 @@ import { runCli } from '../helpers/cli';
 import { GOLDEN, GOLDEN_MODELS } from '../helpers/fixtures';
 import { caseFile, expectedOutputNames, outputMismatches, readCase } from '../helpers/golden';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const nodeWav: { encode(channels: Float32Array[], opts: { sampleRate: number; float: boolean }): Buffer } = require('node-wav');
 
 let tmp: string;

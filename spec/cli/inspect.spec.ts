@@ -47,7 +47,10 @@ describe('wavprobe inspect', () => {
       for (let f = 0; f < B * T; f++) {
         if (!mask.data[f]) continue;
         let fs2 = 0;
-        for (let i = f * H; i < (f + 1) * H; i++) (sum += h.data[i]), (fs2 += h.data[i] ** 2);
+        for (let i = f * H; i < (f + 1) * H; i++) {
+          sum += h.data[i];
+          fs2 += h.data[i] ** 2;
+        }
         sq += fs2;
         norms += Math.sqrt(fs2);
         frames++;

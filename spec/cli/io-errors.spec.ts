@@ -10,7 +10,6 @@ import * as path from 'path';
 import { runCli } from '../helpers/cli';
 
 // The module object itself (an `import *` namespace is a frozen copy that jest cannot spy on).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const realFs: typeof fs = require('fs');
 const ROOT = path.join(__dirname, '..', '..');
 const DEV = `in-the-wild:${path.join(ROOT, 'data', 'digits-spoof', 'dev')}`;

@@ -9,7 +9,6 @@ export interface RefArray {
   data: number[];
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const REF: Record<string, any> = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'nn', 'reference.json'), 'utf8'));
 
 export const tensorOf = (a: RefArray) => tf.tensor(a.data, a.shape, 'float32');

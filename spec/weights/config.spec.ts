@@ -64,7 +64,7 @@ describe('config.json', () => {
     reject({ conv_stride: [5, 2, 0] }, 'field "conv_stride" must be a list of 1 to 16 positive integers ≤ 1024');
     reject({ conv_dim: Array(20).fill(8), conv_kernel: Array(20).fill(2), conv_stride: Array(20).fill(1) }, 'field "conv_dim" must be a list of 1 to 16');
     reject({ num_conv_pos_embeddings: 5000 }, 'field "num_conv_pos_embeddings" must be a positive integer ≤ 1024');
-    for (const eps of [-1, 0, 1, 1e400]) reject({ layer_norm_eps: eps }, 'field "layer_norm_eps" must be a number > 0 and < 1');
+    for (const eps of [-1, 0, 1, Infinity]) reject({ layer_norm_eps: eps }, 'field "layer_norm_eps" must be a number > 0 and < 1');
     reject({ num_buckets: 2 }, 'field "num_buckets" must be a positive integer from 4 to 4096');
     reject({ num_buckets: 320, max_bucket_distance: 80 }, 'max_bucket_distance 80 must be more than num_buckets / 4 \\(80\\)');
   });
@@ -103,7 +103,7 @@ describe('preprocessor_config.json', () => {
 
   it('takes 16 kHz audio only, and finite padding', () => {
     expect(() => parsePreprocessorConfig({ sampling_rate: 8000 }, 'p.json')).toThrow(/^p.json: sampling_rate 8000 is not supported: every supported model takes 16000 Hz audio/);
-    expect(() => parsePreprocessorConfig({ padding_value: 1e400 }, 'p.json')).toThrow(/field "padding_value" must be a finite number/);
+    expect(() => parsePreprocessorConfig({ padding_value: Infinity }, 'p.json')).toThrow(/field "padding_value" must be a finite number/);
   });
 
   it('rejects what the feature extractor does not do, naming the field', () => {
