@@ -121,7 +121,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     ],
     results: layers,
     baselines: [{ label: 'LFCC', result: lfccResult }],
-    extra: { model: opts.model ?? 'bundled demo model (random weights)', random_weights: randomWeights, data, limit: opts.limit ?? null, best_layer: best.layer },
+    extra: {
+      model: opts.model ?? 'bundled demo model (random weights)',
+      random_weights: randomWeights,
+      data,
+      limit: opts.limit ?? null,
+      best_layer: best.layer,
+    },
   });
   return {
     report: report.markdown,

@@ -122,7 +122,8 @@ function openFor(head: Head, headFile: string, opts: DetectorOptions): PooledFro
   const model = loadModel(opts.model);
   try {
     const { hiddenSize, numHiddenLayers } = model.config;
-    if (head.layer > numHiddenLayers) throw new DataError(`the head is for layer ${head.layer}, ${opts.model} has layers 0..${numHiddenLayers}`, headFile);
+    if (head.layer > numHiddenLayers)
+      throw new DataError(`the head is for layer ${head.layer}, ${opts.model} has layers 0..${numHiddenLayers}`, headFile);
     if (head.weights.length !== hiddenSize) {
       throw new DataError(`the head has ${head.weights.length} weights, ${opts.model} gives ${hiddenSize}-dimensional features`, headFile);
     }

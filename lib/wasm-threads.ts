@@ -33,10 +33,12 @@ function patchedWorkerSource(): string {
   // tfjs escapes newlines the same way before making its Blob.
   const source = literal && (JSON.parse(literal[1]) as string).replace(/\n/g, '\\n');
   const hook = 'parentPort.on("message",data=>onmessage({data:data}))';
-  if (!source?.includes(hook)) throw new Error(`the worker glue of @tensorflow/tfjs-backend-wasm ${PATCHED_TFJS_WASM} has an unexpected shape; cannot enable threads`);
+  if (!source?.includes(hook))
+    throw new Error(`the worker glue of @tensorflow/tfjs-backend-wasm ${PATCHED_TFJS_WASM} has an unexpected shape; cannot enable threads`);
   // The main script is `var WasmBackendModuleThreadedSimd = <factory>` cut from the bundle: it needs the bundle's
   // module-level names. Reading the Blob is async, so messages that arrive meanwhile wait in a queue.
-  const prelude = "var require$$0=require('fs'),require$$1=require('path'),require$$3=require('perf_hooks'),require$$4=require('os'),commonjsGlobal=globalThis,_scriptDir=undefined;";
+  const prelude =
+    "var require$$0=require('fs'),require$$1=require('path'),require$$3=require('perf_hooks'),require$$4=require('os'),commonjsGlobal=globalThis,_scriptDir=undefined;";
   const replacement = `(()=>{let queue=null;parentPort.on("message",data=>{
 if(queue){queue.push(data);return}
 if(data&&data.cmd==="load"&&typeof data.urlOrBlob!=="string"){queue=[];data.urlOrBlob.text().then(code=>{

@@ -26,7 +26,16 @@ describe('wavprobe demo (reduced)', () => {
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/best layer \d+: EER [\d.]+%/);
-    for (const f of ['report.md', 'report.json', 'reliability.png', 'det.png', 'selective.png', 'layerwise_eval.png', 'heads/layer_00.json', 'heads/LFCC.json']) {
+    for (const f of [
+      'report.md',
+      'report.json',
+      'reliability.png',
+      'det.png',
+      'selective.png',
+      'layerwise_eval.png',
+      'heads/layer_00.json',
+      'heads/LFCC.json',
+    ]) {
       expect(fs.existsSync(path.join(out, 'demo', f))).toBe(true);
     }
     report = JSON.parse(fs.readFileSync(path.join(out, 'demo', 'report.json'), 'utf8'));
@@ -61,7 +70,10 @@ describe('wavprobe demo (reduced)', () => {
     const head = path.join(out, 'demo', 'heads', `layer_${String(report.best_layer).padStart(2, '0')}.json`);
     const r = await runCli(['detect', '--model', path.join(__dirname, '..', 'weights', 'demo'), '--head', head, '--json', ...files, corrupt]);
     expect(r.exitCode).toBe(1);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.ok)).toEqual([true, true, true, false]);
     for (const l of lines.slice(0, 3)) {
       expect(l.p_spoof).toBeGreaterThanOrEqual(0);

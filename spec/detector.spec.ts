@@ -42,7 +42,7 @@ async function longSignal(): Promise<Float32Array> {
 }
 
 describe('createDetector', () => {
-  it('scores long audio as the frame-weighted mean of its windows\' pooled features', async () => {
+  it("scores long audio as the frame-weighted mean of its windows' pooled features", async () => {
     const head = await headFor(DEMO_MODEL, 3);
     const x = await longSignal();
     const detector = createDetector({ model: DEMO_MODEL, head, windowS: 0.5 });
@@ -61,7 +61,12 @@ describe('createDetector', () => {
       frames += p.frames;
     }
     fe.dispose();
-    const { probs } = scoreHead(head, sum.map((s) => s / frames), 1, sum.length);
+    const { probs } = scoreHead(
+      head,
+      sum.map((s) => s / frames),
+      1,
+      sum.length,
+    );
     expect(r.p_spoof).toBeCloseTo(probs[0], 12);
   });
 
@@ -100,7 +105,9 @@ describe('a head that does not fit the model is refused (hardening classes 2 and
     const r = await detect(GOLDEN_HUBERT);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(
-      new RegExp(`^wavprobe detect: ${headFile}: the head was trained on features of wav2vec2_base_tiny \\(sha256:[0-9a-f]{12}…\\), these come from hubert_base_tiny \\(sha256:[0-9a-f]{12}…\\); --allow-model-mismatch overrides this if they are the same model\\n$`),
+      new RegExp(
+        `^wavprobe detect: ${headFile}: the head was trained on features of wav2vec2_base_tiny \\(sha256:[0-9a-f]{12}…\\), these come from hubert_base_tiny \\(sha256:[0-9a-f]{12}…\\); --allow-model-mismatch overrides this if they are the same model\\n$`,
+      ),
     );
     expect(r.stdout).toBe('');
     const allowed = await detect(GOLDEN_HUBERT, '--allow-model-mismatch');
@@ -110,7 +117,11 @@ describe('a head that does not fit the model is refused (hardening classes 2 and
   it('a model of another width (a 32-weight head on the 192-dimensional demo model): refused even with --allow-model-mismatch', async () => {
     // Once it scored the first 32 of the 192 features, with ok: true.
     const r = await detect(DEMO_MODEL, '--allow-model-mismatch');
-    expect([r.exitCode, r.stdout, r.stderr]).toEqual([1, '', `wavprobe detect: ${headFile}: the head has 32 weights, ${DEMO_MODEL} gives 192-dimensional features\n`]);
+    expect([r.exitCode, r.stdout, r.stderr]).toEqual([
+      1,
+      '',
+      `wavprobe detect: ${headFile}: the head has 32 weights, ${DEMO_MODEL} gives 192-dimensional features\n`,
+    ]);
   });
 
   it('a layer the model does not have: refused', async () => {
@@ -131,8 +142,17 @@ describe('a head that does not fit the model is refused (hardening classes 2 and
     writeSafetensors(path.join(hot, 'model.safetensors'), weights);
     const r = await runCli(['detect', '--model', hot, '--head', headFile, '--allow-model-mismatch', '--json', WAV, WAV]);
     expect(r.exitCode).toBe(1);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines).toEqual([WAV, WAV].map((file) => ({ file, ok: false, error: expect.stringMatching(/^the model produced a non-finite feature \((NaN|-?Infinity) at layer 2, dimension \d+\)$/) })));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toEqual(
+      [WAV, WAV].map((file) => ({
+        file,
+        ok: false,
+        error: expect.stringMatching(/^the model produced a non-finite feature \((NaN|-?Infinity) at layer 2, dimension \d+\)$/),
+      })),
+    );
     expect(r.stderr).toBe('wavprobe detect: 2 of 2 files could not be read\n');
   });
 });

@@ -4,9 +4,9 @@ import { FIXTURES, checksumMismatches } from './helpers/fixtures';
 
 /** Every fixture folder with a SHA256SUMS file is intact. */
 const sums = (dir: string): string[] =>
-  fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sums(path.join(dir, e.name)) : e.name === 'SHA256SUMS' ? [dir] : [],
-  );
+  fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? sums(path.join(dir, e.name)) : e.name === 'SHA256SUMS' ? [dir] : []));
 
 describe('fixtures', () => {
   const dirs = sums(FIXTURES);

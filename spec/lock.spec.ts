@@ -68,7 +68,11 @@ describe('writer locks', () => {
 
     const second = await runCli(['extract', '--model', 'lfcc', '--data', DEV, '--out', out]);
     expect(second.exitCode).toBe(1);
-    expect(second.stderr).toMatch(new RegExp(`^wavprobe extract: another wavprobe is writing ${out} \\(pid \\d+ on host ${os.hostname()}, since [^)]+\\); if no such process is running, delete ${lockFile(out)}\\n$`));
+    expect(second.stderr).toMatch(
+      new RegExp(
+        `^wavprobe extract: another wavprobe is writing ${out} \\(pid \\d+ on host ${os.hostname()}, since [^)]+\\); if no such process is running, delete ${lockFile(out)}\\n$`,
+      ),
+    );
     // The first writer's journal is untouched: 4 committed items.
     expect(fs.statSync(path.join(`${out}.partial`, 'status.bin')).size).toBe(4);
 
@@ -111,7 +115,11 @@ describe('writer locks', () => {
       const held = acquireLock(target);
       const r = await runCli(args);
       held.release();
-      expect([args[0], r.exitCode, r.stderr]).toEqual([args[0], 1, expect.stringContaining(`another wavprobe is writing ${target} (pid ${process.pid} on host ${os.hostname()}`)]);
+      expect([args[0], r.exitCode, r.stderr]).toEqual([
+        args[0],
+        1,
+        expect.stringContaining(`another wavprobe is writing ${target} (pid ${process.pid} on host ${os.hostname()}`),
+      ]);
       expect(fs.existsSync(target)).toBe(false);
     }
     // Unheld, the same commands run (train first: eval needs its head) and leave no lock behind.

@@ -10,7 +10,9 @@ import * as fs from 'fs';
 
 const [input, output] = process.argv.slice(2);
 const bytes = fs.readFileSync(input);
-const expected = execFileSync('llvm-objdump', ['-d', input], { encoding: 'utf8', maxBuffer: 1 << 28 }).split('\n').filter((l) => l.includes('f32x4.fma')).length;
+const expected = execFileSync('llvm-objdump', ['-d', input], { encoding: 'utf8', maxBuffer: 1 << 28 })
+  .split('\n')
+  .filter((l) => l.includes('f32x4.fma')).length;
 
 function leb128(pos: number): [value: number, next: number] {
   let value = 0;
@@ -25,7 +27,7 @@ function leb128(pos: number): [value: number, next: number] {
 }
 
 let patched = 0;
-for (let pos = 8; pos < bytes.length; ) {
+for (let pos = 8; pos < bytes.length;) {
   const id = bytes[pos];
   const [size, start] = leb128(pos + 1);
   if (id === 10) {

@@ -17,12 +17,21 @@ function arg(name: string, fallback: string): string {
 
 function lastJson(cmd: string, args: string[]): { median_s: number } & Record<string, unknown> {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
-  const line = r.stdout.split('\n').filter((l) => l.startsWith('{')).pop();
+  const line = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
   if (r.status !== 0 || !line) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
   return JSON.parse(line);
 }
 
-const [arch, seconds, threads, rounds, layers] = [arg('arch', 'wav2vec2-base'), arg('seconds', '10'), arg('threads', '2'), Number(arg('rounds', '3')), arg('layers', '')];
+const [arch, seconds, threads, rounds, layers] = [
+  arg('arch', 'wav2vec2-base'),
+  arg('seconds', '10'),
+  arg('threads', '2'),
+  Number(arg('rounds', '3')),
+  arg('layers', ''),
+];
 const root = path.join(__dirname, '..', '..');
 const common = ['--arch', arch, '--seconds', seconds, '--threads', threads, '--runs', '1', ...(layers ? ['--layers', layers] : [])];
 const ours: number[] = [];
@@ -35,4 +44,14 @@ for (let i = 0; i < rounds; i++) {
   torch.push(t.median_s);
   console.log(JSON.stringify({ round: i + 1, wavprobe_s: o.median_s, torch_s: t.median_s, torch: t.backend }));
 }
-console.log(JSON.stringify({ arch, audio_s: Number(seconds), threads: Number(threads), layers: layers || 'all', wavprobe_median_s: median(ours), torch_median_s: median(torch), ratio: +(median(ours) / median(torch)).toFixed(2) }));
+console.log(
+  JSON.stringify({
+    arch,
+    audio_s: Number(seconds),
+    threads: Number(threads),
+    layers: layers || 'all',
+    wavprobe_median_s: median(ours),
+    torch_median_s: median(torch),
+    ratio: +(median(ours) / median(torch)).toFixed(2),
+  }),
+);

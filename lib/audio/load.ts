@@ -51,7 +51,14 @@ export function prepareAudio(decoded: DecodedAudio, file: string, opts: LoadOpti
     padded.set(samples);
     samples = padded;
   }
-  return { samples, sampleRate: rate, sourceRate: decoded.sampleRate, channels: decoded.channels.length, format: decoded.format, durationS: decoded.durationS };
+  return {
+    samples,
+    sampleRate: rate,
+    sourceRate: decoded.sampleRate,
+    channels: decoded.channels.length,
+    format: decoded.format,
+    durationS: decoded.durationS,
+  };
 }
 
 /** Every check prepareAudio makes (samples finite and present, long enough unless padding), without resampling. */

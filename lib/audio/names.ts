@@ -34,6 +34,8 @@ export function nonUtf8Name(p: string): string | undefined {
   const parts = p.split(path.sep);
   const i = parts.findIndex((part) => ESCAPED.test(part));
   if (i < 0) return undefined;
-  const literal = Array.from(pathBytes(parts[i]), (b) => (b >= 0x20 && b < 0x7f && b !== 0x27 && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`));
+  const literal = Array.from(pathBytes(parts[i]), (b) =>
+    b >= 0x20 && b < 0x7f && b !== 0x27 && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`,
+  );
   return `${i === parts.length - 1 ? 'file' : 'folder'} name is not valid UTF-8: b'${literal.join('')}'`;
 }

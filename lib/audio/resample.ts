@@ -117,7 +117,7 @@ function filterFor(from: number, to: number): Filter {
 
 function design(from: number, to: number): Filter {
   const nyquist = Math.min(from, to) / 2;
-  const cutoff = ((RESAMPLER.passband + RESAMPLER.stopband) / 2) * nyquist / from; // cycles per input sample
+  const cutoff = (((RESAMPLER.passband + RESAMPLER.stopband) / 2) * nyquist) / from; // cycles per input sample
   const transition = ((RESAMPLER.stopband - RESAMPLER.passband) * nyquist) / from; // cycles per input sample
   const a = RESAMPLER.designAttenuationDb;
   const beta = 0.1102 * (a - 8.7); // Kaiser's formula for a > 50 dB

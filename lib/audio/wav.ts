@@ -46,9 +46,11 @@ export function decodeWav(bytes: Uint8Array, file: string): Pcm {
   const rf64 = ascii(bytes, 0, 4) === 'RF64';
   let fmt: Fmt | undefined;
   let ds64DataSize: number | undefined;
-  for (let pos = 12; ; ) {
+  for (let pos = 12; ;) {
     if (pos + 8 > bytes.length) {
-      throw fail(pos < bytes.length ? `truncated WAV header: a chunk header is cut off at byte ${pos}` : `no data chunk${fmt ? '' : ' and no fmt chunk'}`);
+      throw fail(
+        pos < bytes.length ? `truncated WAV header: a chunk header is cut off at byte ${pos}` : `no data chunk${fmt ? '' : ' and no fmt chunk'}`,
+      );
     }
     const id = ascii(bytes, pos, 4);
     const size = view.getUint32(pos + 4, true);

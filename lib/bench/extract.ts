@@ -32,7 +32,12 @@ export interface ExtractBenchResult {
   rows: ExtractBenchRow[];
 }
 
-export async function benchExtract(items: DatasetItem[], spec: FrontEndSpec, workerCounts: number[], backend: BackendName): Promise<ExtractBenchResult> {
+export async function benchExtract(
+  items: DatasetItem[],
+  spec: FrontEndSpec,
+  workerCounts: number[],
+  backend: BackendName,
+): Promise<ExtractBenchResult> {
   const rows: ExtractBenchRow[] = [];
   for (const workers of workerCounts) {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'wavprobe-bench-extract-'));

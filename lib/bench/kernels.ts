@@ -139,7 +139,11 @@ async function outputOn(backend: BackendName, k: Kernel): Promise<Float32Array> 
   return data;
 }
 
-export async function benchKernels(c: ModelConfig, samples: number, opts: { backend?: BackendName; threads?: number; runs?: number; only?: RegExp } = {}): Promise<KernelResult[]> {
+export async function benchKernels(
+  c: ModelConfig,
+  samples: number,
+  opts: { backend?: BackendName; threads?: number; runs?: number; only?: RegExp } = {},
+): Promise<KernelResult[]> {
   const backend = opts.backend ?? 'wasm';
   await useBackend(backend, { threads: opts.threads });
   const threads = backend === 'wasm' ? await wasmThreadsCount() : 1;
@@ -150,7 +154,15 @@ export async function benchKernels(c: ModelConfig, samples: number, opts: { back
     let err = got.length === want.length ? 0 : Infinity;
     for (let i = 0; i < want.length && err < Infinity; i++) err = Math.max(err, Math.abs(got[i] - want[i]) / Math.max(1, Math.abs(want[i])));
     await useBackend(backend);
-    const r: KernelResult = { kernel: k.name, backend, threads, kernels: kernelsInUse(), len: k.len, max_err: Number(err.toExponential(2)), ok: err <= 1e-4 };
+    const r: KernelResult = {
+      kernel: k.name,
+      backend,
+      threads,
+      kernels: kernelsInUse(),
+      len: k.len,
+      max_err: Number(err.toExponential(2)),
+      ok: err <= 1e-4,
+    };
     if (r.ok) {
       const inputs = k.make(k.len);
       const ms = median(timeRuns(opts.runs ?? 3, () => k.run(inputs))) * 1000;

@@ -16,7 +16,16 @@ const BASE: ModelConfig = {
   doStableLayerNorm: false,
   ...COMMON,
 };
-const XLSR: ModelConfig = { ...BASE, hiddenSize: 1024, numHiddenLayers: 24, numAttentionHeads: 16, intermediateSize: 4096, convBias: true, featExtractNorm: 'layer', doStableLayerNorm: true };
+const XLSR: ModelConfig = {
+  ...BASE,
+  hiddenSize: 1024,
+  numHiddenLayers: 24,
+  numAttentionHeads: 16,
+  intermediateSize: 4096,
+  convBias: true,
+  featExtractNorm: 'layer',
+  doStableLayerNorm: true,
+};
 
 export const PRESETS = {
   'wav2vec2-base': BASE,

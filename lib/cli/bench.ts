@@ -35,9 +35,20 @@ const forward: CommandModule<object, BenchArgs & { layers?: string; streamWeight
   handler: (args) =>
     runCommand('bench forward', async () => {
       const upToLayer = deepestLayer(args.layers, PRESETS[args.arch].numHiddenLayers);
-      const r = await benchForward({ arch: args.arch, seconds: args.seconds, upToLayer, runs: args.runs, backend: args.backend, threads: args.threads, streamWeights: args.streamWeights });
+      const r = await benchForward({
+        arch: args.arch,
+        seconds: args.seconds,
+        upToLayer,
+        runs: args.runs,
+        backend: args.backend,
+        threads: args.threads,
+        streamWeights: args.streamWeights,
+      });
       if (args.json) console.log(JSON.stringify(r));
-      else console.log(`${r.arch} ${r.audio_s} s, layers 0..${r.layers}, ${r.backend} × ${r.threads} threads: median ${r.median_s} s (min ${r.min_s}), RTF ${r.rtf}, ${r.gflops} GFLOP/s, peak RSS ${r.peak_rss_mb} MB${r.streamed_weights ? ', weights streamed' : ''}`);
+      else
+        console.log(
+          `${r.arch} ${r.audio_s} s, layers 0..${r.layers}, ${r.backend} × ${r.threads} threads: median ${r.median_s} s (min ${r.min_s}), RTF ${r.rtf}, ${r.gflops} GFLOP/s, peak RSS ${r.peak_rss_mb} MB${r.streamed_weights ? ', weights streamed' : ''}`,
+        );
     }),
 };
 
@@ -52,32 +63,40 @@ const kernels: CommandModule<object, BenchArgs & { only?: string }> = {
       const results = await benchKernels(PRESETS[args.arch], samples, { backend: args.backend, threads: args.threads, runs: args.runs, only });
       for (const r of results) {
         if (args.json) console.log(JSON.stringify(r));
-        else console.log(`${r.kernel.padEnd(44)} ${r.ok ? `${String(r.median_ms).padStart(9)} ms ${String(r.gflops).padStart(7)} GFLOP/s` : `REFERENCE MISMATCH ${r.max_err}`}`);
+        else
+          console.log(
+            `${r.kernel.padEnd(44)} ${r.ok ? `${String(r.median_ms).padStart(9)} ms ${String(r.gflops).padStart(7)} GFLOP/s` : `REFERENCE MISMATCH ${r.max_err}`}`,
+          );
       }
       return results.every((r) => r.ok) ? 0 : 1;
     }),
 };
 
-const extract: CommandModule<object, BackendArgs & { model: string; data: string; split?: string; workers: string; limit?: number; json?: boolean }> = {
-  command: 'extract',
-  describe: 'Extraction throughput (files/s after start-up) with 1…N worker threads',
-  builder: (y) =>
-    withBackend(y)
-      .option('model', { type: 'string', default: DEMO_MODEL, describe: 'model directory (default: the bundled demo model)' })
-      .option('data', { type: 'string', default: `in-the-wild:${path.join(DEMO_DATA, 'train')}`, describe: 'KIND:PATH' })
-      .option('split', { type: 'string' })
-      .option('workers', { type: 'string', default: '1,2', describe: 'worker counts to compare' })
-      .option('limit', { type: 'number', describe: 'first N files only' })
-      .option('json', { type: 'boolean', describe: 'JSON output' }) as never,
-  handler: (args) =>
-    runCommand('bench extract', async () => {
-      const items = readDataset(args.data, { split: args.split }).slice(0, args.limit);
-      await selectBackend(args); // one worker runs in this thread
-      const r = await benchExtract(items, { model: args.model, layers: 'all' }, args.workers.split(',').map(Number), args.backend);
-      if (args.json) console.log(JSON.stringify(r));
-      else for (const row of r.rows) console.log(`${row.workers} workers: ${row.files_per_s} files/s (steady state; ${row.files_per_s_all} with warm-up), ${row.audio_s_per_s} audio s/s, ×${row.speedup}`);
-    }),
-};
+const extract: CommandModule<object, BackendArgs & { model: string; data: string; split?: string; workers: string; limit?: number; json?: boolean }> =
+  {
+    command: 'extract',
+    describe: 'Extraction throughput (files/s after start-up) with 1…N worker threads',
+    builder: (y) =>
+      withBackend(y)
+        .option('model', { type: 'string', default: DEMO_MODEL, describe: 'model directory (default: the bundled demo model)' })
+        .option('data', { type: 'string', default: `in-the-wild:${path.join(DEMO_DATA, 'train')}`, describe: 'KIND:PATH' })
+        .option('split', { type: 'string' })
+        .option('workers', { type: 'string', default: '1,2', describe: 'worker counts to compare' })
+        .option('limit', { type: 'number', describe: 'first N files only' })
+        .option('json', { type: 'boolean', describe: 'JSON output' }) as never,
+    handler: (args) =>
+      runCommand('bench extract', async () => {
+        const items = readDataset(args.data, { split: args.split }).slice(0, args.limit);
+        await selectBackend(args); // one worker runs in this thread
+        const r = await benchExtract(items, { model: args.model, layers: 'all' }, args.workers.split(',').map(Number), args.backend);
+        if (args.json) console.log(JSON.stringify(r));
+        else
+          for (const row of r.rows)
+            console.log(
+              `${row.workers} workers: ${row.files_per_s} files/s (steady state; ${row.files_per_s_all} with warm-up), ${row.audio_s_per_s} audio s/s, ×${row.speedup}`,
+            );
+      }),
+  };
 
 export const benchCommand: CommandModule = {
   command: 'bench <kind>',

@@ -44,7 +44,10 @@ export const convertCommand: CommandModule<object, ConvertArgs> = {
       .positional('src', { type: 'string', demandOption: true, describe: 'checkpoint directory or hub id, e.g. facebook/wav2vec2-xls-r-300m@main' })
       .option('out', { type: 'string', demandOption: true, describe: 'store directory to create (must not exist)' })
       .option('dtype', { choices: STORE_DTYPES, default: 'float32' as StoreDtype, describe: 'storage dtype (float16 halves the size)' })
-      .option('weight-file', { type: 'string', describe: 'weight file of the source to read (default: model.safetensors, its index, pytorch_model.bin, its index)' }),
+      .option('weight-file', {
+        type: 'string',
+        describe: 'weight file of the source to read (default: model.safetensors, its index, pytorch_model.bin, its index)',
+      }),
   handler: (args) =>
     runCommand('convert', async () => {
       const bar = progressBar();

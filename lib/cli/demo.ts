@@ -17,7 +17,10 @@ export const demoCommand: CommandModule<object, Args> = {
   builder: (y) =>
     withBackend(y)
       .option('out', { type: 'string', default: 'out/demo', describe: 'report folder (rerun to resume)' })
-      .option('model', { type: 'string', describe: 'a real model: converted store, HF checkpoint directory or hub id (default: bundled random-weight model)' })
+      .option('model', {
+        type: 'string',
+        describe: 'a real model: converted store, HF checkpoint directory or hub id (default: bundled random-weight model)',
+      })
       .option('workers', { type: 'number', default: Math.min(2, os.cpus().length), describe: 'extraction worker threads' })
       .option('limit', { type: 'number', describe: 'use only the first N files of each split' }) as never,
   handler: (args) =>

@@ -27,7 +27,13 @@ export const detectCommand: CommandModule<object, Args> = {
   handler: (args) =>
     runCommand('detect', async () => {
       await selectBackend(args);
-      const detector = createDetector({ model: args.model, head: args.head, windowS: args['window-s'], threshold: args.threshold, allowModelMismatch: args['allow-model-mismatch'] });
+      const detector = createDetector({
+        model: args.model,
+        head: args.head,
+        windowS: args['window-s'],
+        threshold: args.threshold,
+        allowModelMismatch: args['allow-model-mismatch'],
+      });
       let failed = 0;
       try {
         for (const file of args.files.map(String)) {

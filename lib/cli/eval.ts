@@ -54,7 +54,9 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       if (args.head === undefined || args.features === undefined || args.out === undefined) {
         throw new UsageError('give --head, --features and --out (or --scores)');
       }
-      const r = await withLock(args.out, () => evaluateHead(args.head!, args.features!, args.out!, { allowModelMismatch: args['allow-model-mismatch'] }));
+      const r = await withLock(args.out, () =>
+        evaluateHead(args.head!, args.features!, args.out!, { allowModelMismatch: args['allow-model-mismatch'] }),
+      );
       if (args.json) console.log(JSON.stringify(r.sets[r.sets.length - 1].metrics));
       else printSummary(r, args.out);
     }),

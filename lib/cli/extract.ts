@@ -23,8 +23,16 @@ export const extractCommand: CommandModule<object, Args> = {
   describe: 'Mean-pooled features of every requested layer for each file of a dataset, into a feature store (resumable)',
   builder: (y) =>
     withBackend(y)
-      .option('model', { type: 'string', demandOption: true, describe: 'converted model or HF checkpoint directory, or "lfcc" for the LFCC baseline' })
-      .option('data', { type: 'string', demandOption: true, describe: 'KIND:PATH (asvspoof2019, asvspoof2021-la, asvspoof2021-df, in-the-wild, fakeorreal, csv, folder)' })
+      .option('model', {
+        type: 'string',
+        demandOption: true,
+        describe: 'converted model or HF checkpoint directory, or "lfcc" for the LFCC baseline',
+      })
+      .option('data', {
+        type: 'string',
+        demandOption: true,
+        describe: 'KIND:PATH (asvspoof2019, asvspoof2021-la, asvspoof2021-df, in-the-wild, fakeorreal, csv, folder)',
+      })
       .option('split', { type: 'string', describe: 'dataset split (train|dev|eval for ASVspoof 2019, …)' })
       .option('out', { type: 'string', demandOption: true, describe: 'feature store directory to create' })
       .option('layers', { type: 'string', default: 'all', describe: 'all | ..k | a..b | a,b,c' })
@@ -55,7 +63,9 @@ export const extractCommand: CommandModule<object, Args> = {
           process.stderr.write(`wavprobe extract: stopped after ${s.ok + s.failed} of ${s.total} files; rerun the same command to continue\n`);
           return 130;
         }
-        process.stdout.write(`${s.out}: ${s.ok} files, layers ${layers.join(',')}${s.failed ? `; ${s.failed} failed (see ${s.out}/errors.csv)` : ''}\n`);
+        process.stdout.write(
+          `${s.out}: ${s.ok} files, layers ${layers.join(',')}${s.failed ? `; ${s.failed} failed (see ${s.out}/errors.csv)` : ''}\n`,
+        );
       } finally {
         signal.release();
       }

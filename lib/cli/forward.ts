@@ -21,7 +21,11 @@ export const forwardCommand: CommandModule<object, ForwardArgs> = {
   builder: (y) =>
     withBackend(y)
       .option('model', { type: 'string', demandOption: true, describe: 'model directory (HF checkpoint or converted)' })
-      .option('input', { type: 'string', demandOption: true, describe: 'audio file (wav, flac, mp3) or .safetensors with input_values [, attention_mask]' })
+      .option('input', {
+        type: 'string',
+        demandOption: true,
+        describe: 'audio file (wav, flac, mp3) or .safetensors with input_values [, attention_mask]',
+      })
       .option('out', { type: 'string', demandOption: true, describe: 'output .safetensors (tensors named like the golden cases)' })
       .option('layers', { type: 'string', describe: '0..k: stop after encoder layer k (default: all)' }),
   handler: (args) =>

@@ -31,7 +31,12 @@ function printText(arch: Record<string, unknown>, blocks: BlockParameters[], sta
   for (const [k, v] of Object.entries(arch)) console.log(`${k.padEnd(24)} ${v}`);
   console.log('\nparameters');
   for (const r of groupLayers(blocks)) console.log(`  ${r.block.padEnd(30)} ${r.count.toLocaleString('en-US').padStart(13)}${r.each ? ' each' : ''}`);
-  console.log(`  ${'total'.padEnd(30)} ${blocks.reduce((n, b) => n + b.count, 0).toLocaleString('en-US').padStart(13)}`);
+  console.log(
+    `  ${'total'.padEnd(30)} ${blocks
+      .reduce((n, b) => n + b.count, 0)
+      .toLocaleString('en-US')
+      .padStart(13)}`,
+  );
   if (!stats) return;
   console.log('\nhidden states (valid frames)      attention entropy per head (nats)');
   console.log(`  layer       mean        std frame_norm`);

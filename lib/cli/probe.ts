@@ -44,7 +44,9 @@ async function probe(args: Args): Promise<void> {
   if (args.out) {
     await writeProbeReport(args.out, {
       title: 'Layer-wise probe',
-      intro: [`Training store: \`${args.train}\`; C = ${args.C}${args.standardize ? ', standardised' : ''}; calibration: ${args['calibrate-on'] ?? 'none'}.`],
+      intro: [
+        `Training store: \`${args.train}\`; C = ${args.C}${args.standardize ? ', standardised' : ''}; calibration: ${args['calibrate-on'] ?? 'none'}.`,
+      ],
       results,
     });
   }

@@ -20,10 +20,7 @@ export type Track2021 = 'LA' | 'DF';
 
 const COLUMNS: Record<Track2021, string[]> = {
   LA: ['speaker', 'trial', 'codec', 'transmission', 'attack', 'key', 'trim', 'subset'],
-  DF: [
-    ...['speaker', 'trial', 'codec', 'source', 'attack', 'key', 'trim', 'subset'],
-    ...['vocoder', 'task', 'team', 'gender-pair', 'language'],
-  ],
+  DF: [...['speaker', 'trial', 'codec', 'source', 'attack', 'key', 'trim', 'subset'], ...['vocoder', 'task', 'team', 'gender-pair', 'language']],
 };
 /** Speaker … subset: present in both tracks; DF's trailing analysis columns may be absent. */
 const CORE_COLUMNS = 8;

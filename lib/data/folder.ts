@@ -6,17 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DataError } from '../errors';
-import {
-  DatasetItem,
-  Label,
-  ReadOptions,
-  labelFromWord,
-  listAudio,
-  rejectOption,
-  relativeId,
-  requireDir,
-  splitDir,
-} from './dataset';
+import { DatasetItem, Label, ReadOptions, labelFromWord, listAudio, rejectOption, relativeId, requireDir, splitDir } from './dataset';
 
 /** Items from the label subfolders of `root` that `labelOf` names, in folder-name then file-path order. */
 export function readLabelFolders(

@@ -94,5 +94,7 @@ function warnDuplicates(items: DatasetItem[], root: string): void {
   if (repeats.length === 0) return;
   const examples = repeats.slice(0, 3).join(', ') + (repeats.length > 3 ? ', …' : '');
   const count = repeats.length === 1 ? '1 item repeats an audio file' : `${repeats.length} items repeat audio files`;
-  process.stderr.write(`wavprobe: warning: ${root}: ${count} listed earlier under another path (${examples}); each is kept, so such a recording counts more than once\n`);
+  process.stderr.write(
+    `wavprobe: warning: ${root}: ${count} listed earlier under another path (${examples}); each is kept, so such a recording counts more than once\n`,
+  );
 }

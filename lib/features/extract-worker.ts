@@ -18,7 +18,10 @@ async function run(job: { id: number; file: string; maxSeconds?: number }): Prom
     parentPort!.postMessage({ id: job.id, result }, transfer);
   } catch (e) {
     // Typed errors (a model that does not load, say) keep their reason and file; anything else is a crash.
-    parentPort!.postMessage({ id: job.id, fatal: e instanceof WavprobeError ? { reason: e.reason, file: e.file } : { crash: (e as Error)?.stack ?? String(e) } });
+    parentPort!.postMessage({
+      id: job.id,
+      fatal: e instanceof WavprobeError ? { reason: e.reason, file: e.file } : { crash: (e as Error)?.stack ?? String(e) },
+    });
   }
 }
 

@@ -81,7 +81,10 @@ function finishedStore(out: string, plan: ExtractionPlan): { out: string; failed
   try {
     meta = readMeta(out);
   } catch (e) {
-    throw new DataError(`output folder holds a corrupt feature store (${(e as DataError).reason}); delete it and rerun, or choose another --out`, out);
+    throw new DataError(
+      `output folder holds a corrupt feature store (${(e as DataError).reason}); delete it and rerun, or choose another --out`,
+      out,
+    );
   }
   if (!meta) throw new DataError('output path exists and is not a finished feature store; choose another --out', out);
   if (!meta.extraction || JSON.stringify(meta.extraction) !== JSON.stringify(plan)) {

@@ -43,7 +43,12 @@ export function sslFrontEnd(model: SpeechModel, id: string, layers: number[]): P
       const { inputValues, attentionMask } = inputTensors(preprocess([samples], model.preprocessor));
       const out = model.forward(inputValues, { attentionMask, upToLayer });
       const T = out.hiddenStates[0].shape[1];
-      const pooled = tf.tidy(() => tf.concat(layers.map((k) => meanPoolTensor(out.hiddenStates[k], out.frameMask)), 0)); // [layers, H]
+      const pooled = tf.tidy(() =>
+        tf.concat(
+          layers.map((k) => meanPoolTensor(out.hiddenStates[k], out.frameMask)),
+          0,
+        ),
+      ); // [layers, H]
       tf.dispose([inputValues, attentionMask]);
       disposeOutput(out);
       const flat = (await pooled.data()) as Float32Array;
@@ -55,7 +60,14 @@ export function sslFrontEnd(model: SpeechModel, id: string, layers: number[]): P
 }
 
 export const LFCC_ID = 'lfcc-60 (ASVspoof 2019 baseline: 20 linear filters, 20 coefficients + deltas + delta-deltas)';
-const LFCC_INFO: FrontEndInfo = { id: LFCC_ID, fingerprint: LFCC_ID, layers: [0], dims: [60], pooling: 'mean', minSamples: 320 /* one 20 ms window */ };
+const LFCC_INFO: FrontEndInfo = {
+  id: LFCC_ID,
+  fingerprint: LFCC_ID,
+  layers: [0],
+  dims: [60],
+  pooling: 'mean',
+  minSamples: 320 /* one 20 ms window */,
+};
 
 /** The ASVspoof 2019 LFCC baseline as a one-layer front-end (layer 0, 60 dims, mean over frames). */
 export function lfccFrontEnd(): PooledFrontEnd {
@@ -70,7 +82,14 @@ export function lfccFrontEnd(): PooledFrontEnd {
 }
 
 function sslInfo(config: ModelConfig, id: string, fingerprint: string | null, layers: number[]): FrontEndInfo {
-  return { id, fingerprint, layers, dims: layers.map(() => config.hiddenSize), pooling: 'mean', minSamples: Math.max(DEFAULT_MIN_SAMPLES, receptiveField(config)) };
+  return {
+    id,
+    fingerprint,
+    layers,
+    dims: layers.map(() => config.hiddenSize),
+    pooling: 'mean',
+    minSamples: Math.max(DEFAULT_MIN_SAMPLES, receptiveField(config)),
+  };
 }
 
 const LFCC_MODEL = 'lfcc';

@@ -66,7 +66,8 @@ export class Journal {
         if (info.i === this.infos.length && info.i < this.committed) this.infos.push(info);
       }
     }
-    if (this.infos.length !== this.committed) throw new DataError('journal info.jsonl misses committed items; delete this folder and start again', dir);
+    if (this.infos.length !== this.committed)
+      throw new DataError('journal info.jsonl misses committed items; delete this folder and start again', dir);
     writeFileAtomic(this.infoFile, this.infos.map((x) => JSON.stringify(x) + '\n').join(''));
     this.fds = [this.featuresFile, this.infoFile, this.statusFile].map((f) => fs.openSync(f, 'a'));
   }

@@ -33,8 +33,14 @@ function mergeInto(shardDirs: string[], out: string, lock: Lock): { rows: number
   shards.sort((a, b) => a.plan.shard!.index - b.plan.shard!.index);
   shards.forEach((s, i) => {
     const p = s.plan;
-    if (p.shard!.count !== count || p.shard!.index !== i) throw new DataError(`expected shards 0…${count - 1} of ${count} once each, got ${p.shard!.index}/${p.shard!.count}`, s.dir);
-    if (p.frontEnd !== shards[0].plan.frontEnd || p.fingerprint !== shards[0].plan.fingerprint || JSON.stringify(p.layers) !== JSON.stringify(shards[0].plan.layers) || p.maxSeconds !== shards[0].plan.maxSeconds) {
+    if (p.shard!.count !== count || p.shard!.index !== i)
+      throw new DataError(`expected shards 0…${count - 1} of ${count} once each, got ${p.shard!.index}/${p.shard!.count}`, s.dir);
+    if (
+      p.frontEnd !== shards[0].plan.frontEnd ||
+      p.fingerprint !== shards[0].plan.fingerprint ||
+      JSON.stringify(p.layers) !== JSON.stringify(shards[0].plan.layers) ||
+      p.maxSeconds !== shards[0].plan.maxSeconds
+    ) {
       throw new DataError('shard was extracted with another model, layers or --max-seconds than shard 0', s.dir);
     }
   });

@@ -62,13 +62,19 @@ class ExtractionWorkers implements FileRunner {
     // Under ts-jest/tsx this module is TypeScript: the worker then needs tsx's loader.
     const ts = __filename.endsWith('.ts');
     this.workers = Array.from({ length: count }, () => {
-      const w = new Worker(path.join(__dirname, `extract-worker${ts ? '.ts' : '.js'}`), { workerData: { spec, backend }, execArgv: ts ? ['--require', 'tsx/cjs'] : [] });
+      const w = new Worker(path.join(__dirname, `extract-worker${ts ? '.ts' : '.js'}`), {
+        workerData: { spec, backend },
+        execArgv: ts ? ['--require', 'tsx/cjs'] : [],
+      });
       const jobs = new Map<number, QueuedFile>();
       w.on('message', (m: { id: number; result?: PoolFileResult; fatal?: { reason?: string; file?: string; crash?: string } }) => {
         const job = jobs.get(m.id);
         jobs.delete(m.id);
         if (!m.fatal) job?.resolve(m.result!);
-        else job?.reject(m.fatal.crash !== undefined ? new Error(`extraction worker: ${m.fatal.crash}`) : new WavprobeError(m.fatal.reason!, m.fatal.file));
+        else
+          job?.reject(
+            m.fatal.crash !== undefined ? new Error(`extraction worker: ${m.fatal.crash}`) : new WavprobeError(m.fatal.reason!, m.fatal.file),
+          );
       });
       w.on('error', (e: Error) => {
         for (const job of jobs.values()) job.reject(e);

@@ -87,7 +87,9 @@ type SizeQuery = Exclude<ExportName, KernelName>;
 /** Kernels that pack a weight unless told it is prepacked. */
 type PackingKernel = { [N in KernelName]: Exports[N] extends { prepacked: unknown } ? N : never }[KernelName];
 /** A call's arguments by name: numbers, booleans for flags, and `prepacked` where the kernel packs a weight. */
-export type KernelArgs<N extends ExportName> = { -readonly [A in keyof Exports[N]['args']]: Exports[N]['args'][A] extends 'flag' ? boolean : number } & (N extends PackingKernel ? { prepacked: boolean } : unknown);
+export type KernelArgs<N extends ExportName> = {
+  -readonly [A in keyof Exports[N]['args']]: Exports[N]['args'][A] extends 'flag' ? boolean : number;
+} & (N extends PackingKernel ? { prepacked: boolean } : unknown);
 
 /** The jobs the worker pool runs: every kernel, its float arguments and per-thread region known from KERNEL_EXPORTS. */
 export const POOL_JOBS: PoolJob[] = Object.entries(KERNEL_EXPORTS as Record<string, ExportSpec>)
@@ -207,8 +209,17 @@ export class Kernels {
     const worth = 2 * rows * K * N >= PARALLEL_MIN_FLOP && N > NR;
     // A weight packed at load is read as it is; otherwise the first batch row packs it and later rows read that.
     this.perBatchRow('gemm_cols', work, batch, Math.ceil(N / NR), worth, (i, Bp) => ({
-      A: A + 4 * i * batchStride, lda: rowStride, B, Bp: packed ? B : Bp, prepacked: packed || i > 0,
-      bias: biasAt, C: C + 4 * i * rows * N, M: rows, K, N, gelu,
+      A: A + 4 * i * batchStride,
+      lda: rowStride,
+      B,
+      Bp: packed ? B : Bp,
+      prepacked: packed || i > 0,
+      bias: biasAt,
+      C: C + 4 * i * rows * N,
+      M: rows,
+      K,
+      N,
+      gelu,
     }));
     return out;
   }
@@ -270,7 +281,16 @@ export class Kernels {
     const work = { packed: this.bytes('gemm_packed_bytes', { K: 5 * Cin, N: Cout }), scratch: this.bytes('conv3s2_scratch_bytes', { Cin }) };
     const worth = 5 * rows * Cin * Cout >= PARALLEL_MIN_FLOP && Cout > NR;
     this.perBatchRow('conv3s2_cols', work, B, Math.ceil(Cout / NR), worth, (i, Bp) => ({
-      x: X + 4 * i * T * Cin, Cin, W, Bp, prepacked: i > 0, bias: biasAt, y: Y + 4 * i * rows * Cout, Tout: rows, Cout, gelu,
+      x: X + 4 * i * T * Cin,
+      Cin,
+      W,
+      Bp,
+      prepacked: i > 0,
+      bias: biasAt,
+      y: Y + 4 * i * rows * Cout,
+      Tout: rows,
+      Cout,
+      gelu,
     }));
     return out;
   }
@@ -281,11 +301,26 @@ export class Kernels {
    * Each group is a GEMM that reads its channels in place and writes its columns of the output: no split, no
    * concat. Groups are split over the threads.
    */
-  groupedConv(x: tf.TensorInfo, filter: tf.TensorInfo, bias: tf.TensorInfo | undefined, { groups, taps, rows, gelu = false }: GroupedConvAttrs): tf.TensorInfo {
+  groupedConv(
+    x: tf.TensorInfo,
+    filter: tf.TensorInfo,
+    bias: tf.TensorInfo | undefined,
+    { groups, taps, rows, gelu = false }: GroupedConvAttrs,
+  ): tf.TensorInfo {
     const [B, T, Cin] = x.shape;
     const [K, Cout] = filter.shape;
-    if (x.shape.length !== 3 || Cin % groups || Cout % groups || K !== (taps * Cin) / groups || rows < 1 || rows > T - taps + 1 || (bias && bias.shape.join() !== `${Cout}`)) {
-      throw new UsageError(`grouped conv: input ${JSON.stringify(x.shape)}, filter ${JSON.stringify(filter.shape)} and bias ${JSON.stringify(bias?.shape)} do not fit ${groups} groups of ${taps} taps and ${rows} frames`);
+    if (
+      x.shape.length !== 3 ||
+      Cin % groups ||
+      Cout % groups ||
+      K !== (taps * Cin) / groups ||
+      rows < 1 ||
+      rows > T - taps + 1 ||
+      (bias && bias.shape.join() !== `${Cout}`)
+    ) {
+      throw new UsageError(
+        `grouped conv: input ${JSON.stringify(x.shape)}, filter ${JSON.stringify(filter.shape)} and bias ${JSON.stringify(bias?.shape)} do not fit ${groups} groups of ${taps} taps and ${rows} frames`,
+      );
     }
     const out = this.backend.makeOutput([B, rows, Cout], 'float32');
     const [X, W, Y] = [this.offset(x), this.offset(filter), this.offset(out)];
@@ -293,7 +328,18 @@ export class Kernels {
     const work = { packed: groups * this.bytes('gemm_packed_bytes', { K, N: Cout / groups }), scratch: this.bytes('gemm_scratch_bytes', {}) };
     const worth = 2 * rows * K * Cout >= PARALLEL_MIN_FLOP && groups > 1;
     this.perBatchRow('grouped_conv_cols', work, B, groups, worth, (i, Bp) => ({
-      x: X + 4 * i * T * Cin, Cin, groups, taps, W, Bp, prepacked: i > 0, bias: biasAt, y: Y + 4 * i * rows * Cout, Tout: rows, Cout, gelu,
+      x: X + 4 * i * T * Cin,
+      Cin,
+      groups,
+      taps,
+      W,
+      Bp,
+      prepacked: i > 0,
+      bias: biasAt,
+      y: Y + 4 * i * rows * Cout,
+      Tout: rows,
+      Cout,
+      gelu,
     }));
     return out;
   }
@@ -348,7 +394,9 @@ export class Kernels {
   normalizeGelu(x: tf.TensorInfo, mean: tf.TensorInfo, scale: tf.TensorInfo, beta: tf.TensorInfo): tf.TensorInfo {
     const [B, T, C] = x.shape;
     if (x.shape.length !== 3 || mean.shape.join() !== `${B},1,${C}` || scale.shape.join() !== mean.shape.join() || beta.shape.join() !== `${C}`) {
-      throw new UsageError(`normalize: statistics ${JSON.stringify(mean.shape)} / ${JSON.stringify(scale.shape)} / ${JSON.stringify(beta.shape)} do not fit ${JSON.stringify(x.shape)}`);
+      throw new UsageError(
+        `normalize: statistics ${JSON.stringify(mean.shape)} / ${JSON.stringify(scale.shape)} / ${JSON.stringify(beta.shape)} do not fit ${JSON.stringify(x.shape)}`,
+      );
     }
     const out = this.backend.makeOutput([B, T, C], 'float32');
     const args = { x: this.offset(x), y: this.offset(out), mean: this.offset(mean), scale: this.offset(scale), beta: this.offset(beta), C, T };
@@ -364,8 +412,18 @@ export class Kernels {
     const { q, k, v, pos, gate, key } = inputs;
     const [B, T, H] = q.shape;
     const fits = (t: tf.TensorInfo | undefined, shape: number[]) => !t || t.shape.join() === shape.join();
-    if (!fits(k, q.shape) || !fits(v, q.shape) || !fits(pos, [heads, T, T]) || !fits(gate, [B, heads, T]) || !fits(key, [B, T]) || !!pos !== !!gate || H % heads) {
-      throw new UsageError(`attention: inputs of shapes ${JSON.stringify(Object.entries(inputs).map(([n, t]) => [n, t?.shape]))} do not fit ${heads} heads`);
+    if (
+      !fits(k, q.shape) ||
+      !fits(v, q.shape) ||
+      !fits(pos, [heads, T, T]) ||
+      !fits(gate, [B, heads, T]) ||
+      !fits(key, [B, T]) ||
+      !!pos !== !!gate ||
+      H % heads
+    ) {
+      throw new UsageError(
+        `attention: inputs of shapes ${JSON.stringify(Object.entries(inputs).map(([n, t]) => [n, t?.shape]))} do not fit ${heads} heads`,
+      );
     }
     const out = this.backend.makeOutput([B, T, H], 'float32');
     const scratchBytes = this.bytes('attention_scratch_bytes', { T, d: H / heads });

@@ -156,7 +156,7 @@ export class WorkerPool {
       return w;
     });
     const deadline = Date.now() + 10_000;
-    for (let ready; (ready = Atomics.load(ctl, READY)) < size && Date.now() < deadline; ) Atomics.wait(ctl, READY, ready, 100);
+    for (let ready; (ready = Atomics.load(ctl, READY)) < size && Date.now() < deadline;) Atomics.wait(ctl, READY, ready, 100);
     if (Atomics.load(ctl, READY) < size || workers.some((_, w) => ctl[WORKER_SLOTS + 4 * w + FAILED] !== 0)) {
       for (const w of workers) void w.terminate();
       return undefined;
@@ -172,7 +172,8 @@ export class WorkerPool {
    */
   run(name: string, args: readonly number[], total: number, align: number, own: (lo: number, hi: number) => void, region?: Region): void {
     const job = this.jobIndex.get(name);
-    if (job === undefined || args.length !== this.jobs[job].floats.length) throw new Error(`the worker pool has no job ${name} of ${args.length} arguments`);
+    if (job === undefined || args.length !== this.jobs[job].floats.length)
+      throw new Error(`the worker pool has no job ${name} of ${args.length} arguments`);
     if (!this.running) throw new Error(`wavprobe kernel ${name}: the worker pool was stopped (${this.stoppedBecause})`);
     if (this.exited) this.stop(`wavprobe kernel ${name}: ${this.exited}`);
     const ctl = this.ctl;
@@ -202,7 +203,7 @@ export class WorkerPool {
     const deadline = performance.now() + this.timeoutMs + 10 * (performance.now() - started);
     for (let w = 0; w < this.size; w++) {
       const done = WORKER_SLOTS + 4 * w + DONE;
-      for (let last; (last = Atomics.load(ctl, done)) !== seq; ) {
+      for (let last; (last = Atomics.load(ctl, done)) !== seq;) {
         const left = deadline - performance.now();
         if (left <= 0) this.stop(`wavprobe kernel ${name}: worker ${w} did not finish its slice ${slice(w)} of ${total} (dead or stuck)`);
         Atomics.wait(ctl, done, last, left);

@@ -24,4 +24,3 @@ export function computeMetrics(probs: ArrayLike<number>, labels: ArrayLike<numbe
     'accuracy_at_0.5': accuracy(probs, labels, 0.5),
   };
 }
-

@@ -55,7 +55,8 @@ function encodeChunk(weights: DeviceWeights, c: ModelConfig, samples: tf.Tensor2
     const next = tf.tidy(() => {
       if (c.featExtractNorm === 'group' && i > 0) return convLayer(weights, c, i, x, { gelu: true }); // [B, T_i, C_i], no norm
       const y = convLayer(weights, c, i, x); // [B, T_i, C_i]
-      if (c.featExtractNorm === 'layer') return consume(y, (t) => layerNormGelu(t, w(`${p}.layer_norm.weight`), w(`${p}.layer_norm.bias`), CONV_NORM_EPS));
+      if (c.featExtractNorm === 'layer')
+        return consume(y, (t) => layerNormGelu(t, w(`${p}.layer_norm.weight`), w(`${p}.layer_norm.bias`), CONV_NORM_EPS));
       const { mean, variance } = stats ?? momentsOverTime(y); // a single chunk's statistics are its own
       return consume(y, (t) => normalizeGelu(t, mean, variance, w(`${p}.layer_norm.weight`), w(`${p}.layer_norm.bias`), CONV_NORM_EPS));
     });
@@ -99,7 +100,13 @@ function layer0Stats(weights: DeviceWeights, c: ModelConfig, inputValues: tf.Ten
     }
     count = total;
   }
-  return { mean: tf.tensor3d(Float32Array.from(mean), [B, 1, C]), variance: tf.tensor3d(Float32Array.from(m2, (v) => v / count), [B, 1, C]) };
+  return {
+    mean: tf.tensor3d(Float32Array.from(mean), [B, 1, C]),
+    variance: tf.tensor3d(
+      Float32Array.from(m2, (v) => v / count),
+      [B, 1, C],
+    ),
+  };
 }
 
 /** The conv output-length formula, L ← floor((L − kernel)/stride) + 1 per layer; ≤ 0 means too short. */
@@ -133,6 +140,8 @@ export function checkInput(c: ModelConfig, inputValues: tf.Tensor, attentionMask
   const n = inputValues.shape[1] as number;
   if (n < receptiveField(c)) throw new UsageError(`input of ${n} samples is shorter than the model's receptive field (${receptiveField(c)} samples)`);
   if (attentionMask && (attentionMask.rank !== 2 || attentionMask.shape.some((d, i) => d !== inputValues.shape[i]))) {
-    throw new UsageError(`attention_mask shape ${JSON.stringify(attentionMask.shape)} does not match input_values ${JSON.stringify(inputValues.shape)}`);
+    throw new UsageError(
+      `attention_mask shape ${JSON.stringify(attentionMask.shape)} does not match input_values ${JSON.stringify(inputValues.shape)}`,
+    );
   }
 }

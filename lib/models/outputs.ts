@@ -18,6 +18,13 @@ export function namedOutputs(out: ForwardOutput): Map<string, HostTensor> {
 
 /** Frees every tensor of a forward output (the caller owns them). */
 export function disposeOutput(out: ForwardOutput): void {
-  const all: (tf.Tensor | undefined)[] = [out.convFeatures, out.extractFeatures, ...out.hiddenStates, out.lastHiddenState, out.frameMask, ...(out.attentionEntropy ?? [])];
+  const all: (tf.Tensor | undefined)[] = [
+    out.convFeatures,
+    out.extractFeatures,
+    ...out.hiddenStates,
+    out.lastHiddenState,
+    out.frameMask,
+    ...(out.attentionEntropy ?? []),
+  ];
   tf.dispose(all.filter((t): t is tf.Tensor => t !== undefined));
 }

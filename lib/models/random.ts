@@ -16,7 +16,8 @@ type Init = { kind: 'normal' | 'uniform'; scale: number } | { kind: 'const'; val
 function initFor(key: string, hfShape: number[], c: ModelConfig): Init {
   const fanIn = hfShape.length === 3 ? hfShape[1] * hfShape[2] : hfShape[hfShape.length - 1];
   if (/layer_norm\.weight$/.test(key) || key.endsWith('gru_rel_pos_const')) return { kind: 'const', value: 1 };
-  if (key.startsWith('encoder.pos_conv_embed.conv.weight')) return { kind: 'normal', scale: 2 * Math.sqrt(1 / (c.numConvPosEmbeddings * c.hiddenSize)) };
+  if (key.startsWith('encoder.pos_conv_embed.conv.weight'))
+    return { kind: 'normal', scale: 2 * Math.sqrt(1 / (c.numConvPosEmbeddings * c.hiddenSize)) };
   if (key.startsWith('feature_extractor') && key.endsWith('conv.weight')) return { kind: 'normal', scale: Math.sqrt(2 / fanIn) };
   if (key.startsWith('feature_extractor') && key.endsWith('conv.bias')) {
     const i = Number(key.split('.')[2]);

@@ -61,7 +61,12 @@ export class Wav2Vec2Model implements SpeechModel {
       const frameMask = opts.attentionMask && frameMaskFrom(c, opts.attentionMask, T); // [B, T]
 
       // Feature projection; HF's extract_features is the normalised conv output.
-      const extractFeatures = layerNorm(convFeatures, w('feature_projection.layer_norm.weight'), w('feature_projection.layer_norm.bias'), c.layerNormEps); // [B, T, C]
+      const extractFeatures = layerNorm(
+        convFeatures,
+        w('feature_projection.layer_norm.weight'),
+        w('feature_projection.layer_norm.bias'),
+        c.layerNormEps,
+      ); // [B, T, C]
       let hidden = linear(extractFeatures, w('feature_projection.projection.weight'), w('feature_projection.projection.bias')); // [B, T, H]; weight [C, H] ([in, out])
 
       // Encoder input: padded frames set to 0, then the convolutional position embedding added.
@@ -73,7 +78,11 @@ export class Wav2Vec2Model implements SpeechModel {
       const attentionEntropy: tf.Tensor3D[] = [];
       let attend: SelfAttention | undefined; // set up before the first layer only: upToLayer 0 runs no attention
       for (let l = 0; l < upTo; l++) {
-        const layerAttention = (attend ??= this.selfAttention({ frames: T, keyBias: frameMask && keyPaddingBias(frameMask), entropy: !!opts.outputs?.attentionEntropy }));
+        const layerAttention = (attend ??= this.selfAttention({
+          frames: T,
+          keyBias: frameMask && keyPaddingBias(frameMask),
+          entropy: !!opts.outputs?.attentionEntropy,
+        }));
         const input = hidden;
         const out = this.weights.withLayer(l, (lw) => this.layer(lw, input, layerAttention));
         hidden = out.hidden; // [B, T, H]
@@ -103,7 +112,8 @@ export class Wav2Vec2Model implements SpeechModel {
    * with the key padding bias.
    */
   protected selfAttention(setup: AttentionSetup): SelfAttention {
-    return (x, w) => multiHeadAttention(x, attentionProjections(w), this.config.numAttentionHeads, { keyBias: setup.keyBias, entropy: setup.entropy });
+    return (x, w) =>
+      multiHeadAttention(x, attentionProjections(w), this.config.numAttentionHeads, { keyBias: setup.keyBias, entropy: setup.entropy });
   }
 
   /** GELU(grouped conv(x)), padding K//2 each side; "SamePad" drops the extra last frame of an even kernel. */

@@ -36,10 +36,21 @@ export function conv1d(x: tf.Tensor3D, filter: tf.Tensor, stride: number, bias?:
  * On wavprobe's kernels one call runs every group in place; tfjs has no grouped conv, so elsewhere it is one
  * conv per group.
  */
-export function groupedConv1d(x: tf.Tensor3D, filter: tf.Tensor, groups: number, pad: number, bias?: tf.Tensor, then: Epilogue & { frames?: number } = {}): tf.Tensor3D {
+export function groupedConv1d(
+  x: tf.Tensor3D,
+  filter: tf.Tensor,
+  groups: number,
+  pad: number,
+  bias?: tf.Tensor,
+  then: Epilogue & { frames?: number } = {},
+): tf.Tensor3D {
   return tf.tidy(() => {
     const [K, , Cout] = filter.shape;
-    const padded = tf.pad(x, [[0, 0], [pad, pad], [0, 0]]); // [B, T + 2·pad, Cin]
+    const padded = tf.pad(x, [
+      [0, 0],
+      [pad, pad],
+      [0, 0],
+    ]); // [B, T + 2·pad, Cin]
     const frames = then.frames ?? padded.shape[1] - K + 1;
     if (kernels()) {
       const weight = tf.reshape(filter, [-1, Cout]); // [K·Cin/G, Cout], a view

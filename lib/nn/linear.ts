@@ -33,14 +33,22 @@ export function packWeight(w: tf.Tensor): tf.Tensor {
 export function matMul(a: tf.Tensor, b: tf.Tensor, bias?: tf.Tensor, then: Epilogue = {}): tf.Tensor2D {
   const [M, K] = a.shape;
   const isPacked = packed.has(b);
-  if (isPacked && !kernels()) throw new UsageError('this weight was laid out for wavprobe\'s wasm kernels at load: load the model again on this backend');
+  if (isPacked && !kernels())
+    throw new UsageError("this weight was laid out for wavprobe's wasm kernels at load: load the model again on this backend");
   if (!kernels()) {
     const y = tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias }) as tf.Tensor2D;
     return then.gelu ? consume(y, gelu) : y;
   }
   const inputs: Record<string, tf.Tensor> = bias ? { a, b, bias } : { a, b };
   return tf.tidy(() => {
-    const y = runKernel<tf.Tensor3D>('WavprobeGemm', inputs, { batch: 1, rows: M, rowStride: K, batchStride: 0, gelu: !!then.gelu, packed: isPacked }); // [1, M, N]
+    const y = runKernel<tf.Tensor3D>('WavprobeGemm', inputs, {
+      batch: 1,
+      rows: M,
+      rowStride: K,
+      batchStride: 0,
+      gelu: !!then.gelu,
+      packed: isPacked,
+    }); // [1, M, N]
     return tf.reshape(y, [M, b.shape[1]!]);
   });
 }

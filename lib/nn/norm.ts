@@ -25,7 +25,10 @@ export function normalizeGelu(x: tf.Tensor3D, mean: tf.Tensor, variance: tf.Tens
 function scaleCentered(centered: tf.Tensor, variance: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
   const invStd = tf.rsqrt(tf.add(variance, eps));
   const normed = consume(centered, (c) => tf.mul(c, invStd));
-  return consume(consume(normed, (n) => tf.mul(n, gamma)), (s) => tf.add(s, beta));
+  return consume(
+    consume(normed, (n) => tf.mul(n, gamma)),
+    (s) => tf.add(s, beta),
+  );
 }
 
 /** LayerNorm over the last axis: x [..., C], gamma/beta [C]. One pass per row on wavprobe's wasm kernels. */
@@ -53,7 +56,14 @@ function meanOverTime(x: tf.Tensor3D): tf.Tensor3D {
     const [B, T, C] = x.shape;
     const chunk = Math.ceil(Math.sqrt(T));
     const n = Math.ceil(T / chunk);
-    const padded = n * chunk === T ? x : tf.pad(x, [[0, 0], [0, n * chunk - T], [0, 0]]); // zeros add nothing
+    const padded =
+      n * chunk === T
+        ? x
+        : tf.pad(x, [
+            [0, 0],
+            [0, n * chunk - T],
+            [0, 0],
+          ]); // zeros add nothing
     const partial = tf.sum(tf.reshape(padded, [B, n, chunk, C]), 2); // [B, n, C]
     return tf.div(tf.sum(partial, 1, true), T); // [B, 1, C]
   });

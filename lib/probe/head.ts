@@ -79,8 +79,13 @@ export interface FeatureOrigin {
  */
 export function modelMismatch(head: Pick<Head, 'model' | 'model_fingerprint'>, origin: FeatureOrigin): string | null {
   const name = (model: string | null, fp: string | null) => `${model ?? 'an unknown model'}${fp ? ` (${fp.slice(0, 19)}…)` : ''}`;
-  const differ = head.model_fingerprint && origin.fingerprint ? head.model_fingerprint !== origin.fingerprint : !!head.model && !!origin.model && head.model !== origin.model;
-  return differ ? `the head was trained on features of ${name(head.model, head.model_fingerprint)}, these come from ${name(origin.model, origin.fingerprint)}` : null;
+  const differ =
+    head.model_fingerprint && origin.fingerprint
+      ? head.model_fingerprint !== origin.fingerprint
+      : !!head.model && !!origin.model && head.model !== origin.model;
+  return differ
+    ? `the head was trained on features of ${name(head.model, head.model_fingerprint)}, these come from ${name(origin.model, origin.fingerprint)}`
+    : null;
 }
 
 /** Throws a DataError naming `file` when `origin` is another model than the head's, unless `allow` is set. */
@@ -96,7 +101,13 @@ export const storeOrigin = (s: Pick<FeatureStore, 'meta'>): FeatureOrigin => ({
 });
 
 /** logits [n] and calibrated P(spoof) [n] for X [n, d]; `file` names the features in a dimension error. */
-export function scoreHead(head: Head, X: Float32Array | Float64Array, n: number, d: number, file?: string): { logits: Float64Array; probs: Float64Array } {
+export function scoreHead(
+  head: Head,
+  X: Float32Array | Float64Array,
+  n: number,
+  d: number,
+  file?: string,
+): { logits: Float64Array; probs: Float64Array } {
   if (d !== head.weights.length) throw new DataError(`features have ${d} dimensions, the head expects ${head.weights.length}`, file);
   if (X.length < n * d) throw new DataError(`expected ${n}×${d} feature values, got ${X.length}`, file);
   const w = Float64Array.from(head.weights);
@@ -222,7 +233,15 @@ export function calibrateHead(head: Head, X: LayerArray, y: Uint8Array, source: 
   else head.temperature = fitTemperature(logits, y);
   const after = logits.map((z) => calibrate(head, z));
   const counts = countClasses(y);
-  head.calibration = { method, source, n: y.length, n_bona: counts.bona, n_spoof: counts.spoof, before: quality(before, y), after: quality(after, y) };
+  head.calibration = {
+    method,
+    source,
+    n: y.length,
+    n_bona: counts.bona,
+    n_spoof: counts.spoof,
+    before: quality(before, y),
+    after: quality(after, y),
+  };
 }
 
 /** The smallest normal double: a std below it is denormal or zero. */
@@ -244,7 +263,8 @@ export function readHead(file: string): Head {
   };
   if (h === null || typeof h !== 'object' || h.format !== HEAD_FORMAT) bad(`"format" is not "${HEAD_FORMAT}"`);
   // Only a number is shown: any other value is the file's to make arbitrarily deep or unprintable.
-  if (h.version !== 1) bad(`unsupported version ${typeof h.version === 'number' ? h.version : `(a ${Array.isArray(h.version) ? 'list' : typeof h.version})`}`);
+  if (h.version !== 1)
+    bad(`unsupported version ${typeof h.version === 'number' ? h.version : `(a ${Array.isArray(h.version) ? 'list' : typeof h.version})`}`);
   if (!isNumArray(h.weights) || h.weights.length === 0) bad('"weights" must be a non-empty array of finite numbers');
   if (typeof h.bias !== 'number' || !Number.isFinite(h.bias)) bad('"bias" must be a finite number');
   if (!Number.isInteger(h.layer) || h.layer < 0) bad('"layer" must be a non-negative integer');
@@ -253,7 +273,9 @@ export function readHead(file: string): Head {
     const s = h.standardize;
     // A tiny std turns w/std into Infinity, and Infinity − Infinity into a NaN score.
     if (!s || !isNumArray(s.mean, d) || !isNumArray(s.std, d) || s.std.some((v, j) => !(v >= MIN_NORMAL) || !Number.isFinite(h.weights[j] / v))) {
-      bad(`"standardize" must be null or {mean, std} with ${d} values each, all finite, every std ≥ ${MIN_NORMAL} (not denormal) and weight/std finite`);
+      bad(
+        `"standardize" must be null or {mean, std} with ${d} values each, all finite, every std ≥ ${MIN_NORMAL} (not denormal) and weight/std finite`,
+      );
     }
   }
   if (h.model !== null && h.model !== undefined && typeof h.model !== 'string') bad('"model" must be a string or null');

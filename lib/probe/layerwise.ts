@@ -29,7 +29,9 @@ export interface ProbeOptions extends TrainHeadOptions {
 /** A store's name in reports: its folder name, made unique with its parent's when two collide. */
 export function storeNames(dirs: string[]): string[] {
   const base = dirs.map((d) => path.basename(path.resolve(d)));
-  return dirs.map((d, i) => (base.filter((b) => b === base[i]).length > 1 ? path.join(path.basename(path.dirname(path.resolve(d))), base[i]) : base[i]));
+  return dirs.map((d, i) =>
+    base.filter((b) => b === base[i]).length > 1 ? path.join(path.basename(path.dirname(path.resolve(d))), base[i]) : base[i],
+  );
 }
 
 export function probeLayers(trainStore: string, evalStores: string[], opts: ProbeOptions = {}): LayerResult[] {

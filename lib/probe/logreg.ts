@@ -79,13 +79,7 @@ export function sampleWeights(y: ArrayLike<number>, classWeight: ClassWeight | n
  * (w, b) = (u, c) and the penalty 0.5‖u‖²; without it w = u/s, b = c − w·m and the penalty is 0.5Σ(uⱼ/sⱼ)².
  * Centring and scaling condition the data term, which is what lets L-BFGS reach the optimum on raw features.
  */
-export function trainLogReg(
-  X: Float32Array | Float64Array,
-  n: number,
-  d: number,
-  y: ArrayLike<number>,
-  opts: LogRegOptions = {},
-): LogRegModel {
+export function trainLogReg(X: Float32Array | Float64Array, n: number, d: number, y: ArrayLike<number>, opts: LogRegOptions = {}): LogRegModel {
   const C = opts.C ?? 1;
   const { mean, std } = columnStats(X, n, d);
   const penalty = Float64Array.from(std, (s) => (opts.standardize ? 1 : 1 / (s * s))); // [d]

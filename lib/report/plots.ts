@@ -115,7 +115,9 @@ export function probit(p: number): number {
   if (p > 1 - 0.02425) return -tail(1 - p);
   const q = p - 0.5;
   const r = q * q;
-  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+  return (
+    ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+  );
 }
 
 const DET_TICKS = [0.001, 0.005, 0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 0.95, 0.99, 0.999];
@@ -164,7 +166,10 @@ export function detCurve(curves: ScoredSet[]): PlotSpec {
       {
         data: { values: diag },
         mark: { type: 'line', strokeDash: [4, 4], color: '#aaa' },
-        encoding: { x: { field: 'fa', type: 'quantitative', ...probitAxis('bona fide flagged as spoof (%)') }, y: { field: 'miss', type: 'quantitative', ...probitAxis('spoof missed (%)') } },
+        encoding: {
+          x: { field: 'fa', type: 'quantitative', ...probitAxis('bona fide flagged as spoof (%)') },
+          y: { field: 'miss', type: 'quantitative', ...probitAxis('spoof missed (%)') },
+        },
       },
       {
         data: { values: line },
@@ -286,7 +291,11 @@ export async function renderSvg(spec: PlotSpec): Promise<string> {
 
 /** SVG → raster image at `scale`×, text in system fonts. */
 export function rasterize(svg: string, scale = 2) {
-  return new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }, fitTo: { mode: 'zoom', value: scale }, background: 'white' }).render();
+  return new Resvg(svg, {
+    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
+    fitTo: { mode: 'zoom', value: scale },
+    background: 'white',
+  }).render();
 }
 
 /** SVG → PNG at `scale`×. */

@@ -34,7 +34,13 @@ export async function writeProbeReport(outDir: string, r: ProbeReportInput): Pro
   const json = {
     title: r.title,
     ...r.extra,
-    layers: r.results.map((x) => ({ layer: x.layer, eval: x.eval, temperature: x.head.temperature, training: x.head.training, calibration: x.head.calibration })),
+    layers: r.results.map((x) => ({
+      layer: x.layer,
+      eval: x.eval,
+      temperature: x.head.temperature,
+      training: x.head.training,
+      calibration: x.head.calibration,
+    })),
     baselines: (r.baselines ?? []).map((b) => ({ label: b.label, eval: b.result.eval, temperature: b.result.head.temperature })),
   };
   const files = { markdown: path.join(outDir, 'report.md'), json: path.join(outDir, 'report.json') };

@@ -100,7 +100,12 @@ export async function writeEvalReport(
 const isCalibrated = (h: Head) => h.platt !== null || h.temperature !== 1;
 
 /** Scores a feature store with a head file and writes the report (before and after calibration when calibrated). */
-export async function evaluateHead(headFile: string, storeDir: string, outDir: string, opts: { allowModelMismatch?: boolean } = {}): Promise<EvalReport> {
+export async function evaluateHead(
+  headFile: string,
+  storeDir: string,
+  outDir: string,
+  opts: { allowModelMismatch?: boolean } = {},
+): Promise<EvalReport> {
   const head = readHead(headFile);
   const s = scoreStore(head, storeDir, opts);
   assertBothClasses(s.labels, path.join(storeDir, 'index.csv'), 'evaluation');

@@ -74,7 +74,11 @@ export function readCheckpoint(dir: string, opts: { weightFile?: string } = {}):
   const weightFile = findWeightFile(dir, opts.weightFile);
   // Names and shapes are checked against config.json before any data is read, and only what the model needs is read.
   const wanted = new Set([...planCheckpoint(listStateDict(weightFile), config, weightFile).values()].flatMap((w) => w.from));
-  const weights = mapCheckpoint(readStateDict(weightFile, (n) => wanted.has(n)), config, weightFile);
+  const weights = mapCheckpoint(
+    readStateDict(weightFile, (n) => wanted.has(n)),
+    config,
+    weightFile,
+  );
   const key = path.resolve(weightFile);
   const fingerprint = fingerprints.get(key) ?? weightsFingerprint(fs.readFileSync(path.join(dir, 'config.json')), weights);
   fingerprints.set(key, fingerprint);

@@ -75,19 +75,31 @@ export function parseModelConfig(j: Json, file: string): ModelConfig {
   if (j.conv_pos_batch_norm === true) throw unsupported('conv_pos_batch_norm', 'is true (batch-norm positional conv is not implemented)');
   if (j.feat_proj_layer_norm === false) throw unsupported('feat_proj_layer_norm', 'is false (the projection layer norm is always applied)');
   if (j.position_embeddings_type !== undefined && j.position_embeddings_type !== null) {
-    throw unsupported('position_embeddings_type', `is ${showJson(j.position_embeddings_type)} (only the convolutional positional embedding is implemented)`);
+    throw unsupported(
+      'position_embeddings_type',
+      `is ${showJson(j.position_embeddings_type)} (only the convolutional positional embedding is implemented)`,
+    );
   }
   for (const act of ['hidden_act', 'feat_extract_activation']) {
     if (j[act] !== undefined && j[act] !== 'gelu') throw unsupported(act, `is ${showJson(j[act])} (only "gelu" is implemented)`);
   }
   const int = (name: string, max: number, dflt?: number) => field<number>(j, file, name, isInt(1, max), `a positive integer ≤ ${max}`, dflt);
   const list = (name: string, max: number) =>
-    field<number[]>(j, file, name, (v) => Array.isArray(v) && v.length >= 1 && v.length <= MAX_CONV_LAYERS && v.every(isInt(1, max)), `a list of 1 to ${MAX_CONV_LAYERS} positive integers ≤ ${max}`);
+    field<number[]>(
+      j,
+      file,
+      name,
+      (v) => Array.isArray(v) && v.length >= 1 && v.length <= MAX_CONV_LAYERS && v.every(isInt(1, max)),
+      `a list of 1 to ${MAX_CONV_LAYERS} positive integers ≤ ${max}`,
+    );
   const convDim = list('conv_dim', 8192);
   const convKernel = list('conv_kernel', 1024);
   const convStride = list('conv_stride', 1024);
   if (convKernel.length !== convDim.length || convStride.length !== convDim.length) {
-    throw new ConfigError(`conv_dim, conv_kernel and conv_stride must have the same length (${convDim.length}, ${convKernel.length}, ${convStride.length})`, file);
+    throw new ConfigError(
+      `conv_dim, conv_kernel and conv_stride must have the same length (${convDim.length}, ${convKernel.length}, ${convStride.length})`,
+      file,
+    );
   }
   const norm = field<string>(j, file, 'feat_extract_norm', (v) => v === 'group' || v === 'layer', '"group" or "layer"', 'group');
   const cfg: ModelConfig = {
@@ -117,24 +129,31 @@ export function parseModelConfig(j: Json, file: string): ModelConfig {
   }
   // WavLM's log-spaced buckets start at num_buckets / 4 and take log(max_bucket_distance / that): it must be larger.
   const exact = Math.floor(cfg.numBuckets / 4);
-  if (cfg.maxBucketDistance <= exact) throw new ConfigError(`max_bucket_distance ${cfg.maxBucketDistance} must be more than num_buckets / 4 (${exact})`, file);
+  if (cfg.maxBucketDistance <= exact)
+    throw new ConfigError(`max_bucket_distance ${cfg.maxBucketDistance} must be more than num_buckets / 4 (${exact})`, file);
   if (j.num_feat_extract_layers !== undefined && j.num_feat_extract_layers !== convDim.length) {
     throw new ConfigError(`num_feat_extract_layers ${showJson(j.num_feat_extract_layers)} does not match ${convDim.length} conv layers`, file);
   }
   const big = expectedWeights(cfg).find((e) => sizeOf(e.hfShape) > MAX_TENSOR_ELEMENTS);
   if (big) {
-    throw new ConfigError(`"${big.key}" would hold ${sizeOf(big.hfShape)} values ${JSON.stringify(big.hfShape)}: more than the ${MAX_TENSOR_ELEMENTS} a weight may have`, file);
+    throw new ConfigError(
+      `"${big.key}" would hold ${sizeOf(big.hfShape)} values ${JSON.stringify(big.hfShape)}: more than the ${MAX_TENSOR_ELEMENTS} a weight may have`,
+      file,
+    );
   }
   return cfg;
 }
 
 /** Validates a parsed preprocessor_config.json (Wav2Vec2FeatureExtractor settings). */
 export function parsePreprocessorConfig(j: Json, file: string): PreprocessorConfig {
-  if (j.feature_size !== undefined && j.feature_size !== 1) throw new ConfigError(`field "feature_size" must be 1 (raw waveform), got ${showJson(j.feature_size)}`, file);
-  if (j.padding_side !== undefined && j.padding_side !== 'right') throw new ConfigError(`unsupported feature: "padding_side" is ${showJson(j.padding_side)} (only "right")`, file);
+  if (j.feature_size !== undefined && j.feature_size !== 1)
+    throw new ConfigError(`field "feature_size" must be 1 (raw waveform), got ${showJson(j.feature_size)}`, file);
+  if (j.padding_side !== undefined && j.padding_side !== 'right')
+    throw new ConfigError(`unsupported feature: "padding_side" is ${showJson(j.padding_side)} (only "right")`, file);
   // Audio is resampled to sampling_rate before the model sees it: any other rate would silently feed a 16 kHz model wrong audio.
   const samplingRate = field<number>(j, file, 'sampling_rate', isInt(1, Infinity), 'a positive integer', 16000);
-  if (samplingRate !== 16000) throw new ConfigError(`sampling_rate ${samplingRate} is not supported: every supported model takes 16000 Hz audio`, file);
+  if (samplingRate !== 16000)
+    throw new ConfigError(`sampling_rate ${samplingRate} is not supported: every supported model takes 16000 Hz audio`, file);
   return {
     samplingRate,
     doNormalize: field(j, file, 'do_normalize', isBool, 'a boolean', true),
@@ -171,13 +190,19 @@ export function readJsonFile(file: string, err: (reason: string, file: string) =
 
 export function readModelConfig(dir: string): ModelConfig {
   const file = path.join(dir, 'config.json');
-  return parseModelConfig(readJsonFile(file, (r, f) => new ConfigError(r, f)), file);
+  return parseModelConfig(
+    readJsonFile(file, (r, f) => new ConfigError(r, f)),
+    file,
+  );
 }
 
 export function readPreprocessorConfig(dir: string): PreprocessorConfig {
   const file = path.join(dir, 'preprocessor_config.json');
   if (!fs.existsSync(file)) return DEFAULT_PREPROCESSOR;
-  return parsePreprocessorConfig(readJsonFile(file, (r, f) => new ConfigError(r, f)), file);
+  return parsePreprocessorConfig(
+    readJsonFile(file, (r, f) => new ConfigError(r, f)),
+    file,
+  );
 }
 
 /** A ModelConfig as HF config.json fields (what parseModelConfig reads back to the same config). */

@@ -110,7 +110,9 @@ function get(url: URL, headers: Record<string, string>, idleMs: number, stop: Ab
 }
 
 const sha256Etag = (h: http.IncomingHttpHeaders): string | undefined => {
-  const tag = String(h['x-linked-etag'] ?? h['etag'] ?? '').replace(/^W\//, '').replace(/"/g, '');
+  const tag = String(h['x-linked-etag'] ?? h['etag'] ?? '')
+    .replace(/^W\//, '')
+    .replace(/"/g, '');
   return /^[0-9a-f]{64}$/.test(tag) ? tag : undefined;
 };
 

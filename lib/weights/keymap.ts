@@ -125,7 +125,8 @@ export function planCheckpoint(shapes: ReadonlyMap<string, readonly number[]>, c
     const m = /^encoder\.layers\.(\d+)\./.exec(k);
     if (m) layers.add(m[1]);
   }
-  if (layers.size < c.numHiddenLayers) throw new CheckpointError(`has ${layers.size} encoder layers, but config.json says num_hidden_layers ${c.numHiddenLayers}`, file);
+  if (layers.size < c.numHiddenLayers)
+    throw new CheckpointError(`has ${layers.size} encoder layers, but config.json says num_hidden_layers ${c.numHiddenLayers}`, file);
   const pair = WEIGHT_NORM_NAMES.find(([g, v]) => names.has(g) || names.has(v));
   if (pair) {
     const [g, v] = pair;
@@ -150,7 +151,10 @@ export function planCheckpoint(shapes: ReadonlyMap<string, readonly number[]>, c
   }
   const unexpected = [...names.keys()].filter((k) => !used.has(k));
   if (unexpected.length) {
-    throw new CheckpointError(`unexpected key "${unexpected[0]}"${unexpected.length > 1 ? ` (and ${unexpected.length - 1} more)` : ''}: checkpoint does not match config.json`, file);
+    throw new CheckpointError(
+      `unexpected key "${unexpected[0]}"${unexpected.length > 1 ? ` (and ${unexpected.length - 1} more)` : ''}: checkpoint does not match config.json`,
+      file,
+    );
   }
   return plan;
 }

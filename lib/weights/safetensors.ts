@@ -138,7 +138,8 @@ export function readSafetensors(file: string, keep: (name: string) => boolean = 
   try {
     for (const [name, e] of entries) {
       if (!keep(name)) continue;
-      if (!FLOAT_DTYPES.has(e.dtype)) throw new CheckpointError(`tensor "${name}" has dtype ${e.dtype}; only F32, F16 and BF16 weights are supported`, file);
+      if (!FLOAT_DTYPES.has(e.dtype))
+        throw new CheckpointError(`tensor "${name}" has dtype ${e.dtype}; only F32, F16 and BF16 weights are supported`, file);
       const bytes = Buffer.alloc(e.end - e.begin);
       const got = fs.readSync(fd, bytes, 0, bytes.length, e.begin);
       if (got !== bytes.length) throw new CheckpointError(`tensor "${name}": short read (${got} of ${bytes.length} bytes)`, file);

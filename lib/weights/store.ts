@@ -35,7 +35,6 @@ export const STORE_LAYOUTS = {
   other: 'as in the HF checkpoint (biases, norms, gru_rel_pos_const, rel_attn_embed)',
 };
 
-
 export interface ManifestWeight {
   name: string;
   shape: number[];
@@ -135,7 +134,7 @@ export function sha256File(file: string): string {
   const fd = fs.openSync(file, 'r');
   try {
     const buf = Buffer.alloc(4 * 1024 * 1024);
-    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) hash.update(buf.subarray(0, n));
   } finally {
     fs.closeSync(fd);
   }
@@ -222,7 +221,8 @@ export function readStoreInfo(dir: string): StoreInfo {
   const file = path.join(dir, STORE_INFO);
   const j = readJsonFile(file, (r, f) => new CheckpointError(r, f)) as unknown as StoreInfo;
   if (j.format !== STORE_FORMAT) throw new CheckpointError(`not a wavprobe weight store (format ${showJson(j.format)})`, file);
-  if (j.formatVersion !== STORE_VERSION) throw new CheckpointError(`store format version ${showJson(j.formatVersion)} is not supported (this wavprobe reads ${STORE_VERSION})`, file);
+  if (j.formatVersion !== STORE_VERSION)
+    throw new CheckpointError(`store format version ${showJson(j.formatVersion)} is not supported (this wavprobe reads ${STORE_VERSION})`, file);
   if (!STORE_DTYPES.includes(j.dtype)) throw new CheckpointError(`unknown dtype ${showJson(j.dtype)}`, file);
   if (!j.files || typeof j.files !== 'object') throw new CheckpointError('no "files" list', file);
   j.fingerprint ??= null;
@@ -236,7 +236,8 @@ export function readStoreInfo(dir: string): StoreInfo {
 export function verifyStoreFiles(dir: string, info: StoreInfo, checksums: boolean): void {
   for (const [name, want] of Object.entries(info.files)) {
     const file = path.join(dir, name);
-    if (name.includes('/') || name.includes('\\') || name.startsWith('.')) throw new CheckpointError(`lists a bad file name ${JSON.stringify(name)}`, path.join(dir, STORE_INFO));
+    if (name.includes('/') || name.includes('\\') || name.startsWith('.'))
+      throw new CheckpointError(`lists a bad file name ${JSON.stringify(name)}`, path.join(dir, STORE_INFO));
     if (!fs.existsSync(file)) throw new CheckpointError('missing from the weight store', file);
     const bytes = fs.statSync(file).size;
     if (bytes !== want.bytes) throw new CheckpointError(`is ${bytes} bytes, but ${STORE_INFO} says ${want.bytes}: truncated or modified`, file);
@@ -260,7 +261,8 @@ function parseManifest(file: string): { paths: string[]; weights: ManifestWeight
       w.shape.every((d) => Number.isInteger(d) && d >= 0) &&
       w.dtype === 'float32' &&
       (w.quantization === undefined || w.quantization?.dtype === 'float16');
-    if (!ok) throw new CheckpointError(`bad weight entry ${showJson(w?.name)} (want name, shape, dtype "float32", optional float16 quantization)`, file);
+    if (!ok)
+      throw new CheckpointError(`bad weight entry ${showJson(w?.name)} (want name, shape, dtype "float32", optional float16 quantization)`, file);
   }
   return { paths: paths as string[], weights: weights as ManifestWeight[] };
 }
@@ -315,7 +317,10 @@ export function readStore(dir: string, opts: { verify?: boolean } = {}): Checkpo
     const shape = expected.get(w.name);
     if (!shape) throw new CheckpointError(`unexpected weight "${w.name}": store does not match config.json`, manifestFile);
     if (shape.length !== w.shape.length || shape.some((d, i) => d !== w.shape[i])) {
-      throw new CheckpointError(`weight "${w.name}" has shape ${showJson(w.shape)}, expected ${JSON.stringify(shape)} from config.json`, manifestFile);
+      throw new CheckpointError(
+        `weight "${w.name}" has shape ${showJson(w.shape)}, expected ${JSON.stringify(shape)} from config.json`,
+        manifestFile,
+      );
     }
   }
   const missing = [...expected.keys()].find((k) => !names.has(k));

@@ -78,7 +78,8 @@ function looksLegacy(file: string): boolean {
 function findPrefix(zip: ZipArchive): string {
   const pkls = [...zip.entries.keys()].filter((n) => /^[^/]+\/data\.pkl$/.test(n));
   if (pkls.length === 0) throw new CheckpointError('not a PyTorch checkpoint: the zip has no <folder>/data.pkl', zip.file);
-  if (pkls.length > 1) throw new CheckpointError(`not a single PyTorch checkpoint: the zip has ${pkls.length} data.pkl files (${pkls.join(', ')})`, zip.file);
+  if (pkls.length > 1)
+    throw new CheckpointError(`not a single PyTorch checkpoint: the zip has ${pkls.length} data.pkl files (${pkls.join(', ')})`, zip.file);
   return pkls[0].slice(0, -'/data.pkl'.length);
 }
 
@@ -122,7 +123,8 @@ function readStateDictRefs(zip: ZipArchive, prefix: string): Map<unknown, unknow
         return fail('BUILD on something that is not a dict');
       },
       persistentLoad(pid: unknown): unknown {
-        if (!Array.isArray(pid) || pid.length !== 5 || pid[0] !== 'storage') return fail('unsupported persistent id (torch writes ("storage", type, key, location, size))');
+        if (!Array.isArray(pid) || pid.length !== 5 || pid[0] !== 'storage')
+          return fail('unsupported persistent id (torch writes ("storage", type, key, location, size))');
         const [, type, key, , numel] = pid;
         if (!(type instanceof PickleGlobal) || !(type.qualifiedName in STORAGE_TYPES)) return fail('storage without a float storage type');
         if (typeof key !== 'string' || !isIndex(numel)) return fail('storage with a bad key or size');
@@ -154,7 +156,8 @@ function openTorchZip(file: string): { zip: ZipArchive; tensors: Map<string, Ten
   } catch (e) {
     throw new CheckpointError(`cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, file);
   }
-  if (legacy) throw new CheckpointError('legacy (torch < 1.6) checkpoint format is not supported: re-save it with a current torch or as safetensors', file);
+  if (legacy)
+    throw new CheckpointError('legacy (torch < 1.6) checkpoint format is not supported: re-save it with a current torch or as safetensors', file);
   const zip = openZip(file);
   try {
     const prefix = findPrefix(zip);
@@ -167,7 +170,8 @@ function openTorchZip(file: string): { zip: ZipArchive; tensors: Map<string, Ten
       if (typeof name !== 'string') throw new CheckpointError(`${prefix}/data.pkl: state dict has a key that is not a string`, file);
       if (!(t instanceof TensorRef)) throw new CheckpointError(`${prefix}/data.pkl: "${name}" is not a tensor`, file);
       const n = sizeOf(t.shape);
-      if (n > MAX_TENSOR_ELEMENTS) throw new CheckpointError(`tensor "${name}" has shape ${showJson(t.shape)}: more than ${MAX_TENSOR_ELEMENTS} values`, file);
+      if (n > MAX_TENSOR_ELEMENTS)
+        throw new CheckpointError(`tensor "${name}" has shape ${showJson(t.shape)}: more than ${MAX_TENSOR_ELEMENTS} values`, file);
       const last = lastIndex(t);
       if (n > 0 && last >= t.storage.numel) {
         throw new CheckpointError(`tensor "${name}" reaches element ${last} of storage "${t.storage.key}", which has ${t.storage.numel}`, file);
@@ -226,7 +230,10 @@ function readSpan(zip: ZipArchive, storage: StorageRef, lo: number, hi: number):
   if (hi <= lo) return new Float32Array(0);
   const es = ELEMENT_BYTES[storage.dtype];
   const e = storage.entry;
-  return decodeFloats(e.method === 0 ? readStoredRange(zip, e, lo * es, (hi - lo) * es) : readEntry(zip, e).subarray(lo * es, hi * es), storage.dtype);
+  return decodeFloats(
+    e.method === 0 ? readStoredRange(zip, e, lo * es, (hi - lo) * es) : readEntry(zip, e).subarray(lo * es, hi * es),
+    storage.dtype,
+  );
 }
 
 /** Reads a torch.save zip's float tensors (→ float32). `keep` selects names; others are never read. */
@@ -245,7 +252,10 @@ export function readTorchZip(file: string, keep: (name: string) => boolean = () 
     let stored = 0;
     for (const s of byStorage.keys()) stored += s.numel;
     if (values > stored + MAX_REPEATED_VALUES) {
-      throw new CheckpointError(`views expand ${stored} stored values to ${values}: broadcast or overlapping views may add at most ${MAX_REPEATED_VALUES}`, file);
+      throw new CheckpointError(
+        `views expand ${stored} stored values to ${values}: broadcast or overlapping views may add at most ${MAX_REPEATED_VALUES}`,
+        file,
+      );
     }
     // Each storage is read once, as the span its views cover: a compressed one is inflated once, however many views it has.
     const read = new Map<string, HostTensor>();

@@ -100,7 +100,8 @@ function readDirectory(fd: number, size: number, file: string): Map<string, ZipE
     cdSize = u64(z, 40);
     cdOffset = u64(z, 48);
   }
-  if (cdOffset + cdSize > eocdPos) throw new CheckpointError(`central directory (${cdSize} bytes at ${cdOffset}) lies outside the file: truncated?`, file);
+  if (cdOffset + cdSize > eocdPos)
+    throw new CheckpointError(`central directory (${cdSize} bytes at ${cdOffset}) lies outside the file: truncated?`, file);
   const cd = readAt(fd, cdOffset, cdSize, file);
   const entries = new Map<string, ZipEntry>();
   const extents: [start: number, end: number, name: string][] = []; // each entry's local header and data
@@ -115,7 +116,8 @@ function readDirectory(fd: number, size: number, file: string): Map<string, ZipE
     const extraLen = cd.readUInt16LE(p + 30);
     const commentLen = cd.readUInt16LE(p + 32);
     let localOffset = cd.readUInt32LE(p + 42);
-    if (p + 46 + nameLen + extraLen + commentLen > cd.length) throw new CheckpointError(`bad central directory record ${n}: longer than the directory`, file);
+    if (p + 46 + nameLen + extraLen + commentLen > cd.length)
+      throw new CheckpointError(`bad central directory record ${n}: longer than the directory`, file);
     const name = cd.toString('utf8', p + 46, p + 46 + nameLen);
     // ZIP64 extra field: the 64-bit values, in this order, for exactly the fields that are 0xFFFFFFFF.
     let x = p + 46 + nameLen;
@@ -141,7 +143,8 @@ function readDirectory(fd: number, size: number, file: string): Map<string, ZipE
     p = xEnd + commentLen;
     if (flags & 1) throw new CheckpointError(`entry "${name}" is encrypted`, file);
     if (method !== 0 && method !== 8) throw new CheckpointError(`entry "${name}" uses compression method ${method} (only stored and deflate)`, file);
-    if (method === 0 && compressedSize !== usize) throw new CheckpointError(`stored entry "${name}" has different sizes (${compressedSize}, ${usize})`, file);
+    if (method === 0 && compressedSize !== usize)
+      throw new CheckpointError(`stored entry "${name}" has different sizes (${compressedSize}, ${usize})`, file);
     if (localOffset + 30 > cdOffset) throw new CheckpointError(`entry "${name}": local header lies outside the file data`, file);
     const local = readAt(fd, localOffset, 30, file);
     if (local.readUInt32LE(0) !== LOCAL_SIG) throw new CheckpointError(`entry "${name}": bad local header`, file);
@@ -163,7 +166,8 @@ function readDirectory(fd: number, size: number, file: string): Map<string, ZipE
 /** `len` uncompressed bytes of a STORED entry from `pos` (read in place, so entries of any size work). */
 export function readStoredRange(zip: ZipArchive, e: ZipEntry, pos: number, len: number): Buffer {
   if (e.method !== 0) throw new CheckpointError(`entry "${e.name}" is compressed; cannot read a byte range of it`, zip.file);
-  if (pos < 0 || pos + len > e.size) throw new CheckpointError(`entry "${e.name}": bytes ${pos}..${pos + len} are past its ${e.size} bytes`, zip.file);
+  if (pos < 0 || pos + len > e.size)
+    throw new CheckpointError(`entry "${e.name}": bytes ${pos}..${pos + len} are past its ${e.size} bytes`, zip.file);
   return readAt(zip.fd, e.dataOffset + pos, len, zip.file);
 }
 

@@ -81,16 +81,22 @@ describe('bad input', () => {
     it('RIFF header cut short', () => expectRefused('riff.wav', good.subarray(0, 8), /^truncated WAV header \(8 bytes\)$/));
     it('fmt chunk cut short', () => expectRefused('fmt.wav', good.subarray(0, 30), /^truncated WAV header: the 'fmt ' chunk runs past the end/));
     it('no data chunk', () => expectRefused('nodata.wav', good.subarray(0, 36), /^no data chunk$/));
-    it('data chunk cut short', () => expectRefused('data.wav', good.subarray(0, 1000), /^truncated: the data chunk declares 2000 bytes, the file holds 956$/));
+    it('data chunk cut short', () =>
+      expectRefused('data.wav', good.subarray(0, 1000), /^truncated: the data chunk declares 2000 bytes, the file holds 956$/));
     it('FLAC header cut short', () => expectRefused('h.flac', fixture('digit-8k.flac').subarray(0, 20), /^truncated FLAC header \(20 bytes\)$/));
-    it('FLAC cut after its header', () => expectRefused('half.flac', fixture('digit-8k.flac').subarray(0, 2000), /^truncated or corrupt FLAC: decoded 0 of the 4008 samples/));
-    it('MP3 cut inside the first frame', () => expectRefused('h.mp3', fixture('digit-8k.mp3').subarray(0, 4), /^truncated MP3: no whole audio frame$/));
-    it('MP3 shorter than its Xing tag says', () => expectRefused('half.mp3', fixture('digit-8k.mp3').subarray(0, 1440), /^truncated MP3: the Xing tag declares 2880 bytes, the file has 1440$/));
-    it('ID3 tag cut short', () => expectRefused('id3.mp3', Buffer.from('ID3\x04\0\0\0\0\x10\0xxxx', 'latin1'), /^truncated: the ID3 tag declares 2058 bytes/));
+    it('FLAC cut after its header', () =>
+      expectRefused('half.flac', fixture('digit-8k.flac').subarray(0, 2000), /^truncated or corrupt FLAC: decoded 0 of the 4008 samples/));
+    it('MP3 cut inside the first frame', () =>
+      expectRefused('h.mp3', fixture('digit-8k.mp3').subarray(0, 4), /^truncated MP3: no whole audio frame$/));
+    it('MP3 shorter than its Xing tag says', () =>
+      expectRefused('half.mp3', fixture('digit-8k.mp3').subarray(0, 1440), /^truncated MP3: the Xing tag declares 2880 bytes, the file has 1440$/));
+    it('ID3 tag cut short', () =>
+      expectRefused('id3.mp3', Buffer.from('ID3\x04\0\0\0\0\x10\0xxxx', 'latin1'), /^truncated: the ID3 tag declares 2058 bytes/));
   });
 
   describe('unsupported format or codec', () => {
-    it('A-law WAV', () => expectRefused('alaw.wav', wav(Buffer.alloc(1000, 0xd5), { tag: 6, bits: 8 }), /^unsupported WAV codec: format tag 0x0006 \(A-law\)/));
+    it('A-law WAV', () =>
+      expectRefused('alaw.wav', wav(Buffer.alloc(1000, 0xd5), { tag: 6, bits: 8 }), /^unsupported WAV codec: format tag 0x0006 \(A-law\)/));
     it('12-bit float WAV', () => expectRefused('f12.wav', wav(Buffer.alloc(1000), { tag: 3, bits: 16 }), /^unsupported WAV codec: 16-bit float$/));
     it('WAVE_FORMAT_EXTENSIBLE with a non-PCM sub-format', () => {
       const ext = fixture('extensible-float32-mono-32000.wav');
@@ -99,15 +105,30 @@ describe('bad input', () => {
       return expectRefused('ext.wav', b, /^unsupported WAV codec: WAVE_FORMAT_EXTENSIBLE with a non-PCM sub-format GUID$/);
     });
     it('Ogg', () => expectRefused('x.ogg', Buffer.from('OggS\0\x02' + '\0'.repeat(60), 'latin1'), /^unsupported format: Ogg/));
-    it('RIFF that is not WAVE', () => expectRefused('x.avi', Buffer.from('RIFF\x10\0\0\0AVI LIST'), /^unsupported format: RIFF form 'AVI ', not WAVE$/));
-    it('text', () => expectRefused('notes.wav', Buffer.from('just some text, not audio\n'), /^unsupported format: not WAV, FLAC or MP3 \(starts with 0x6a75737420736f6d\)$/));
+    it('RIFF that is not WAVE', () =>
+      expectRefused('x.avi', Buffer.from('RIFF\x10\0\0\0AVI LIST'), /^unsupported format: RIFF form 'AVI ', not WAVE$/));
+    it('text', () =>
+      expectRefused(
+        'notes.wav',
+        Buffer.from('just some text, not audio\n'),
+        /^unsupported format: not WAV, FLAC or MP3 \(starts with 0x6a75737420736f6d\)$/,
+      ));
   });
 
   describe('NaN/Inf samples', () => {
     const samples = Array.from({ length: 1000 }, (_, i) => Math.sin(i / 10) * 0.5);
-    it('NaN', () => expectRefused('nan.wav', wav(float32(samples.map((v, i) => (i === 5 ? NaN : v))), { tag: 3, bits: 32 }), /^non-finite sample value NaN at sample 5 \(0\.001 s\)$/));
+    it('NaN', () =>
+      expectRefused(
+        'nan.wav',
+        wav(float32(samples.map((v, i) => (i === 5 ? NaN : v))), { tag: 3, bits: 32 }),
+        /^non-finite sample value NaN at sample 5 \(0\.001 s\)$/,
+      ));
     it('Inf, in a second channel', () =>
-      expectRefused('inf.wav', wav(float32(samples.map((v, i) => (i === 801 ? -Infinity : v))), { tag: 3, bits: 32, channels: 2 }), /^non-finite sample value -Infinity at sample 400 \(0\.050 s\), channel 1$/));
+      expectRefused(
+        'inf.wav',
+        wav(float32(samples.map((v, i) => (i === 801 ? -Infinity : v))), { tag: 3, bits: 32, channels: 2 }),
+        /^non-finite sample value -Infinity at sample 400 \(0\.050 s\), channel 1$/,
+      ));
     it('float64 beyond float32 range', () => {
       const data = Buffer.from(new Float64Array([0.1, 1e300, 0.1, ...samples]).buffer);
       return expectRefused('big.wav', wav(data, { tag: 3, bits: 64 }), /^non-finite sample value Infinity at sample 1 /);
@@ -125,7 +146,8 @@ describe('bad input', () => {
 
   describe('shorter than the 400-sample receptive field at 16 kHz', () => {
     const short = wav(pcm16(ramp(150))); // 150 samples at 8 kHz -> 300 at 16 kHz
-    it('is refused by default', () => expectRefused('short.wav', short, /^too short: 300 samples at 16000 Hz \(0\.0187 s\); the model needs at least 400 \(pad: true zero-pads\)$/));
+    it('is refused by default', () =>
+      expectRefused('short.wav', short, /^too short: 300 samples at 16000 Hz \(0\.0187 s\); the model needs at least 400 \(pad: true zero-pads\)$/));
     it('is refused against a custom minimum', () => expectRefused('short2.wav', wav(pcm16(ramp(300))), /at least 1000/, { minSamples: 1000 }));
 
     it('pad: true zero-pads at the end to 400 samples', async () => {
@@ -175,10 +197,26 @@ describe('batch: audioInfo records the error and carries on', () => {
     const infos = [];
     for (const f of files) infos.push(await audioInfo(f));
     expect(infos.map((r) => r.ok)).toEqual([true, false, false, false, false, true]);
-    expect(infos[0]).toEqual({ file: files[0], ok: true, format: 'wav', sample_rate: 8000, channels: 1, duration_s: 4008 / 8000, peak: expect.any(Number), rms: expect.any(Number) });
+    expect(infos[0]).toEqual({
+      file: files[0],
+      ok: true,
+      format: 'wav',
+      sample_rate: 8000,
+      channels: 1,
+      duration_s: 4008 / 8000,
+      peak: expect.any(Number),
+      rms: expect.any(Number),
+    });
     expect(infos[1]).toMatchObject({ ok: false, format: null, sample_rate: null, error: 'empty file (0 bytes)' });
     expect(infos[2]).toMatchObject({ ok: false, format: 'wav', peak: null, error: expect.stringMatching(/^non-finite sample value NaN/) });
-    expect(infos[3]).toMatchObject({ ok: false, format: 'wav', sample_rate: 8000, channels: 1, duration_s: 100 / 8000, error: expect.stringMatching(/^too short/) });
+    expect(infos[3]).toMatchObject({
+      ok: false,
+      format: 'wav',
+      sample_rate: 8000,
+      channels: 1,
+      duration_s: 100 / 8000,
+      error: expect.stringMatching(/^too short/),
+    });
     expect(infos[4]).toMatchObject({ ok: false, error: 'cannot read: no such file' });
     expect(infos[5]).toMatchObject({ ok: true, format: 'flac', peak: infos[0].peak, rms: infos[0].rms });
     expect(await audioInfo(files[3], { pad: true })).toMatchObject({ ok: true });
@@ -188,7 +226,11 @@ describe('batch: audioInfo records the error and carries on', () => {
 describe('sample rates outside 1000 … 768000 Hz', () => {
   // Cut inside the data chunk: the rate must be refused from the header, before the samples are read
   it.each([0, 1, 8, 999, 768001, 3000017, 10000019])('%i Hz is refused from the WAV header', (rate) =>
-    expectRefused(`rate-${rate}.wav`, wav(pcm16(ramp(1000)), { rate }).subarray(0, 100), new RegExp(`^unsupported sample rate: ${rate} Hz \\(wavprobe reads 1000 to 768000 Hz\\)$`)),
+    expectRefused(
+      `rate-${rate}.wav`,
+      wav(pcm16(ramp(1000)), { rate }).subarray(0, 100),
+      new RegExp(`^unsupported sample rate: ${rate} Hz \\(wavprobe reads 1000 to 768000 Hz\\)$`),
+    ),
   );
 
   it('a FLAC whose STREAMINFO declares 500 Hz is refused before decoding', () => {
@@ -205,7 +247,7 @@ describe('sample rates outside 1000 … 768000 Hz', () => {
     expect((await loadAudio(write('rate-768000.wav', wav(pcm16(ramp(48000)), { rate: 768000 })))).samples.length).toBe(1000);
   });
 
-  it('a 1 Hz file in a batch is that file\'s error, and the next file is still loaded', async () => {
+  it("a 1 Hz file in a batch is that file's error, and the next file is still loaded", async () => {
     const files = [write('batch-1hz.wav', wav(pcm16(ramp(300000)), { rate: 1 })), write('batch-after.wav', fixture('digit-8k.wav'))];
     const results: (number | string)[] = [];
     for (const file of files) {
@@ -234,8 +276,16 @@ describe('WAV header fields the file controls', () => {
     ['33 bits per sample', (b) => b.writeUInt16LE(33, 34), /^unsupported WAV codec: 33-bit PCM$/],
     ['sample rate 0', (b) => b.writeUInt32LE(0, 24), /^unsupported sample rate: 0 Hz/],
     ['sample rate 2^32 - 1', (b) => b.writeUInt32LE(0xffffffff, 24), /^unsupported sample rate: 4294967295 Hz/],
-    ['a data size past the end of the file', (b) => b.writeUInt32LE(0xfffffff0, 40), /^truncated: the data chunk declares 4294967280 bytes, the file holds 2000$/],
-    ['a fmt size past the end of the file', (b) => b.writeUInt32LE(0xfffffff0, 16), /^truncated WAV header: the 'fmt ' chunk runs past the end of the file$/],
+    [
+      'a data size past the end of the file',
+      (b) => b.writeUInt32LE(0xfffffff0, 40),
+      /^truncated: the data chunk declares 4294967280 bytes, the file holds 2000$/,
+    ],
+    [
+      'a fmt size past the end of the file',
+      (b) => b.writeUInt32LE(0xfffffff0, 16),
+      /^truncated WAV header: the 'fmt ' chunk runs past the end of the file$/,
+    ],
   ])('%s: a clean error', (name, patch, reason) => expectRefused(`hdr-${name.replace(/\W+/g, '-')}.wav`, patched(patch), reason));
 
   it('65535 channels decode in memory proportional to the file', async () => {
@@ -262,12 +312,16 @@ describe('one bad file never stops a batch', () => {
     await expectRefused('resample-throws.wav', fixture('digit-8k.wav'), /^cannot decode: RangeError: Invalid typed array length: 4800000000$/);
   });
 
-  it('audioInfo records a decoder\'s internal error instead of throwing', async () => {
+  it("audioInfo records a decoder's internal error instead of throwing", async () => {
     const b = Buffer.from(fixture('digit-8k.wav'));
     jest.spyOn(DataView.prototype, 'getInt16').mockImplementation(() => {
       throw new RangeError('Offset is outside the bounds of the DataView');
     });
-    expect(await audioInfo(write('decoder-throws.wav', b))).toMatchObject({ ok: false, format: null, error: 'cannot decode: RangeError: Offset is outside the bounds of the DataView' });
+    expect(await audioInfo(write('decoder-throws.wav', b))).toMatchObject({
+      ok: false,
+      format: null,
+      error: 'cannot decode: RangeError: Offset is outside the bounds of the DataView',
+    });
   });
 });
 

@@ -11,7 +11,10 @@ const DATA = path.join(__dirname, '../../data/digits-spoof');
 const nodeWav: { decode(b: ArrayBuffer): { sampleRate: number; channelData: Float32Array[] } } = require('node-wav');
 
 function metaFiles(split: string): string[] {
-  const [header, ...rows] = fs.readFileSync(path.join(DATA, split, 'meta.csv'), 'utf8').trim().split('\n');
+  const [header, ...rows] = fs
+    .readFileSync(path.join(DATA, split, 'meta.csv'), 'utf8')
+    .trim()
+    .split('\n');
   expect(header.split(',')[0]).toBe('file');
   return rows.map((r) => path.join(split, r.split(',')[0]));
 }
@@ -50,7 +53,12 @@ it('decodes every WAV exactly as node-wav does, from pooled and odd-offset buffe
     const x = d.channels[0];
     expect(x.length).toBe(ref.length);
     expect(x.length).toBeGreaterThan(0);
-    expect(firstMismatch(x, ref.map((v) => (v < 0 ? v * 32768 : round(v * 32767)) / 32768))).toBe(-1);
+    expect(
+      firstMismatch(
+        x,
+        ref.map((v) => (v < 0 ? v * 32768 : round(v * 32767)) / 32768),
+      ),
+    ).toBe(-1);
     const odd = Buffer.alloc(bytes.length + 3);
     bytes.copy(odd, 3);
     expect(firstMismatch((await decodeAudio(odd.subarray(3), rel)).channels[0], x)).toBe(-1); // no alignment assumptions

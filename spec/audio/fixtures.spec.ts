@@ -35,7 +35,12 @@ const sum = (x: Float32Array, f = (v: number) => v) => x.reduce((s, v) => s + f(
 const PCM_FILES = Object.keys(EXPECTED).filter((n) => EXPECTED[n].format !== 'mp3');
 
 it('fixtures match their SHA256SUMS', () => {
-  expect(verifySha256Sums(DIR).sort()).toEqual(fs.readdirSync(DIR).filter((f) => f !== 'SHA256SUMS' && !f.endsWith('.py')).sort());
+  expect(verifySha256Sums(DIR).sort()).toEqual(
+    fs
+      .readdirSync(DIR)
+      .filter((f) => f !== 'SHA256SUMS' && !f.endsWith('.py'))
+      .sort(),
+  );
 });
 
 describe.each(PCM_FILES)('%s', (name) => {

@@ -79,7 +79,13 @@ describe('resample', () => {
   });
 
   it('returns ceil(n·to/from) samples and keeps DC exactly', () => {
-    for (const [n, from, to] of [[1, 8000, 16000], [401, 44100, 16000], [1000, 22050, 16000], [7, 48000, 16000], [10, 16000, 44100]]) {
+    for (const [n, from, to] of [
+      [1, 8000, 16000],
+      [401, 44100, 16000],
+      [1000, 22050, 16000],
+      [7, 48000, 16000],
+      [10, 16000, 44100],
+    ]) {
       const y = resample(new Float32Array(n).fill(0.25), from, to);
       expect(y.length).toBe(resampledLength(n, from, to));
       expect(y.length).toBe(Math.ceil((n * to) / from));
@@ -89,7 +95,10 @@ describe('resample', () => {
   });
 
   it('upsamples too (16 -> 44.1 kHz) within the same tolerances', () => {
-    const parts: [number, number, number][] = [[1000, 0.3, 0.2], [7000, 0.2, 1.1]];
+    const parts: [number, number, number][] = [
+      [1000, 0.3, 0.2],
+      [7000, 0.2, 1.1],
+    ];
     const y = resample(sines(TO, TO / 2, parts), TO, 44100);
     const ref = sines(44100, 22050, parts);
     const err = ref.map((r, i) => y[i] - r);
@@ -97,7 +106,10 @@ describe('resample', () => {
   });
 
   it('is deterministic', () => {
-    const x = sines(22050, 5000, [[1234, 0.4, 0.1], [5678, 0.3, 0.2]]);
+    const x = sines(22050, 5000, [
+      [1234, 0.4, 0.1],
+      [5678, 0.3, 0.2],
+    ]);
     expect(resample(x, 22050, TO)).toEqual(resample(x, 22050, TO));
   });
 

@@ -24,11 +24,20 @@ export interface ToneFit {
 
 /** Least-squares fit of c·cos + s·sin at a known frequency over samples [start, end). */
 export function fitTone(y: Float32Array, rate: number, freq: number, start: number, end: number): ToneFit {
-  let cc = 0, ss = 0, cs = 0, yc = 0, ys = 0;
+  let cc = 0,
+    ss = 0,
+    cs = 0,
+    yc = 0,
+    ys = 0;
   for (let i = start; i < end; i++) {
     const w = (2 * PI * freq * i) / rate;
-    const c = cos(w), s = sin(w);
-    cc += c * c; ss += s * s; cs += c * s; yc += y[i] * c; ys += y[i] * s;
+    const c = cos(w),
+      s = sin(w);
+    cc += c * c;
+    ss += s * s;
+    cs += c * s;
+    yc += y[i] * c;
+    ys += y[i] * s;
   }
   const det = cc * ss - cs * cs;
   const a = (yc * ss - ys * cs) / det; // cos coefficient

@@ -35,7 +35,10 @@ describe('windows', () => {
   });
 
   it('audio shorter than one window, or windowS Infinity (whole-file mode), is one window of all of it', () => {
-    for (const opts of [{ windowS: 5, sampleRate: RATE }, { windowS: Infinity, sampleRate: RATE }]) {
+    for (const opts of [
+      { windowS: 5, sampleRate: RATE },
+      { windowS: Infinity, sampleRate: RATE },
+    ]) {
       const x = signal(1234);
       const ws = [...windows(x, opts)];
       expect(ws).toHaveLength(1);

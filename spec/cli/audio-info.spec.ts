@@ -25,7 +25,10 @@ describe('wavprobe audio-info', () => {
     const { out, err, code } = await run(['audio-info', '--json', ...good]);
     expect(code).toBe(0);
     expect(err).toBe('');
-    const records = out.trim().split('\n').map((l) => JSON.parse(l));
+    const records = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(records.map((r) => [path.basename(r.file), r.ok, r.format, r.sample_rate, r.channels])).toEqual([
       ['digit-8k.wav', true, 'wav', 8000, 1],
       ['digit-8k.flac', true, 'flac', 8000, 1],
@@ -46,10 +49,23 @@ describe('wavprobe audio-info', () => {
     const { out, err, code } = await run(['audio-info', '--json', ...files]);
     expect(code).toBe(1);
     expect(err).toBe('');
-    const records = out.trim().split('\n').map((l) => JSON.parse(l));
+    const records = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(records.map((r) => r.file)).toEqual(files);
     expect(records.map((r) => r.ok)).toEqual([false, true, false, false, true]);
-    expect(records[0]).toEqual({ file: empty, ok: false, format: null, sample_rate: null, channels: null, duration_s: null, peak: null, rms: null, error: 'empty file (0 bytes)' });
+    expect(records[0]).toEqual({
+      file: empty,
+      ok: false,
+      format: null,
+      sample_rate: null,
+      channels: null,
+      duration_s: null,
+      peak: null,
+      rms: null,
+      error: 'empty file (0 bytes)',
+    });
     expect(records[2].error).toMatch(/^unsupported format/);
     expect(records[3].error).toBe('cannot read: no such file');
     expect(out).not.toMatch(/\n\s+at /);
@@ -81,7 +97,10 @@ describe('wavprobe audio-info', () => {
       const hung = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('audio-info hung')), 10000)));
       const { out, err, code } = await Promise.race([run(['audio-info', '--json', ...files]), hung]);
       expect([code, err]).toEqual([1, '']);
-      const errors = out.trim().split('\n').map((l) => JSON.parse(l).error);
+      const errors = out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).error);
       expect(errors).toEqual([
         ...(haveMkfifo ? ['not a regular file (FIFO)'] : []),
         'not a regular file (character device)',

@@ -14,7 +14,8 @@ const cli = async (...argv: string[]): Promise<{ code: number; stdout: string; s
 };
 
 /** The out dir and any `<out>.tmp-*` beside it. */
-const leftovers = (out: string) => fs.readdirSync(path.dirname(out)).filter((n) => n === path.basename(out) || n.startsWith(`${path.basename(out)}.tmp-`));
+const leftovers = (out: string) =>
+  fs.readdirSync(path.dirname(out)).filter((n) => n === path.basename(out) || n.startsWith(`${path.basename(out)}.tmp-`));
 
 afterAll(cleanupTmp);
 
@@ -23,7 +24,9 @@ describe('wavprobe convert: success', () => {
     const out = path.join(tmpDir(), 'w2v');
     const r = await cli('convert', goldenDir('wav2vec2_base_tiny'), '--out', out, '--dtype', 'float16');
     expect(r).toMatchObject({ code: 0, stderr: '' });
-    expect(r.stdout).toMatch(new RegExp(`^${out}: wav2vec2, 45 tensors, \\d+ parameters, float16, [\\d.]+ MB \\(from .*wav2vec2_base_tiny, model.safetensors\\)\\n$`));
+    expect(r.stdout).toMatch(
+      new RegExp(`^${out}: wav2vec2, 45 tensors, \\d+ parameters, float16, [\\d.]+ MB \\(from .*wav2vec2_base_tiny, model.safetensors\\)\\n$`),
+    );
     expect(readStore(out, { verify: true }).weights.size).toBe(45);
   });
 
@@ -40,14 +43,19 @@ describe('wavprobe convert: success', () => {
     let hub: FakeHub;
     const saved = { e: process.env.HF_ENDPOINT, c: process.env.WAVPROBE_CACHE };
     beforeAll(async () => {
-      const files = Object.fromEntries(['config.json', 'preprocessor_config.json', 'model.safetensors'].map((f) => [f, path.join(goldenDir('hubert_base_tiny'), f)]));
+      const files = Object.fromEntries(
+        ['config.json', 'preprocessor_config.json', 'model.safetensors'].map((f) => [f, path.join(goldenDir('hubert_base_tiny'), f)]),
+      );
       hub = await startFakeHub({ repos: { 'org/hubert@v2': { files } } });
       process.env.HF_ENDPOINT = hub.endpoint;
       process.env.WAVPROBE_CACHE = tmpDir();
     });
     afterAll(async () => {
       await hub.close();
-      for (const [k, v] of [['HF_ENDPOINT', saved.e], ['WAVPROBE_CACHE', saved.c]] as const) {
+      for (const [k, v] of [
+        ['HF_ENDPOINT', saved.e],
+        ['WAVPROBE_CACHE', saved.c],
+      ] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }
@@ -65,7 +73,9 @@ describe('wavprobe convert: success', () => {
       const out = path.join(tmpDir(), 'none');
       const r = await cli('convert', 'org/absent', '--out', out);
       expect(r.code).not.toBe(0);
-      expect(r.stderr).toBe(`wavprobe convert: ${hub.endpoint}/org/absent/resolve/main/config.json: HTTP 404: no such repository or revision, or it has no config.json\n`);
+      expect(r.stderr).toBe(
+        `wavprobe convert: ${hub.endpoint}/org/absent/resolve/main/config.json: HTTP 404: no such repository or revision, or it has no config.json\n`,
+      );
       expect(leftovers(out)).toEqual([]);
     });
   });
@@ -81,18 +91,51 @@ describe('wavprobe convert: corrupt input is one line naming the file, exit ≠ 
     return { dir, file };
   };
   const repackBin = (file: string, pkl: Uint8Array) =>
-    writeZip(file, zipEntries(path.join(goldenDir(GOLD), 'pytorch_model.bin')).map(([n, d]) => [n, n.endsWith('/data.pkl') ? pkl : d]));
+    writeZip(
+      file,
+      zipEntries(path.join(goldenDir(GOLD), 'pytorch_model.bin')).map(([n, d]) => [n, n.endsWith('/data.pkl') ? pkl : d]),
+    );
   const ascii = (s: string) => Uint8Array.from(Buffer.from(s, 'latin1'));
   const full = fs.readFileSync(path.join(goldenDir(GOLD), 'model.safetensors'));
 
   const CASES: [string, string, (f: string) => void, RegExp][] = [
-    ['truncated safetensors', 'model.safetensors', (f) => fs.writeFileSync(f, full.subarray(0, full.length >> 1)), /past the end of the file .*truncated/],
-    ['random bytes as safetensors', 'model.safetensors', (f) => fs.writeFileSync(f, Buffer.from(Array.from({ length: 9000 }, (_, i) => (i * 7919 + 3) % 256))), /not a safetensors file or truncated/],
-    ['a bad safetensors header', 'model.safetensors', (f) => fs.writeFileSync(f, Buffer.concat([Buffer.from([16, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{"w": {"dtype": ')])), /header is not valid JSON/],
+    [
+      'truncated safetensors',
+      'model.safetensors',
+      (f) => fs.writeFileSync(f, full.subarray(0, full.length >> 1)),
+      /past the end of the file .*truncated/,
+    ],
+    [
+      'random bytes as safetensors',
+      'model.safetensors',
+      (f) => fs.writeFileSync(f, Buffer.from(Array.from({ length: 9000 }, (_, i) => (i * 7919 + 3) % 256))),
+      /not a safetensors file or truncated/,
+    ],
+    [
+      'a bad safetensors header',
+      'model.safetensors',
+      (f) => fs.writeFileSync(f, Buffer.concat([Buffer.from([16, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{"w": {"dtype": ')])),
+      /header is not valid JSON/,
+    ],
     ['random bytes as pytorch_model.bin', 'pytorch_model.bin', (f) => fs.writeFileSync(f, Buffer.alloc(5000, 0x42)), /not a zip file/],
-    ['a zip that is not a checkpoint', 'pytorch_model.bin', (f) => fs.writeFileSync(f, zipSync({ 'readme.txt': ascii('not weights') })), /not a PyTorch checkpoint: the zip has no <folder>\/data.pkl/],
-    ['a pickle referencing os.system', 'pytorch_model.bin', (f) => repackBin(f, ascii('\x80\x02cos\nsystem\nX\x02\x00\x00\x00ls\x85R.')), /data.pkl: refusing global os.system/],
-    ['a pickle referencing builtins.eval', 'pytorch_model.bin', (f) => repackBin(f, ascii('\x80\x04\x8c\x08builtins\x8c\x04eval\x93X\x01\x00\x00\x001\x85R.')), /data.pkl: refusing global builtins.eval/],
+    [
+      'a zip that is not a checkpoint',
+      'pytorch_model.bin',
+      (f) => fs.writeFileSync(f, zipSync({ 'readme.txt': ascii('not weights') })),
+      /not a PyTorch checkpoint: the zip has no <folder>\/data.pkl/,
+    ],
+    [
+      'a pickle referencing os.system',
+      'pytorch_model.bin',
+      (f) => repackBin(f, ascii('\x80\x02cos\nsystem\nX\x02\x00\x00\x00ls\x85R.')),
+      /data.pkl: refusing global os.system/,
+    ],
+    [
+      'a pickle referencing builtins.eval',
+      'pytorch_model.bin',
+      (f) => repackBin(f, ascii('\x80\x04\x8c\x08builtins\x8c\x04eval\x93X\x01\x00\x00\x001\x85R.')),
+      /data.pkl: refusing global builtins.eval/,
+    ],
     [
       'a missing key',
       'model.safetensors',
@@ -111,7 +154,10 @@ describe('wavprobe convert: corrupt input is one line naming the file, exit ≠ 
     const r = await cli('convert', dir, '--out', out);
     expect(r.code).not.toBe(0);
     expect(r.stdout).toBe('');
-    expect(r.stderr.split('\n')).toEqual([expect.stringMatching(new RegExp(`^wavprobe convert: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `)), '']);
+    expect(r.stderr.split('\n')).toEqual([
+      expect.stringMatching(new RegExp(`^wavprobe convert: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `)),
+      '',
+    ]);
     expect(r.stderr).toMatch(reason);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(leftovers(out)).toEqual([]);
@@ -124,7 +170,9 @@ describe('wavprobe convert: corrupt input is one line naming the file, exit ≠ 
     const out = path.join(tmpDir(), 'store');
     const r = await cli('convert', dir, '--out', out);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toBe(`wavprobe convert: ${path.join(dir, 'config.json')}: unsupported feature: "conv_pos_batch_norm" is true (batch-norm positional conv is not implemented)\n`);
+    expect(r.stderr).toBe(
+      `wavprobe convert: ${path.join(dir, 'config.json')}: unsupported feature: "conv_pos_batch_norm" is true (batch-norm positional conv is not implemented)\n`,
+    );
     expect(leftovers(out)).toEqual([]);
   });
 });

@@ -17,23 +17,25 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const modelDir = (m: string) => path.join(GOLDEN, m);
 
 describe('wavprobe convert, then forward', () => {
-  it.each(GOLDEN_MODELS.flatMap((m) => [[m, 'float32'], [m, 'float16']]))(
-    '%s (%s store): the converted model reproduces every expected tensor of the single_long case',
-    async (m, dtype) => {
-      const store = path.join(tmp, `${m}-${dtype}`);
-      const c = await runCli(['convert', modelDir(m), '--out', store, '--dtype', dtype]);
-      expect(c.exitCode).toBe(0);
-      const out = path.join(tmp, `${m}-${dtype}.safetensors`);
-      const r = await runCli(['forward', '--model', store, '--input', caseFile(m, 'single_long'), '--out', out]);
-      expect(r.stderr).toBe('');
-      expect(r.exitCode).toBe(0);
-      const expected = readCase(m, 'single_long');
-      const got = readSafetensors(out);
-      expect([...got.keys()].sort()).toEqual(expectedOutputNames(expected));
-      // float16 storage rounds every weight (relative 2^-11), so its outputs are held to a looser bound.
-      expect(outputMismatches(got, expected, dtype === "float16" ? 2e-2 : undefined)).toEqual({});
-    },
-  );
+  it.each(
+    GOLDEN_MODELS.flatMap((m) => [
+      [m, 'float32'],
+      [m, 'float16'],
+    ]),
+  )('%s (%s store): the converted model reproduces every expected tensor of the single_long case', async (m, dtype) => {
+    const store = path.join(tmp, `${m}-${dtype}`);
+    const c = await runCli(['convert', modelDir(m), '--out', store, '--dtype', dtype]);
+    expect(c.exitCode).toBe(0);
+    const out = path.join(tmp, `${m}-${dtype}.safetensors`);
+    const r = await runCli(['forward', '--model', store, '--input', caseFile(m, 'single_long'), '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const expected = readCase(m, 'single_long');
+    const got = readSafetensors(out);
+    expect([...got.keys()].sort()).toEqual(expectedOutputNames(expected));
+    // float16 storage rounds every weight (relative 2^-11), so its outputs are held to a looser bound.
+    expect(outputMismatches(got, expected, dtype === 'float16' ? 2e-2 : undefined)).toEqual({});
+  });
 });
 
 describe('wavprobe forward', () => {

@@ -23,9 +23,20 @@ describe('wavprobe inspect', () => {
     expect(r.exitCode).toBe(0);
     const j = JSON.parse(r.stdout);
     const config = JSON.parse(fs.readFileSync(path.join(dir(m), 'config.json'), 'utf8'));
-    expect(j.architecture).toMatchObject({ model_type: config.model_type, layers: config.num_hidden_layers, hidden_size: config.hidden_size, attention_heads: config.num_attention_heads });
+    expect(j.architecture).toMatchObject({
+      model_type: config.model_type,
+      layers: config.num_hidden_layers,
+      hidden_size: config.hidden_size,
+      attention_heads: config.num_attention_heads,
+    });
     const blocks = j.parameters.map((b: { block: string }) => b.block);
-    expect(blocks).toEqual(['feature_extractor', 'feature_projection', 'encoder.pos_conv_embed', 'encoder.layer_norm', ...Array.from({ length: config.num_hidden_layers }, (_, l) => `encoder.layers.${l}`)]);
+    expect(blocks).toEqual([
+      'feature_extractor',
+      'feature_projection',
+      'encoder.pos_conv_embed',
+      'encoder.layer_norm',
+      ...Array.from({ length: config.num_hidden_layers }, (_, l) => `encoder.layers.${l}`),
+    ]);
     expect(j.parameters.reduce((n: number, b: { count: number }) => n + b.count, 0)).toBe(checkpointParameters(m));
     expect(j.layers).toBeUndefined();
   });
@@ -43,7 +54,10 @@ describe('wavprobe inspect', () => {
       // Reference statistics from HF's expected tensor.
       const h = c.get(`hidden_states_${s.layer}`)!;
       const H = h.shape[2];
-      let sum = 0, sq = 0, norms = 0, frames = 0;
+      let sum = 0,
+        sq = 0,
+        norms = 0,
+        frames = 0;
       for (let f = 0; f < B * T; f++) {
         if (!mask.data[f]) continue;
         let fs2 = 0;

@@ -14,7 +14,8 @@ const realFs: typeof fs = require('fs');
 const ROOT = path.join(__dirname, '..', '..');
 const DEV = `in-the-wild:${path.join(ROOT, 'data', 'digits-spoof', 'dev')}`;
 const hasDevFull = fs.existsSync('/dev/full');
-const storeBytes = (dir: string) => Object.fromEntries(['index.csv', 'layer_00.npy'].map((f) => [f, fs.readFileSync(path.join(dir, f)).toString('base64')]));
+const storeBytes = (dir: string) =>
+  Object.fromEntries(['index.csv', 'layer_00.npy'].map((f) => [f, fs.readFileSync(path.join(dir, f)).toString('base64')]));
 
 let tmp: string;
 let reference: string;
@@ -41,8 +42,12 @@ function fillDiskAt(target: RegExp, n = 1): void {
     fdPaths.set(fd, String(p));
     return fd;
   }) as Loose);
-  jest.spyOn(realFs, 'writeSync').mockImplementation(((fd: number, ...rest: unknown[]) => writeSync(hits(fdPaths.get(fd)) ? full : fd, ...rest)) as Loose);
-  jest.spyOn(realFs, 'writeFileSync').mockImplementation(((p: unknown, ...rest: unknown[]) => writeFileSync(hits(p) ? '/dev/full' : p, ...rest)) as Loose);
+  jest
+    .spyOn(realFs, 'writeSync')
+    .mockImplementation(((fd: number, ...rest: unknown[]) => writeSync(hits(fdPaths.get(fd)) ? full : fd, ...rest)) as Loose);
+  jest
+    .spyOn(realFs, 'writeFileSync')
+    .mockImplementation(((p: unknown, ...rest: unknown[]) => writeFileSync(hits(p) ? '/dev/full' : p, ...rest)) as Loose);
 }
 
 const leftovers = (dir: string, base: string) => fs.readdirSync(dir).filter((f) => f.startsWith(`${base}.tmp-`));
@@ -91,8 +96,15 @@ describe('a corrupt store', () => {
     fs.writeFileSync(path.join(broken, 'meta.json'), '{"model": "lfcc", "layers": [0');
     const x = await runCli(['extract', '--model', 'lfcc', '--data', DEV, '--out', broken]);
     expect(x.exitCode).toBe(1);
-    expect(x.stderr).toMatch(new RegExp(`^wavprobe extract: ${broken}: output folder holds a corrupt feature store \\(invalid meta\\.json [^\\n]*\\); delete it and rerun, or choose another --out\\n$`));
+    expect(x.stderr).toMatch(
+      new RegExp(
+        `^wavprobe extract: ${broken}: output folder holds a corrupt feature store \\(invalid meta\\.json [^\\n]*\\); delete it and rerun, or choose another --out\\n$`,
+      ),
+    );
     const t = await runCli(['train', '--features', broken, '--layer', '0', '--out', path.join(tmp, 'h.json')]);
-    expect([t.exitCode, t.stderr]).toEqual([1, expect.stringMatching(new RegExp(`^wavprobe train: ${broken}/meta\\.json: invalid meta\\.json [^\\n]*\\n$`))]);
+    expect([t.exitCode, t.stderr]).toEqual([
+      1,
+      expect.stringMatching(new RegExp(`^wavprobe train: ${broken}/meta\\.json: invalid meta\\.json [^\\n]*\\n$`)),
+    ]);
   });
 });

@@ -13,7 +13,10 @@ let dir: string;
 const store = (name: string, model: string, seed: number): string => {
   const out = path.join(dir, name);
   gaussianStore(out, { seed });
-  writeFileAtomic(path.join(out, 'meta.json'), JSON.stringify({ ...readMeta(out), model, model_fingerprint: `sha256:${String(seed).repeat(64).slice(0, 64)}` }));
+  writeFileAtomic(
+    path.join(out, 'meta.json'),
+    JSON.stringify({ ...readMeta(out), model, model_fingerprint: `sha256:${String(seed).repeat(64).slice(0, 64)}` }),
+  );
   return out;
 };
 beforeAll(() => (dir = tmpDir()));
@@ -38,8 +41,14 @@ it('eval: refused naming both models; --allow-model-mismatch scores it', async (
 it('probe: an eval or calibration store of another model is refused', async () => {
   const a = store('pa', 'org/a@main', 3);
   const b = store('pb', 'org/b@main', 4);
-  for (const args of [['--eval', b], ['--eval', a, '--calibrate-on', b]]) {
+  for (const args of [
+    ['--eval', b],
+    ['--eval', a, '--calibrate-on', b],
+  ]) {
     const r = await runCli(['probe', '--train', a, ...args, '--C', '1']);
-    expect([r.exitCode, r.stderr]).toEqual([1, expect.stringMatching(new RegExp(`^wavprobe probe: ${b}: the head was trained on features of org/a@main .*, these come from org/b@main`))]);
+    expect([r.exitCode, r.stderr]).toEqual([
+      1,
+      expect.stringMatching(new RegExp(`^wavprobe probe: ${b}: the head was trained on features of org/a@main .*, these come from org/b@main`)),
+    ]);
   }
 });

@@ -30,7 +30,8 @@ describe('wavprobe train / eval', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   // The standardised C = 1e3 reference problem as a feature store (layer 0).
-  const problem = probeJson<{ X: string; y: string; n: number; d: number; coef: number[]; intercept: number; train_accuracy: number }[]>('logreg.json')[1];
+  const problem =
+    probeJson<{ X: string; y: string; n: number; d: number; coef: number[]; intercept: number; train_accuracy: number }[]>('logreg.json')[1];
   const makeStore = (name: string) => {
     const store = path.join(dir, name);
     const X = probeNpy(problem.X);
@@ -90,7 +91,11 @@ describe('wavprobe train / eval', () => {
     const oneClass = path.join(dir, 'one.csv');
     fs.writeFileSync(oneClass, 'id,label,score\na,spoof,0.2\nb,spoof,0.9\n');
     let r = await runCli(['eval', '--scores', oneClass, '--json']);
-    expect(r).toMatchObject({ exitCode: 1, stdout: '', stderr: `wavprobe eval: ${oneClass}: evaluation needs both classes, found only spoof (2 rows)\n` });
+    expect(r).toMatchObject({
+      exitCode: 1,
+      stdout: '',
+      stderr: `wavprobe eval: ${oneClass}: evaluation needs both classes, found only spoof (2 rows)\n`,
+    });
 
     const nan = path.join(dir, 'nan.csv');
     fs.writeFileSync(nan, 'id,label,score\na,spoof,0.2\nb,bona-fide,nan\n');
@@ -101,13 +106,22 @@ describe('wavprobe train / eval', () => {
     const store = makeStore('lr3');
     await runCli(['train', '--features', store, '--layer', '0', '--C', '1', '--out', head]);
     const narrow = path.join(dir, 'narrow');
-    writeStore(narrow, { index: [{ id: 'a', label: 'spoof' }, { id: 'b', label: 'bona-fide' }], layers: new Map([[0, { data: new Float32Array(6), n: 2, d: 3 }]]) });
+    writeStore(narrow, {
+      index: [
+        { id: 'a', label: 'spoof' },
+        { id: 'b', label: 'bona-fide' },
+      ],
+      layers: new Map([[0, { data: new Float32Array(6), n: 2, d: 3 }]]),
+    });
     r = await runCli(['eval', '--head', head, '--features', narrow, '--out', path.join(dir, 'never')]);
     expect(r).toMatchObject({ exitCode: 1, stderr: `wavprobe eval: ${layerFile(narrow, 0)}: features have 3 dimensions, the head expects 64\n` });
     expect(fs.existsSync(path.join(dir, 'never'))).toBe(false);
 
     r = await runCli(['train', '--features', store, '--layer', '0', '--calibrate-on', '1.5', '--out', head]);
-    expect(r).toMatchObject({ exitCode: 1, stderr: 'wavprobe train: --calibrate-on "1.5" is neither a feature store directory nor a fraction in (0, 1)\n' });
+    expect(r).toMatchObject({
+      exitCode: 1,
+      stderr: 'wavprobe train: --calibrate-on "1.5" is neither a feature store directory nor a fraction in (0, 1)\n',
+    });
 
     r = await runCli(['eval', '--head', head]);
     expect(r).toMatchObject({ exitCode: 1, stderr: 'wavprobe eval: give --head, --features and --out (or --scores)\n' });

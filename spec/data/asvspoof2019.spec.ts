@@ -22,8 +22,20 @@ describe('asvspoof2019 reader', () => {
   it('reads the train protocol: ids, labels, speakers, attacks and flac paths', () => {
     expect(readAsvspoof2019(root, { split: 'train' })).toEqual([
       { id: 'LA_T_1138215', path: path.join(root, 'ASVspoof2019_LA_train/flac/LA_T_1138215.flac'), label: 'bona-fide', speaker: 'LA_0079' },
-      { id: 'LA_T_1271820', path: path.join(root, 'ASVspoof2019_LA_train/flac/LA_T_1271820.flac'), label: 'spoof', speaker: 'LA_0079', attack: 'A01' },
-      { id: 'LA_T_1000137', path: path.join(root, 'ASVspoof2019_LA_train/flac/LA_T_1000137.flac'), label: 'spoof', speaker: 'LA_0080', attack: 'A04' },
+      {
+        id: 'LA_T_1271820',
+        path: path.join(root, 'ASVspoof2019_LA_train/flac/LA_T_1271820.flac'),
+        label: 'spoof',
+        speaker: 'LA_0079',
+        attack: 'A01',
+      },
+      {
+        id: 'LA_T_1000137',
+        path: path.join(root, 'ASVspoof2019_LA_train/flac/LA_T_1000137.flac'),
+        label: 'spoof',
+        speaker: 'LA_0080',
+        attack: 'A04',
+      },
     ]);
   });
 

@@ -52,7 +52,15 @@ describe('asvspoof2021 reader', () => {
     ]);
     expect(items[0].path).toBe(path.join(df, 'ASVspoof2021_DF_eval/flac/DF_E_2000011.flac'));
     expect(items[2].extra).toEqual({
-      codec: 'high_m4a', source: 'vcc2020', trim: 'notrim', subset: 'eval', vocoder: 'unknown', task: 'Task1', team: 'team20', 'gender-pair': 'F-F', language: 'eng',
+      codec: 'high_m4a',
+      source: 'vcc2020',
+      trim: 'notrim',
+      subset: 'eval',
+      vocoder: 'unknown',
+      task: 'Task1',
+      team: 'team20',
+      'gender-pair': 'F-F',
+      language: 'eng',
     });
   });
 

@@ -22,7 +22,10 @@ describe('csv', () => {
   it('round-trips records through a file, quoting only where needed', () => {
     const dir = tmpDir();
     const file = path.join(dir, 't.csv');
-    const rows = [{ id: 'x, y', label: 'spoof', n: 3 }, { id: ' pad', label: 'a"b' }];
+    const rows = [
+      { id: 'x, y', label: 'spoof', n: 3 },
+      { id: ' pad', label: 'a"b' },
+    ];
     writeCsv(file, ['id', 'label', 'n'], rows);
     expect(fs.readFileSync(file, 'utf8')).toBe(formatCsv(['id', 'label', 'n'], rows));
     expect(fs.readFileSync(file, 'utf8')).toBe('id,label,n\n"x, y",spoof,3\n" pad","a""b",\n');

@@ -53,7 +53,9 @@ describe('folder reader', () => {
       fs.writeFileSync(raw('/fake/\xff\xfe/x.wav'), '');
       const items = readFolder(dir);
       expect(items.map((i) => i.id)).toEqual(['fake/ok.wav', 'fake/\udcff\udcfe/x.wav', 'real/caf\udce9.wav', 'real/ok.wav']);
-      const reasons = await Promise.all(items.filter((i) => /[\udc80-\udcff]/.test(i.id)).map((i) => loadAudio(i.path).catch((e: AudioDecodeError) => e.reason)));
+      const reasons = await Promise.all(
+        items.filter((i) => /[\udc80-\udcff]/.test(i.id)).map((i) => loadAudio(i.path).catch((e: AudioDecodeError) => e.reason)),
+      );
       expect(reasons).toEqual(["folder name is not valid UTF-8: b'\\xff\\xfe'", "file name is not valid UTF-8: b'caf\\xe9.wav'"]);
     } finally {
       removeTree(dir);

@@ -70,7 +70,9 @@ describe('readDataset', () => {
     const dev = readDataset(parseDataSpec('csv:data/digits-spoof/details.csv', REPO), { split: 'dev' });
     expect(both.map((i) => i.id)).toEqual([...train, ...dev].map((i) => i.id));
     // In-the-wild ids are file names, and 0000.wav exists in both splits.
-    expect(() => readDataset(parseDataSpec('in-the-wild:data/digits-spoof', REPO), { split: 'train,dev' })).toThrow(/id "0000.wav" appears in more than one of the splits train,dev/);
+    expect(() => readDataset(parseDataSpec('in-the-wild:data/digits-spoof', REPO), { split: 'train,dev' })).toThrow(
+      /id "0000.wav" appears in more than one of the splits train,dev/,
+    );
   });
 
   describe('the same audio file under two paths', () => {
@@ -89,7 +91,8 @@ describe('readDataset', () => {
     it('is one warning per read, with the count and examples, not an error', () => {
       fs.symlinkSync(path.join(root, 'a.wav'), path.join(root, 'link.wav'));
       fs.linkSync(path.join(root, 'sub/c.wav'), path.join(root, 'hard.wav'));
-      const csv = 'file,label\na.wav,bona-fide\nb.wav,spoof\nsub/../a.wav,spoof\nlink.wav,spoof\nsub/c.wav,spoof\nhard.wav,spoof\nmissing.wav,spoof\n';
+      const csv =
+        'file,label\na.wav,bona-fide\nb.wav,spoof\nsub/../a.wav,spoof\nlink.wav,spoof\nsub/c.wav,spoof\nhard.wav,spoof\nmissing.wav,spoof\n';
       fs.writeFileSync(path.join(root, 'list.csv'), csv);
       expect(readDataset({ kind: 'csv', path: path.join(root, 'list.csv') })).toHaveLength(7);
       expect(warnings()).toEqual([
@@ -104,7 +107,9 @@ describe('readDataset', () => {
       fs.writeFileSync(path.join(root, 'real/x.wav'), 'x');
       fs.linkSync(path.join(root, 'real/x.wav'), path.join(root, 'fake/y.wav'));
       readDataset({ kind: 'folder', path: root });
-      expect(warnings()).toEqual([expect.stringContaining('1 item repeats an audio file listed earlier under another path ("real/x.wav" = "fake/y.wav")')]);
+      expect(warnings()).toEqual([
+        expect.stringContaining('1 item repeats an audio file listed earlier under another path ("real/x.wav" = "fake/y.wav")'),
+      ]);
     });
 
     it('says nothing when every file is listed once', () => {

@@ -8,7 +8,8 @@ describe('in-the-wild reader', () => {
   beforeAll(() => {
     root = makeTree({
       // The release's header and label words; a speaker name with a comma is quoted.
-      'release_in_the_wild/meta.csv': 'file,speaker,label\n0.wav,Alec Guinness,spoof\n1.wav,"Obama, Barack",bona-fide\n2.wav,Alec Guinness,bona-fide\n',
+      'release_in_the_wild/meta.csv':
+        'file,speaker,label\n0.wav,Alec Guinness,spoof\n1.wav,"Obama, Barack",bona-fide\n2.wav,Alec Guinness,bona-fide\n',
       'release_in_the_wild/0.wav': '',
       'bad/meta.csv': 'file,speaker,label\n0.wav,A,spoof\n1.wav,B,human\n',
       'nospeaker/meta.csv': 'file,label\n0.wav,spoof\n',

@@ -17,7 +17,11 @@ import { GOLDEN } from '../helpers/fixtures';
 const ROOT = path.join(__dirname, '..', '..');
 const MODEL = path.join(GOLDEN, 'wav2vec2_base_tiny');
 const items = readDataset(`in-the-wild:${path.join(ROOT, 'data', 'digits-spoof', 'dev')}`).slice(0, 24);
-const storeFiles = (dir: string) => fs.readdirSync(dir).filter((f) => f === 'index.csv' || f.startsWith('layer_') || f === 'errors.csv').sort();
+const storeFiles = (dir: string) =>
+  fs
+    .readdirSync(dir)
+    .filter((f) => f === 'index.csv' || f.startsWith('layer_') || f === 'errors.csv')
+    .sort();
 const bytes = (dir: string) => Object.fromEntries(storeFiles(dir).map((f) => [f, fs.readFileSync(path.join(dir, f)).toString('base64')]));
 
 let tmp: string;
@@ -138,15 +142,18 @@ describe('extractFeatures', () => {
     expect(fs.readFileSync(path.join(out, 'errors.csv'), 'utf8')).toMatch(/^id,path,error\nbad\.wav,.*bad\.wav,.+/);
   });
 
-  it('a file whose pooled features are not finite is that file\'s error, never a row', async () => {
+  it("a file whose pooled features are not finite is that file's error, never a row", async () => {
     // Once an all-NaN store was written with exit code 0. Here the front-end overflows on every third file.
     const lfcc = lfccFrontEnd();
     let calls = 0;
-    const overflowing = { ...lfcc, pool: async (x: Float32Array) => {
-      const r = await lfcc.pool(x);
-      if (calls++ % 3 === 1) r.vectors[0][7] = NaN;
-      return r;
-    } };
+    const overflowing = {
+      ...lfcc,
+      pool: async (x: Float32Array) => {
+        const r = await lfcc.pool(x);
+        if (calls++ % 3 === 1) r.vectors[0][7] = NaN;
+        return r;
+      },
+    };
     const out = path.join(tmp, 'non-finite');
     const s = await extractFeatures(items.slice(0, 6), overflowing, out);
     expect(s).toMatchObject({ ok: 4, failed: 2 });

@@ -7,7 +7,10 @@ import { FIXTURES, checksumMismatches } from '../helpers/fixtures';
 
 // Expected values come from tools/lfcc_reference.py (an independent numpy implementation of the baseline).
 const DIR = path.join(FIXTURES, 'lfcc');
-const CASES = JSON.parse(fs.readFileSync(path.join(DIR, 'cases.json'), 'utf8')) as Record<string, { samples: number; sample_rate: number; frames: number; dims: number }>;
+const CASES = JSON.parse(fs.readFileSync(path.join(DIR, 'cases.json'), 'utf8')) as Record<
+  string,
+  { samples: number; sample_rate: number; frames: number; dims: number }
+>;
 const TOL = 1e-4;
 
 /** Largest violation of |a − e| ≤ TOL·(1 + |e|) (0 when every value is within tolerance). */

@@ -86,7 +86,9 @@ describe('npy', () => {
       const pre = Buffer.from([...magic, 2, 0, 0, 0, 0, 0]);
       pre.writeUInt32LE(header.length, 8);
       const start = performance.now();
-      expect(() => decodeNpy(Buffer.concat([pre, header]), 'big.npy')).toThrow(/big\.npy: \.npy header of 1000041 bytes is too large \(at most 65536\)/);
+      expect(() => decodeNpy(Buffer.concat([pre, header]), 'big.npy')).toThrow(
+        /big\.npy: \.npy header of 1000041 bytes is too large \(at most 65536\)/,
+      );
       expect(performance.now() - start).toBeLessThan(100);
     });
   });

@@ -121,7 +121,10 @@ const describeError = (e: unknown): string => {
   // Not `instanceof Error`: under jest, Node's own errors (ERR_OUT_OF_RANGE, …) come from another realm.
   const err = e as Error;
   if (err !== null && typeof err === 'object' && typeof err.message === 'string') {
-    const where = err.stack?.split('\n').find((l) => l.includes('/lib/'))?.trim();
+    const where = err.stack
+      ?.split('\n')
+      .find((l) => l.includes('/lib/'))
+      ?.trim();
     return `${err.name}: ${err.message.slice(0, 300)}${where ? ` (${where})` : ''}`;
   }
   return `non-Error thrown: ${String(e)}`;
@@ -173,9 +176,11 @@ export async function checkInput(t: Target, input: Uint8Array, scratch: Scratch,
   let ms = r.ms;
   for (let k = 0; k < 2 && ms > TIME_BUDGET_MS; k++) ms = Math.min(ms, (await measure(t, input, scratch, false)).ms);
   const { value, error, threw, retained } = r;
-  if (threw && !(error instanceof WavprobeError) && !ignore?.test(describeError(error))) throw new FuzzFailure(t.name, 'crash', describeError(error), input);
+  if (threw && !(error instanceof WavprobeError) && !ignore?.test(describeError(error)))
+    throw new FuzzFailure(t.name, 'crash', describeError(error), input);
   if (ms > TIME_BUDGET_MS) throw new FuzzFailure(t.name, 'time', `took ${Math.round(ms)} ms (budget ${TIME_BUDGET_MS} ms)`, input);
-  if (peak > MEMORY_BUDGET_BYTES) throw new FuzzFailure(t.name, 'memory', `raised the peak RSS by ${mb(peak)} (budget ${mb(MEMORY_BUDGET_BYTES)})`, input);
+  if (peak > MEMORY_BUDGET_BYTES)
+    throw new FuzzFailure(t.name, 'memory', `raised the peak RSS by ${mb(peak)} (budget ${mb(MEMORY_BUDGET_BYTES)})`, input);
   if (retained > MEMORY_BUDGET_BYTES) throw new FuzzFailure(t.name, 'memory', `retained ${mb(retained)} (budget ${mb(MEMORY_BUDGET_BYTES)})`, input);
   if (threw) return 'refused';
   try {
@@ -247,10 +252,14 @@ export function describeFuzz(group: Target['group'], targets: Target[]): void {
     if (mine.length === 0) it.skip('no target selected', () => undefined);
     for (const t of mine) {
       const runs = opts.runs ?? t.runs;
-      it(`${t.name}: ${t.what} returns a value or a WavprobeError (${runs} cases)`, async () => {
-        const r = await runTarget(t, opts);
-        if (r.failure) throw new Error(r.failure);
-      }, Math.max(120_000, runs * 200)); // room for a long WAVPROBE_FUZZ_RUNS run and for shrinking
+      it(
+        `${t.name}: ${t.what} returns a value or a WavprobeError (${runs} cases)`,
+        async () => {
+          const r = await runTarget(t, opts);
+          if (r.failure) throw new Error(r.failure);
+        },
+        Math.max(120_000, runs * 200),
+      ); // room for a long WAVPROBE_FUZZ_RUNS run and for shrinking
     }
   });
 }

@@ -209,7 +209,11 @@ export function byteMutation(dictionary: Uint8Array[], fields: boolean): fc.Arbi
       value: fc.constantFrom(...EXTREMES),
     }),
     fc.record({ kind: fc.constant('truncate' as const), at: offset }),
-    fc.record({ kind: fc.constant('insert' as const), at: offset, bytes: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 16 }) }),
+    fc.record({
+      kind: fc.constant('insert' as const),
+      at: offset,
+      bytes: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 16 }),
+    }),
     fc.record({ kind: fc.constant('delete' as const), at: offset, len: fc.integer({ min: 1, max: 64 }) }),
     fc.record({ kind: fc.constant('dup' as const), from: offset, len: fc.integer({ min: 1, max: 256 }), to: offset }),
     fc.record({
@@ -222,7 +226,11 @@ export function byteMutation(dictionary: Uint8Array[], fields: boolean): fc.Arbi
   if (fields) {
     // twice: a seed's declared fields are where most parsers go wrong
     const field = fc.record({ kind: fc.constant('field' as const), index: fc.nat(), value: fc.constantFrom(...EXTREMES) });
-    const nudge = fc.record({ kind: fc.constant('nudge' as const), index: fc.nat(), delta: fc.constantFrom(-65536, -4096, -16, -8, -2, -1, 1, 2, 8, 16, 4096, 65536) });
+    const nudge = fc.record({
+      kind: fc.constant('nudge' as const),
+      index: fc.nat(),
+      delta: fc.constantFrom(-65536, -4096, -16, -8, -2, -1, 1, 2, 8, 16, 4096, 65536),
+    });
     arbs.push(field, field, nudge);
   }
   if (dictionary.length) {
@@ -350,7 +358,8 @@ function jsonPaths(v: unknown, prefix: (string | number)[] = [], out: (string | 
   out.push(prefix);
   if (out.length > 10_000) return out;
   if (Array.isArray(v)) v.forEach((x, i) => jsonPaths(x, [...prefix, i], out));
-  else if (v && typeof v === 'object' && !(v instanceof RawJson)) for (const k of Object.keys(v)) jsonPaths((v as Record<string, unknown>)[k], [...prefix, k], out);
+  else if (v && typeof v === 'object' && !(v instanceof RawJson))
+    for (const k of Object.keys(v)) jsonPaths((v as Record<string, unknown>)[k], [...prefix, k], out);
   return out;
 }
 
@@ -410,7 +419,8 @@ export function cloneJson(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(cloneJson);
   if (v && typeof v === 'object' && !(v instanceof RawJson)) {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v)) Object.defineProperty(out, k, { value: cloneJson((v as Record<string, unknown>)[k]), enumerable: true, writable: true, configurable: true });
+    for (const k of Object.keys(v))
+      Object.defineProperty(out, k, { value: cloneJson((v as Record<string, unknown>)[k]), enumerable: true, writable: true, configurable: true });
     return out;
   }
   return v;

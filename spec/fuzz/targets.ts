@@ -44,7 +44,7 @@ const assert = (ok: boolean, why: string) => {
 /** The size fields of every RIFF chunk, and the fmt / ds64 fields that decide how samples are read. */
 function wavFields(b: Uint8Array): Field[] {
   const f: Field[] = [{ at: 4, width: 4, name: 'RIFF size' }];
-  for (let pos = 12; pos + 8 <= b.length; ) {
+  for (let pos = 12; pos + 8 <= b.length;) {
     const id = ascii(b, pos, 4);
     const size = u32le(b, pos + 4);
     const body = pos + 8;
@@ -58,9 +58,19 @@ function wavFields(b: Uint8Array): Field[] {
         { at: body + 12, width: 2, name: 'block align' },
         { at: body + 14, width: 2, name: 'bits per sample' },
       );
-      if (size >= 40) f.push({ at: body + 16, width: 2, name: 'cbSize' }, { at: body + 18, width: 2, name: 'valid bits' }, { at: body + 24, width: 2, name: 'sub-format' });
+      if (size >= 40)
+        f.push(
+          { at: body + 16, width: 2, name: 'cbSize' },
+          { at: body + 18, width: 2, name: 'valid bits' },
+          { at: body + 24, width: 2, name: 'sub-format' },
+        );
     }
-    if (id === 'ds64') f.push({ at: body, width: 8, name: 'ds64 RIFF size' }, { at: body + 8, width: 8, name: 'ds64 data size' }, { at: body + 16, width: 8, name: 'ds64 sample count' });
+    if (id === 'ds64')
+      f.push(
+        { at: body, width: 8, name: 'ds64 RIFF size' },
+        { at: body + 8, width: 8, name: 'ds64 data size' },
+        { at: body + 16, width: 8, name: 'ds64 sample count' },
+      );
     if (size === 0xffffffff) break;
     pos = body + size + (size & 1);
   }
@@ -88,7 +98,12 @@ function flacFields(b: Uint8Array): Field[] {
     pos += 4 + ((b[pos + 1] << 16) | (b[pos + 2] << 8) | b[pos + 3]);
     if (last) break;
   }
-  if (pos + 4 <= b.length) f.push({ at: pos, width: 2, be: true, name: 'frame sync' }, { at: pos + 2, width: 1, name: 'block size / rate codes' }, { at: pos + 3, width: 1, name: 'channels / bits codes' });
+  if (pos + 4 <= b.length)
+    f.push(
+      { at: pos, width: 2, be: true, name: 'frame sync' },
+      { at: pos + 2, width: 1, name: 'block size / rate codes' },
+      { at: pos + 3, width: 1, name: 'channels / bits codes' },
+    );
   return f;
 }
 
@@ -104,7 +119,11 @@ function mp3Fields(b: Uint8Array): Field[] {
   for (const side of [9, 17, 32]) {
     const at = start + 4 + side;
     if (['Xing', 'Info'].includes(ascii(b, at, 4))) {
-      f.push({ at: at + 4, width: 4, be: true, name: 'Xing flags' }, { at: at + 8, width: 4, be: true, name: 'Xing frames' }, { at: at + 12, width: 4, be: true, name: 'Xing bytes' });
+      f.push(
+        { at: at + 4, width: 4, be: true, name: 'Xing flags' },
+        { at: at + 8, width: 4, be: true, name: 'Xing frames' },
+        { at: at + 12, width: 4, be: true, name: 'Xing bytes' },
+      );
     }
   }
   return f;
@@ -130,12 +149,33 @@ async function parseAudio(input: Uint8Array): Promise<DecodedAudio> {
 function checkAudio(v: unknown): void {
   const a = v as DecodedAudio;
   assert(a.channels.length >= 1, `${a.channels.length} channels`);
-  assert(a.channels.every((c) => c instanceof Float32Array && c.length === a.channels[0].length), 'channels of different lengths');
+  assert(
+    a.channels.every((c) => c instanceof Float32Array && c.length === a.channels[0].length),
+    'channels of different lengths',
+  );
   assert(Number.isFinite(a.sampleRate) && a.sampleRate > 0, `sample rate ${a.sampleRate}`);
   assert(Number.isFinite(a.durationS), `duration ${a.durationS}`);
 }
 
-const AUDIO_TOKENS = tokens('RIFF', 'RF64', 'WAVE', 'fmt ', 'data', 'ds64', 'LIST', 'fLaC', 'ID3', 'Xing', 'Info', 'OggS', [0xff, 0xfb], [0xff, 0xf8], [0xfe, 0xff], [0xff, 0xff, 0xff, 0xff], [0, 0, 0, 0]);
+const AUDIO_TOKENS = tokens(
+  'RIFF',
+  'RF64',
+  'WAVE',
+  'fmt ',
+  'data',
+  'ds64',
+  'LIST',
+  'fLaC',
+  'ID3',
+  'Xing',
+  'Info',
+  'OggS',
+  [0xff, 0xfb],
+  [0xff, 0xf8],
+  [0xfe, 0xff],
+  [0xff, 0xff, 0xff, 0xff],
+  [0, 0, 0, 0],
+);
 
 // ---------------------------------------------------------------------------------------------- weights
 
@@ -194,11 +234,25 @@ function zipFields(b: Uint8Array): Field[] {
   return f;
 }
 
-const ZIP_TOKENS = tokens('PK\x03\x04', 'PK\x01\x02', 'PK\x05\x06', 'PK\x06\x06', 'PK\x06\x07', [0x01, 0x00], [0xff, 0xff], [0xff, 0xff, 0xff, 0xff], 'archive/data.pkl', 'data/0');
+const ZIP_TOKENS = tokens(
+  'PK\x03\x04',
+  'PK\x01\x02',
+  'PK\x05\x06',
+  'PK\x06\x06',
+  'PK\x06\x07',
+  [0x01, 0x00],
+  [0xff, 0xff],
+  [0xff, 0xff, 0xff, 0xff],
+  'archive/data.pkl',
+  'data/0',
+);
 
 /** A small zip with a DEFLATE entry (torch never compresses; other writers do) and an empty one. */
 function deflatedZip(): Seed {
-  const bytes = zipSync({ 'archive/data.pkl': [fixtureEntry('weights/strided_p2.bin', 'archive/data.pkl'), { level: 6 }], 'archive/empty': new Uint8Array(0) });
+  const bytes = zipSync({
+    'archive/data.pkl': [fixtureEntry('weights/strided_p2.bin', 'archive/data.pkl'), { level: 6 }],
+    'archive/empty': new Uint8Array(0),
+  });
   return { name: 'made: deflated zip', bytes, fields: zipFields(bytes) };
 }
 
@@ -211,7 +265,7 @@ export function pickleFields(b: Uint8Array): Field[] {
   const f: Field[] = [];
   const fixed: Record<number, 1 | 2 | 4 | 8> = { 0x80: 1, 0x95: 8, 0x4a: 4, 0x4b: 1, 0x4d: 2, 0x47: 8, 0x71: 1, 0x72: 4, 0x68: 1, 0x6a: 4 };
   const counted: Record<number, 1 | 4 | 8> = { 0x8a: 1, 0x8b: 4, 0x58: 4, 0x8c: 1, 0x8d: 8, 0x42: 4, 0x43: 1, 0x8e: 8 };
-  for (let p = 0; p < b.length && f.length < 2000; ) {
+  for (let p = 0; p < b.length && f.length < 2000;) {
     const op = b[p++];
     if (op in fixed) {
       f.push({ at: p, width: fixed[op], name: `operand of 0x${op.toString(16)}` });
@@ -230,11 +284,54 @@ export function pickleFields(b: Uint8Array): Field[] {
 }
 
 const PICKLE_TOKENS = tokens(
-  '(', ')', ']', '}', 'e', 'a', 'u', 's', 't', 'l', 'd', '0', '1', '2', 'N', 'R', 'b', 'Q', '.', '\x85', '\x86', '\x87', '\x88', '\x93', '\x94',
-  'h\x00', 'h\x01', 'q\x00', 'j\xff\xff\xff\xff', 'r\xff\xff\xff\x7f', 'K\xff', 'M\xff\xff', 'J\xff\xff\xff\x7f', 'J\x00\x00\x00\x80',
-  '\x8a\x08\xff\xff\xff\xff\xff\xff\xff\x7f', '\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01', '\x8b\xff\xff\xff\x7f', 'X\xff\xff\xff\xff', '\x8c\xff',
-  '\x8d\xff\xff\xff\xff\xff\xff\xff\xff', '\x95\xff\xff\xff\xff\xff\xff\xff\xff', 'G\x7f\xf0\x00\x00\x00\x00\x00\x00', 'G\x7f\xf8\x00\x00\x00\x00\x00\x00',
-  'ctorch\nFloatStorage\n', 'ctorch._utils\n_rebuild_tensor_v2\n', 'ccollections\nOrderedDict\n', 'cos\nsystem\n', 'cbuiltins\neval\n',
+  '(',
+  ')',
+  ']',
+  '}',
+  'e',
+  'a',
+  'u',
+  's',
+  't',
+  'l',
+  'd',
+  '0',
+  '1',
+  '2',
+  'N',
+  'R',
+  'b',
+  'Q',
+  '.',
+  '\x85',
+  '\x86',
+  '\x87',
+  '\x88',
+  '\x93',
+  '\x94',
+  'h\x00',
+  'h\x01',
+  'q\x00',
+  'j\xff\xff\xff\xff',
+  'r\xff\xff\xff\x7f',
+  'K\xff',
+  'M\xff\xff',
+  'J\xff\xff\xff\x7f',
+  'J\x00\x00\x00\x80',
+  '\x8a\x08\xff\xff\xff\xff\xff\xff\xff\x7f',
+  '\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01',
+  '\x8b\xff\xff\xff\x7f',
+  'X\xff\xff\xff\xff',
+  '\x8c\xff',
+  '\x8d\xff\xff\xff\xff\xff\xff\xff\xff',
+  '\x95\xff\xff\xff\xff\xff\xff\xff\xff',
+  'G\x7f\xf0\x00\x00\x00\x00\x00\x00',
+  'G\x7f\xf8\x00\x00\x00\x00\x00\x00',
+  'ctorch\nFloatStorage\n',
+  'ctorch._utils\n_rebuild_tensor_v2\n',
+  'ccollections\nOrderedDict\n',
+  'cos\nsystem\n',
+  'cbuiltins\neval\n',
   '(X\x07\x00\x00\x00storageh\x05X\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x0ctQ',
 );
 
@@ -242,7 +339,10 @@ const PICKLE_TOKENS = tokens(
 const HAND_PICKLES: [string, string][] = [
   ['list via APPENDS', '8002 5d 71 00 28 4b 01 4b 02 4b 03 65 2e'],
   ['dict via SETITEMS, memo get', '8002 7d 71 00 28 58 01000000 61 71 01 4b 01 68 01 4e 75 2e'],
-  ['protocol 4: FRAME, MEMOIZE, STACK_GLOBAL, REDUCE', '8004 95 2200000000000000 8c 0b 636f6c6c656374696f6e73 94 8c 0b 4f726465726564446963 74 94 93 94 29 52 94 2e'],
+  [
+    'protocol 4: FRAME, MEMOIZE, STACK_GLOBAL, REDUCE',
+    '8004 95 2200000000000000 8c 0b 636f6c6c656374696f6e73 94 8c 0b 4f726465726564446963 74 94 93 94 29 52 94 2e',
+  ],
   ['tuples, floats, longs, bytes', '8002 4b 01 85 4d ff ff 4a 00 00 00 80 86 47 3ff0000000000000 8a 02 ff 7f 87 43 03 616263 88 89 4e 87 86 87 2e'],
   ['DICT, LIST, TUPLE, POP_MARK, DUP, POP', '8002 28 58 01000000 6b 4b 01 64 28 4b 02 6c 28 4b 03 74 28 4b 04 31 32 30 85 87 2e'],
 ];
@@ -269,7 +369,10 @@ function torchPickleSeed(file: string): Seed {
 
 function checkTensors(v: unknown): void {
   for (const [name, t] of v as Map<string, HostTensor>) {
-    assert(t.shape.every((d) => Number.isInteger(d) && d >= 0), `tensor "${name}": shape ${JSON.stringify(t.shape)}`);
+    assert(
+      t.shape.every((d) => Number.isInteger(d) && d >= 0),
+      `tensor "${name}": shape ${JSON.stringify(t.shape)}`,
+    );
     assert(t.data.length === product(t.shape), `tensor "${name}": ${t.data.length} values for shape ${JSON.stringify(t.shape)}`);
   }
 }
@@ -299,7 +402,10 @@ function npySeedOf(name: string, bytes: Uint8Array): Seed {
   return {
     name,
     bytes,
-    fields: [{ at: 6, width: 1, name: 'major version' }, { at: 8, width: v2 ? 4 : 2, name: 'header length' }],
+    fields: [
+      { at: 6, width: 1, name: 'major version' },
+      { at: 8, width: v2 ? 4 : 2, name: 'header length' },
+    ],
     text: { value: header, encode },
   };
 }
@@ -307,7 +413,10 @@ function npySeedOf(name: string, bytes: Uint8Array): Seed {
 function checkNpy(v: unknown): void {
   const a = v as NpyArray;
   assert(a.shape.length >= 1 && a.shape.length <= 2, `shape (${a.shape})`);
-  assert(a.shape.every((d) => Number.isSafeInteger(d) && d >= 0), `shape (${a.shape})`);
+  assert(
+    a.shape.every((d) => Number.isSafeInteger(d) && d >= 0),
+    `shape (${a.shape})`,
+  );
   assert(a.data.length === product(a.shape), `${a.data.length} values for shape (${a.shape})`);
 }
 
@@ -325,7 +434,8 @@ const CSV_DATASET = [
 ].join('\n');
 const IN_THE_WILD = 'file,speaker,label\n0.wav,Alec Guinness,spoof\n1.wav,Alec Guinness,bona-fide\n2.wav,Barack Obama,spoof\n';
 const LA2019 = 'LA_0079 LA_T_1138215 - - bonafide\nLA_0079 LA_T_1271820 - A01 spoof\nLA_0080 LA_T_1272637 - A06 spoof\n';
-const LA2021 = 'LA_0009 LA_E_9332881 alaw ita_tx A07 spoof notrim eval\nLA_0020 LA_E_5849185 none none - bonafide notrim progress\nLA_0023 LA_E_5999930 g722 loc_tx A16 spoof trim hidden\n';
+const LA2021 =
+  'LA_0009 LA_E_9332881 alaw ita_tx A07 spoof notrim eval\nLA_0020 LA_E_5849185 none none - bonafide notrim progress\nLA_0023 LA_E_5999930 g722 loc_tx A16 spoof trim hidden\n';
 const DF2021 =
   'LA_0023 DF_E_2000011 nocodec asvspoof A14 spoof notrim progress traditional_vocoder - - - -\n' +
   'LA_0027 DF_E_2000013 mp3m4a vcc2020 - bonafide notrim eval - - - - -\n' +
@@ -333,11 +443,18 @@ const DF2021 =
   'VCC2020 DF_E_2000026 nocodec vcc2020 Task1-team20 spoof notrim eval -\n';
 
 /** A small valid feature store (4 rows, layers 0 and 1 of 3 values), as files. */
-const STORE_INDEX = 'id,label,path,duration\na.wav,bona-fide,/d/a.wav,1.5\nb.wav,spoof,/d/b.wav,2\n"c,1.wav",spoof,"/d/c,1.wav",0.5\nd.wav,bona-fide,/d/d.wav,3\n';
+const STORE_INDEX =
+  'id,label,path,duration\na.wav,bona-fide,/d/a.wav,1.5\nb.wav,spoof,/d/b.wav,2\n"c,1.wav",spoof,"/d/c,1.wav",0.5\nd.wav,bona-fide,/d/d.wav,3\n';
 const STORE_FILES = (): Record<string, Uint8Array> => ({
   'index.csv': utf8(STORE_INDEX),
-  'layer_00.npy': encodeNpy(Float32Array.from({ length: 12 }, (_, i) => i / 7 - 0.5), [4, 3]),
-  'layer_01.npy': encodeNpy(Float32Array.from({ length: 12 }, (_, i) => Math.sin(i)), [4, 3]),
+  'layer_00.npy': encodeNpy(
+    Float32Array.from({ length: 12 }, (_, i) => i / 7 - 0.5),
+    [4, 3],
+  ),
+  'layer_01.npy': encodeNpy(
+    Float32Array.from({ length: 12 }, (_, i) => Math.sin(i)),
+    [4, 3],
+  ),
   'meta.json': utf8(JSON.stringify({ model: 'demo', layers: [0, 1], pooling: 'mean' })),
 });
 
@@ -353,7 +470,10 @@ function checkStore(v: unknown): void {
   const st = v as FeatureStore;
   assert(st.labels.length === st.index.length, `${st.labels.length} labels for ${st.index.length} rows`);
   for (const [k, a] of st.layers) {
-    assert(a.n === st.index.length && a.data.length === a.n * a.d, `layer ${k} is [${a.n}, ${a.d}] with ${a.data.length} values for ${st.index.length} rows`);
+    assert(
+      a.n === st.index.length && a.data.length === a.n * a.d,
+      `layer ${k} is [${a.n}, ${a.d}] with ${a.data.length} values for ${st.index.length} rows`,
+    );
     assert(a.data.every(Number.isFinite), `layer ${k} holds a non-finite value`);
   }
 }
@@ -381,7 +501,19 @@ function headSeeds(): Seed[] {
     standardize: { mean: [0.1, 0.2, -0.3], std: [1, 0.5, 2] },
     temperature: 1.3,
     platt: null,
-    training: { store: '/x/store', n: 10, n_bona: 5, n_spoof: 5, dim: 3, prior_spoof: 0.5, C: 1e6, class_weight: null, objective: 0.1, iterations: 12, converged: true },
+    training: {
+      store: '/x/store',
+      n: 10,
+      n_bona: 5,
+      n_spoof: 5,
+      dim: 3,
+      prior_spoof: 0.5,
+      C: 1e6,
+      class_weight: null,
+      objective: 0.1,
+      iterations: 12,
+      converged: true,
+    },
     calibration: null,
   };
   return [
@@ -443,8 +575,13 @@ export const TARGETS: Target[] = [
     name: 'safetensors',
     group: 'weights',
     what: 'readSafetensors (lib/weights/safetensors.ts)',
-    seeds: () => ['weights/halves.safetensors', 'weights/strided_expected.safetensors', 'golden/wav2vec2_base_tiny/model.safetensors'].map(safetensorsSeed),
-    mutators: { fields: true, json: true, dictionary: tokens('"', '{', '}', '[', ']', ',', 'F32', 'BF16', '"data_offsets"', '"__metadata__"', '1e999', '-1') },
+    seeds: () =>
+      ['weights/halves.safetensors', 'weights/strided_expected.safetensors', 'golden/wav2vec2_base_tiny/model.safetensors'].map(safetensorsSeed),
+    mutators: {
+      fields: true,
+      json: true,
+      dictionary: tokens('"', '{', '}', '[', ']', ',', 'F32', 'BF16', '"data_offsets"', '"__metadata__"', '1e999', '-1'),
+    },
     parse: (b, s) => readSafetensors(s.write('model.safetensors', b)),
     check: checkTensors,
     runs: 1000,
@@ -560,8 +697,20 @@ export const TARGETS: Target[] = [
     group: 'features',
     what: 'decodeNpy (lib/features/npy.ts)',
     seeds: () =>
-      [...fs.readdirSync(path.join(FIXTURES, 'npy')).filter((n) => n.endsWith('.npy')).sort().map((n) => `npy/${n}`), 'probe/ts_0_y.npy', 'weights/hubert_base_tiny.pos_conv.f64.npy'].map(npySeed),
-    mutators: { fields: true, text: true, dictionary: tokens("'shape': (", "'descr': '<f4', ", "'fortran_order': False, ", '(', ')', ',', "'", '\n', ' ', '{', '}', '\x93NUMPY') },
+      [
+        ...fs
+          .readdirSync(path.join(FIXTURES, 'npy'))
+          .filter((n) => n.endsWith('.npy'))
+          .sort()
+          .map((n) => `npy/${n}`),
+        'probe/ts_0_y.npy',
+        'weights/hubert_base_tiny.pos_conv.f64.npy',
+      ].map(npySeed),
+    mutators: {
+      fields: true,
+      text: true,
+      dictionary: tokens("'shape': (", "'descr': '<f4', ", "'fortran_order': False, ", '(', ')', ',', "'", '\n', ' ', '{', '}', '\x93NUMPY'),
+    },
     parse: (b) => decodeNpy(b, 'fuzz.npy'),
     check: checkNpy,
     runs: 2000,

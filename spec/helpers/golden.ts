@@ -83,7 +83,12 @@ function runCase(model: SpeechModel, m: string, name: string): CaseResult {
   const out = model.forward(inputValues, { attentionMask });
   const got = namedOutputs(out);
   tf.dispose([inputValues, attentionMask, out as unknown as tf.TensorContainer]);
-  return { outputs: [...got.keys()].sort(), expected: expectedOutputNames(c), mismatches: outputMismatches(got, c), leakedTensors: tf.memory().numTensors - before };
+  return {
+    outputs: [...got.keys()].sort(),
+    expected: expectedOutputNames(c),
+    mismatches: outputMismatches(got, c),
+    leakedTensors: tf.memory().numTensors - before,
+  };
 }
 
 function runPreprocess(model: SpeechModel, m: string): PreprocessResult {

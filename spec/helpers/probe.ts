@@ -24,7 +24,10 @@ export function gaussian(seed: number): () => number {
  * A store of n rows (first `nSpoof` spoof) with layers 0 and 1 of dimension d: spoof rows shifted by `shift` in
  * every dimension, so the classes overlap but are learnable.
  */
-export function gaussianStore(dir: string, opts: { n?: number; nSpoof?: number; d?: number; shift?: number; seed?: number } = {}): {
+export function gaussianStore(
+  dir: string,
+  opts: { n?: number; nSpoof?: number; d?: number; shift?: number; seed?: number } = {},
+): {
   X: LayerArray;
   y: Uint8Array;
 } {

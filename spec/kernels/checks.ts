@@ -129,7 +129,8 @@ function layerNormErrors(): [plain: number, fused: number] {
     for (let c = 0; c < C; c++) mean += x[r * C + c] / C;
     let variance = 0;
     for (let c = 0; c < C; c++) variance += (x[r * C + c] - mean) ** 2 / C;
-    for (let c = 0; c < C; c++) worst = Math.max(worst, Math.abs(got[r * C + c] - ((x[r * C + c] - mean) / Math.sqrt(variance + eps)) * gamma[c] - beta[c]));
+    for (let c = 0; c < C; c++)
+      worst = Math.max(worst, Math.abs(got[r * C + c] - ((x[r * C + c] - mean) / Math.sqrt(variance + eps)) * gamma[c] - beta[c]));
   }
   return [worst, Array.from(fused as Float32Array).reduce((m, v, i) => Math.max(m, Math.abs(v - unfused[i])), 0)];
 }

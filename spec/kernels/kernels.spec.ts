@@ -43,7 +43,12 @@ describe('wavprobe wasm kernels', () => {
   });
 
   it('a packed weight is read only by the kernels: another backend gets a clear error, not wrong numbers', async () => {
-    const w = packWeight(tf.tensor2d(Array.from({ length: 16 }, (_, i) => i), [2, 8]));
+    const w = packWeight(
+      tf.tensor2d(
+        Array.from({ length: 16 }, (_, i) => i),
+        [2, 8],
+      ),
+    );
     await useBackend('cpu');
     try {
       expect(() => matMul(tf.ones([1, 2]), w)).toThrow(/laid out for wavprobe's wasm kernels/);

@@ -19,20 +19,29 @@ function testModule(): WebAssembly.Module {
   const [get, set, constI32, block, loop, brIf, br, end] = [0x20, 0x21, 0x41, [0x02, 0x40], [0x03, 0x40], 0x0d, 0x0c, 0x0b];
   const onWorker0 = [get, 0, 0x45, 0x04, 0x40]; // if (lo == 0) {
   const fill = [
-    ...block, ...loop,
+    ...block,
+    ...loop,
     ...[get, 2, get, 3, 0x4e, brIf, 1], // lo >= hi: done
     ...[get, 0, get, 2, constI32, 2, 0x74, 0x6a, get, 1, 0x38, 2, 0], // f32.store(dst + 4·lo, value)
     ...[get, 2, constI32, 1, 0x6a, set, 2, br, 0], // lo++
-    end, end,
+    end,
+    end,
   ];
   const fail = [...onWorker0, 0x00, end]; // unreachable
   const spin = [...onWorker0, ...loop, br, 0, end, end];
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, [[0x60, 4, i32, f32, i32, i32, 0], [0x60, 2, i32, i32, 0]]),
+    ...section(1, [
+      [0x60, 4, i32, f32, i32, i32, 0],
+      [0x60, 2, i32, i32, 0],
+    ]),
     ...section(2, [[...name('env'), ...name('memory'), 0x02, 0x03, 1, 1]]), // shared, 1 page
     ...section(3, [[0], [1], [1]]),
-    ...section(7, [[...name('fill'), 0, 0], [...name('fail'), 0, 1], [...name('spin'), 0, 2]]),
+    ...section(7, [
+      [...name('fill'), 0, 0],
+      [...name('fail'), 0, 1],
+      [...name('spin'), 0, 2],
+    ]),
     ...section(10, [body(fill), body(fail), body(spin)]),
   ];
   return new WebAssembly.Module(new Uint8Array(bytes));
@@ -54,7 +63,10 @@ describe('kernel worker pool', () => {
     expect(pool).toBeDefined();
     pools.push(pool);
     const k = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, (...a: number[]) => void>;
-    const own = (job: string, ...args: number[]) => (lo: number, hi: number) => k[job](...args, lo, hi);
+    const own =
+      (job: string, ...args: number[]) =>
+      (lo: number, hi: number) =>
+        k[job](...args, lo, hi);
     const values = (n: number) => Array.from(new Float32Array(memory.buffer, DST, n));
     return { pool, own, values };
   };
@@ -71,7 +83,9 @@ describe('kernel worker pool', () => {
   it('a slice that throws: an error naming the kernel, the thread and why; the pool runs the next job', () => {
     const { pool, own, values } = start(3);
     for (let round = 0; round < 2; round++) {
-      expect(() => pool.run('fail', [], 8, 1, own('fail'))).toThrow('wavprobe kernel fail failed: worker 0 failed on [0, 2): RuntimeError: unreachable');
+      expect(() => pool.run('fail', [], 8, 1, own('fail'))).toThrow(
+        'wavprobe kernel fail failed: worker 0 failed on [0, 2): RuntimeError: unreachable',
+      );
       pool.run('fill', [DST, round + 1], 8, 1, own('fill', DST, round + 1)); // no stale failure from the job before
       expect(values(8)).toEqual(Array(8).fill(round + 1));
     }
@@ -91,13 +105,17 @@ describe('kernel worker pool', () => {
     );
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(pool.running).toBe(false);
-    expect(() => pool.run('fill', [DST, 1], 6, 1, own('fill', DST, 1))).toThrow(/the worker pool was stopped \(wavprobe kernel spin: worker 0 did not finish/);
+    expect(() => pool.run('fill', [DST, 1], 6, 1, own('fill', DST, 1))).toThrow(
+      /the worker pool was stopped \(wavprobe kernel spin: worker 0 did not finish/,
+    );
   });
 
   it('a worker that died between jobs: the next job fails at once, naming it', async () => {
     const { pool, own } = start(2);
     await pool['workers'][1].terminate();
-    expect(() => pool.run('fill', [DST, 1], 6, 1, own('fill', DST, 1))).toThrow(/^wavprobe kernel fill: worker 1 exited \(code 1\); the worker threads are stopped/);
+    expect(() => pool.run('fill', [DST, 1], 6, 1, own('fill', DST, 1))).toThrow(
+      /^wavprobe kernel fill: worker 1 exited \(code 1\); the worker threads are stopped/,
+    );
     expect(pool.running).toBe(false);
   });
 
@@ -118,7 +136,9 @@ describe('kernel table', () => {
       const extra = 'slice' in spec ? 2 + ('perThread' in spec ? 1 : 0) : 0;
       return [name, Object.keys(spec.args).length + extra];
     });
-    const exported = Object.entries(k).filter(([, f]) => typeof f === 'function').map(([name, f]) => [name, f.length]);
+    const exported = Object.entries(k)
+      .filter(([, f]) => typeof f === 'function')
+      .map(([name, f]) => [name, f.length]);
     expect(Object.fromEntries(described)).toEqual(Object.fromEntries(exported));
   });
 

@@ -84,7 +84,8 @@ describe('outputs and memory', () => {
     const model = loadModel(dir('wavlm_base_tiny')); // masks, WavLM bias, gating, grouped conv: most code paths
     const { inputValues } = caseInputs(readCase('wavlm_base_tiny', 'single_short'));
     const attentionMask = tf.ones(inputValues.shape) as tf.Tensor2D;
-    const call = () => tf.dispose(model.forward(inputValues, { attentionMask, outputs: { attentionEntropy: true } }) as unknown as tf.TensorContainer);
+    const call = () =>
+      tf.dispose(model.forward(inputValues, { attentionMask, outputs: { attentionEntropy: true } }) as unknown as tf.TensorContainer);
     call();
     const afterOne = tf.memory().numTensors;
     for (let i = 0; i < 99; i++) call();
@@ -121,7 +122,12 @@ describe('outputs and memory', () => {
   });
 
   it('has one golden case list for every model (sanity of the fixture index)', () => {
-    for (const m of GOLDEN_MODELS) expect(manifest(m).cases.map((c: { file: string }) => path.basename(c.file, '.safetensors')).sort()).toEqual([...GOLDEN_CASES].sort());
+    for (const m of GOLDEN_MODELS)
+      expect(
+        manifest(m)
+          .cases.map((c: { file: string }) => path.basename(c.file, '.safetensors'))
+          .sort(),
+      ).toEqual([...GOLDEN_CASES].sort());
   });
 });
 

@@ -50,7 +50,7 @@ describe('conv encoder in chunks', () => {
 });
 
 describe('streamed weights', () => {
-  it.each(GOLDEN_MODELS)('%s: every output equals the resident model\'s; only the shared weights stay on the backend', (m) => {
+  it.each(GOLDEN_MODELS)("%s: every output equals the resident model's; only the shared weights stay on the backend", (m) => {
     const c = readCase(m, 'batch_padded');
     const { inputValues, attentionMask } = caseInputs(c);
     const base = tf.memory().numBytes;
@@ -62,7 +62,8 @@ describe('streamed weights', () => {
     resident.dispose();
 
     let layerBytes = 0; // the transformer layers' own weights (WavLM's shared position embedding excepted)
-    for (const [key, t] of checkpoint(m).weights) if (/^encoder\.layers\.\d+\./.test(key) && !key.includes('rel_attn_embed')) layerBytes += 4 * t.data.length;
+    for (const [key, t] of checkpoint(m).weights)
+      if (/^encoder\.layers\.\d+\./.test(key) && !key.includes('rel_attn_embed')) layerBytes += 4 * t.data.length;
     const streamed = createModel(checkpoint(m), { streamWeights: true });
     expect(tf.memory().numBytes - base).toBe(residentBytes - layerBytes);
     const tensors = tf.memory().numTensors;

@@ -1,7 +1,13 @@
 import { preprocess } from '../../lib/models';
 import { PreprocessorConfig } from '../../lib/weights/config';
 
-const cfg = (over: Partial<PreprocessorConfig>): PreprocessorConfig => ({ samplingRate: 16000, doNormalize: true, paddingValue: 0, returnAttentionMask: true, ...over });
+const cfg = (over: Partial<PreprocessorConfig>): PreprocessorConfig => ({
+  samplingRate: 16000,
+  doNormalize: true,
+  paddingValue: 0,
+  returnAttentionMask: true,
+  ...over,
+});
 const close = (got: Float32Array, want: number[]) => want.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 6));
 
 describe('preprocess (Wav2Vec2FeatureExtractor, padding=True)', () => {

@@ -63,7 +63,10 @@ describe.each(['wasm', 'cpu'] as const)('self-attention on %s', (backend) => {
     const diff = tf.tidy(() => {
       const { x, keyBias, bias, B, T } = inputs();
       const rand = mulberry32(5);
-      const gate = tf.tensor3d(Float32Array.from({ length: B * r.heads * T }, () => 3 * rand()), [B, r.heads, T]);
+      const gate = tf.tensor3d(
+        Float32Array.from({ length: B * r.heads * T }, () => 3 * rand()),
+        [B, r.heads, T],
+      );
       const fast = multiHeadAttention(x, params(), r.heads, { keyBias, position: { bias, gate } }).output;
       const plain = multiHeadAttention(x, params(), r.heads, { keyBias, position: { bias, gate }, entropy: true }).output;
       return tf.max(tf.abs(tf.sub(fast, plain))).dataSync()[0];

@@ -30,7 +30,16 @@ describe('head', () => {
 
   it('trains on a layer and records the training summary', () => {
     const head = trainHead(store, 1, { C: 1, standardize: true });
-    expect(head).toMatchObject({ format: 'wavprobe-head', version: 1, model: 'test/model', pooling: 'mean', layer: 1, temperature: 1, platt: null, calibration: null });
+    expect(head).toMatchObject({
+      format: 'wavprobe-head',
+      version: 1,
+      model: 'test/model',
+      pooling: 'mean',
+      layer: 1,
+      temperature: 1,
+      platt: null,
+      calibration: null,
+    });
     expect(head.training).toMatchObject({ n: 300, n_bona: 120, n_spoof: 180, dim: 6, prior_spoof: 0.6, C: 1, class_weight: null, converged: true });
     expect(head.weights).toHaveLength(6);
     expect(head.standardize!.mean).toHaveLength(6);
@@ -59,7 +68,12 @@ describe('head', () => {
     const held = Array.from(split.held);
     const rows = Float32Array.from(held.flatMap((i) => Array.from(data.X.data.subarray(i * 6, i * 6 + 6))));
     const { logits } = scoreHead({ ...head, temperature: 1 }, rows, held.length, 6);
-    expect(head.temperature).toBe(fitTemperature(logits, held.map((i) => data.y[i])));
+    expect(head.temperature).toBe(
+      fitTemperature(
+        logits,
+        held.map((i) => data.y[i]),
+      ),
+    );
     expect(head.calibration!.after.nll).toBeLessThanOrEqual(head.calibration!.before.nll);
   });
 
@@ -79,7 +93,8 @@ describe('head', () => {
     writeHead(file, head);
     expect(fs.readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
     const json = JSON.parse(fs.readFileSync(file, 'utf8'));
-    for (const k of ['weights', 'bias', 'standardize', 'temperature', 'model', 'layer', 'pooling', 'training', 'calibration']) expect(json).toHaveProperty(k);
+    for (const k of ['weights', 'bias', 'standardize', 'temperature', 'model', 'layer', 'pooling', 'training', 'calibration'])
+      expect(json).toHaveProperty(k);
     expect(readHead(file)).toEqual(head);
     const scored = scoreStore(head, store);
     const X = readStore(store, { layers: [0] }).layers.get(0)!;
@@ -126,13 +141,17 @@ describe('head', () => {
       const x = new Float32Array(120);
       x[0] = Infinity;
       writeNpy(layerFile(cal, 1), x, [20, 6]);
-      expect(errorOf(() => trainHead(store, 1, { calibrateOn: cal })).message).toBe(`${layerFile(cal, 1)}: non-finite value Infinity at row 0, column 0`);
+      expect(errorOf(() => trainHead(store, 1, { calibrateOn: cal })).message).toBe(
+        `${layerFile(cal, 1)}: non-finite value Infinity at row 0, column 0`,
+      );
     });
 
     it('a calibration store of another dimension: a DataError naming its layer file', () => {
       const wide = path.join(dir, 'wide');
       gaussianStore(wide, { n: 20, nSpoof: 10, d: 8 });
-      expect(errorOf(() => trainHead(store, 1, { calibrateOn: wide })).message).toBe(`${layerFile(wide, 1)}: features have 8 dimensions, the training store has 6`);
+      expect(errorOf(() => trainHead(store, 1, { calibrateOn: wide })).message).toBe(
+        `${layerFile(wide, 1)}: features have 8 dimensions, the training store has 6`,
+      );
     });
 
     it('one class only: a DataError naming index.csv', () => {
@@ -166,11 +185,20 @@ describe('head', () => {
       const file = path.join(dir, 'tiny-std.json');
       const good = trainHead(store, 1, { C: 1, standardize: true });
       const std = good.standardize!.std;
-      for (const patched of [[5e-324, ...std.slice(1)], [0, ...std.slice(1)], [1e-309, ...std.slice(1)]]) {
+      for (const patched of [
+        [5e-324, ...std.slice(1)],
+        [0, ...std.slice(1)],
+        [1e-309, ...std.slice(1)],
+      ]) {
         fs.writeFileSync(file, JSON.stringify({ ...good, standardize: { ...good.standardize, std: patched } }));
-        expect(() => readHead(file)).toThrow(`${file}: invalid head file: "standardize" must be null or {mean, std} with 6 values each, all finite, every std ≥ ${2 ** -1022} (not denormal) and weight/std finite`);
+        expect(() => readHead(file)).toThrow(
+          `${file}: invalid head file: "standardize" must be null or {mean, std} with 6 values each, all finite, every std ≥ ${2 ** -1022} (not denormal) and weight/std finite`,
+        );
       }
-      fs.writeFileSync(file, JSON.stringify({ ...good, weights: [1e308, ...good.weights.slice(1)], standardize: { ...good.standardize, std: [1e-10, ...std.slice(1)] } }));
+      fs.writeFileSync(
+        file,
+        JSON.stringify({ ...good, weights: [1e308, ...good.weights.slice(1)], standardize: { ...good.standardize, std: [1e-10, ...std.slice(1)] } }),
+      );
       expect(() => readHead(file)).toThrow(/weight\/std finite/);
     });
 
@@ -180,7 +208,11 @@ describe('head', () => {
         const out = path.join(dir, name);
         const X = readStore(store, { layers: [1] }).layers.get(1)!;
         const rows = readStore(store).index.slice(0, labelled);
-        writeStore(out, { index: rows, layers: new Map([[1, d === 6 ? X : { data: new Float32Array(X.n * d), n: X.n, d }]]), meta: { model, model_fingerprint: fingerprint, layers: [1], pooling: 'mean' } });
+        writeStore(out, {
+          index: rows,
+          layers: new Map([[1, d === 6 ? X : { data: new Float32Array(X.n * d), n: X.n, d }]]),
+          meta: { model, model_fingerprint: fingerprint, layers: [1], pooling: 'mean' },
+        });
         return out;
       };
       const trainedOn = withMeta('model-a', 'org/model-a@main', 'sha256:' + 'a'.repeat(64));
@@ -196,9 +228,13 @@ describe('head', () => {
       );
       expect(scoreStore(head, other, { allowModelMismatch: true }).probs.length).toBe(labelled);
       // Without fingerprints (stores written before them) the model ids decide.
-      expect(() => scoreStore(head, withMeta('old-b', 'org/model-b@main', null))).toThrow(/trained on features of org\/model-a@main \(sha256:a+…\), these come from org\/model-b@main;/);
+      expect(() => scoreStore(head, withMeta('old-b', 'org/model-b@main', null))).toThrow(
+        /trained on features of org\/model-a@main \(sha256:a+…\), these come from org\/model-b@main;/,
+      );
       // The dimension is never overridden.
-      expect(() => scoreStore(head, withMeta('wide', 'org/model-a@main', 'sha256:' + 'a'.repeat(64), 8), { allowModelMismatch: true })).toThrow('features have 8 dimensions, the head expects 6');
+      expect(() => scoreStore(head, withMeta('wide', 'org/model-a@main', 'sha256:' + 'a'.repeat(64), 8), { allowModelMismatch: true })).toThrow(
+        'features have 8 dimensions, the head expects 6',
+      );
       // Calibrating on another model's store is refused the same way.
       expect(() => trainHead(trainedOn, 1, { C: 1, calibrateOn: other })).toThrow(/these come from org\/model-b@main/);
     });
@@ -206,7 +242,13 @@ describe('head', () => {
     it('dimension mismatch between head and store: a DataError naming the layer file', () => {
       const head = trainHead(store, 1, { C: 1 });
       const narrow = path.join(dir, 'narrow');
-      writeStore(narrow, { index: [{ id: 'a', label: 'spoof' }, { id: 'b', label: 'bona-fide' }], layers: new Map([[1, { data: new Float32Array(8), n: 2, d: 4 }]]) });
+      writeStore(narrow, {
+        index: [
+          { id: 'a', label: 'spoof' },
+          { id: 'b', label: 'bona-fide' },
+        ],
+        layers: new Map([[1, { data: new Float32Array(8), n: 2, d: 4 }]]),
+      });
       const e = errorOf(() => scoreStore(head, narrow));
       expect(e).toBeInstanceOf(DataError);
       expect(e.message).toBe(`${layerFile(narrow, 1)}: features have 4 dimensions, the head expects 6`);

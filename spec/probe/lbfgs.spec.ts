@@ -9,10 +9,7 @@ const rosenbrock: ObjectiveFn = (x, g) => {
 
 describe('L-BFGS', () => {
   it('finds the minimum of the 2-D Rosenbrock function from (-1.2, 1)', () => {
-    const res = minimize(
-      rosenbrock,
-      [-1.2, 1],
-    );
+    const res = minimize(rosenbrock, [-1.2, 1]);
     expect(res.converged).toBe(true);
     expect(res.x[0]).toBeCloseTo(1, 8);
     expect(res.x[1]).toBeCloseTo(1, 8);
@@ -61,11 +58,7 @@ describe('L-BFGS', () => {
   });
 
   it('stops at the iteration cap and says so', () => {
-    const res = minimize(
-      rosenbrock,
-      [-1.2, 1],
-      { maxIterations: 3 },
-    );
+    const res = minimize(rosenbrock, [-1.2, 1], { maxIterations: 3 });
     expect(res).toMatchObject({ iterations: 3, converged: false, reason: 'maxIterations' });
   });
 

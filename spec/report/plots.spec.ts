@@ -1,4 +1,13 @@
-import { detCurve, layerwiseChart, probit, rasterize, reliabilityDiagram, renderPng, renderSvg, selectivePredictionCurve } from '../../lib/report/plots';
+import {
+  detCurve,
+  layerwiseChart,
+  probit,
+  rasterize,
+  reliabilityDiagram,
+  renderPng,
+  renderSvg,
+  selectivePredictionCurve,
+} from '../../lib/report/plots';
 import { gaussian } from '../helpers/probe';
 
 const g = gaussian(11);
@@ -23,14 +32,17 @@ describe('plots', () => {
 
   it('DET curve: normal-deviate axes labelled in percent, EER marked per set', async () => {
     const t = texts(await renderSvg(detCurve(sets)));
-    for (const label of ['0.1', '0.5', '2', '5', '10', '20', '40', '60', '80', '95', '99', '99.9']) expect(t.filter((s) => s === label)).toHaveLength(2);
+    for (const label of ['0.1', '0.5', '2', '5', '10', '20', '40', '60', '80', '95', '99', '99.9'])
+      expect(t.filter((s) => s === label)).toHaveLength(2);
     expect(t.filter((s) => /^EER \d+\.\d\d%$/.test(s))).toHaveLength(2);
     expect(t).toContain('bona fide flagged as spoof (%)');
     expect(t).toContain('spoof missed (%)');
   });
 
   it('selective-prediction curve and layer-wise chart', async () => {
-    expect(texts(await renderSvg(selectivePredictionCurve(sets)))).toEqual(expect.arrayContaining(['fraction of decisions kept', 'accuracy on kept decisions', 'calibrated']));
+    expect(texts(await renderSvg(selectivePredictionCurve(sets)))).toEqual(
+      expect.arrayContaining(['fraction of decisions kept', 'accuracy on kept decisions', 'calibrated']),
+    );
     const rows = [0, 1, 2, 3, 4].map((layer) => ({ layer, eer: [0.3, 0.2, 0.05, 0.1, 0.2][layer], ece: 0.01 * layer }));
     const t = texts(await renderSvg(layerwiseChart(rows)));
     expect(t).toEqual(expect.arrayContaining(['lowest EER: layer 2 (5.00%)', 'EER (%)', 'ECE (%)', '5.00%']));
@@ -42,7 +54,9 @@ describe('plots', () => {
     const size = pngSize(renderPng(svg));
     expect(size).toMatchObject({ magic: 'PNG', width: 2 * w });
     // A title alone: dark pixels appear only if a font was found.
-    const img = rasterize('<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40"><text x="5" y="30" font-family="Helvetica, Arial, DejaVu Sans, sans-serif" font-size="20">EER 5%</text></svg>');
+    const img = rasterize(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40"><text x="5" y="30" font-family="Helvetica, Arial, DejaVu Sans, sans-serif" font-size="20">EER 5%</text></svg>',
+    );
     const px = img.pixels;
     let dark = 0;
     for (let i = 0; i < px.length; i += 4) dark += Number(px[i] < 128);

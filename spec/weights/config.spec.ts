@@ -15,8 +15,10 @@ describe('config.json', () => {
     const c = readModelConfig(goldenDir(m));
     expect(c.hiddenSize).toBe(32);
     expect(c.convDim.length).toBe(c.convKernel.length);
-    if (m === 'wav2vec2_large_tiny') expect(c).toMatchObject({ featExtractNorm: 'layer', doStableLayerNorm: true, convBias: true, layerNormEps: 1e-3 });
-    if (m === 'hubert_base_tiny') expect(c).toMatchObject({ modelType: 'hubert', numConvPosEmbeddings: 15, numConvPosEmbeddingGroups: 4, featExtractNorm: 'group' });
+    if (m === 'wav2vec2_large_tiny')
+      expect(c).toMatchObject({ featExtractNorm: 'layer', doStableLayerNorm: true, convBias: true, layerNormEps: 1e-3 });
+    if (m === 'hubert_base_tiny')
+      expect(c).toMatchObject({ modelType: 'hubert', numConvPosEmbeddings: 15, numConvPosEmbeddingGroups: 4, featExtractNorm: 'group' });
     if (m === 'wavlm_large_tiny') expect(c).toMatchObject({ modelType: 'wavlm', numBuckets: 32, maxBucketDistance: 40, numHiddenLayers: 2 });
   });
 
@@ -62,7 +64,10 @@ describe('config.json', () => {
     reject({ conv_dim: [32, 32, 1e5] }, 'field "conv_dim" must be a list of 1 to 16 positive integers ≤ 8192');
     reject({ conv_kernel: [10, 3, 1e9] }, 'field "conv_kernel" must be a list of 1 to 16 positive integers ≤ 1024');
     reject({ conv_stride: [5, 2, 0] }, 'field "conv_stride" must be a list of 1 to 16 positive integers ≤ 1024');
-    reject({ conv_dim: Array(20).fill(8), conv_kernel: Array(20).fill(2), conv_stride: Array(20).fill(1) }, 'field "conv_dim" must be a list of 1 to 16');
+    reject(
+      { conv_dim: Array(20).fill(8), conv_kernel: Array(20).fill(2), conv_stride: Array(20).fill(1) },
+      'field "conv_dim" must be a list of 1 to 16',
+    );
     reject({ num_conv_pos_embeddings: 5000 }, 'field "num_conv_pos_embeddings" must be a positive integer ≤ 1024');
     for (const eps of [-1, 0, 1, Infinity]) reject({ layer_norm_eps: eps }, 'field "layer_norm_eps" must be a number > 0 and < 1');
     reject({ num_buckets: 2 }, 'field "num_buckets" must be a positive integer from 4 to 4096');
@@ -97,12 +102,19 @@ describe('config.json', () => {
 
 describe('preprocessor_config.json', () => {
   it('parses the golden settings and defaults a missing file to HF defaults', () => {
-    expect(readPreprocessorConfig(goldenDir('wav2vec2_base_tiny'))).toEqual({ samplingRate: 16000, doNormalize: true, paddingValue: 0, returnAttentionMask: false });
+    expect(readPreprocessorConfig(goldenDir('wav2vec2_base_tiny'))).toEqual({
+      samplingRate: 16000,
+      doNormalize: true,
+      paddingValue: 0,
+      returnAttentionMask: false,
+    });
     expect(readPreprocessorConfig(tmpDir())).toEqual(DEFAULT_PREPROCESSOR);
   });
 
   it('takes 16 kHz audio only, and finite padding', () => {
-    expect(() => parsePreprocessorConfig({ sampling_rate: 8000 }, 'p.json')).toThrow(/^p.json: sampling_rate 8000 is not supported: every supported model takes 16000 Hz audio/);
+    expect(() => parsePreprocessorConfig({ sampling_rate: 8000 }, 'p.json')).toThrow(
+      /^p.json: sampling_rate 8000 is not supported: every supported model takes 16000 Hz audio/,
+    );
     expect(() => parsePreprocessorConfig({ padding_value: Infinity }, 'p.json')).toThrow(/field "padding_value" must be a finite number/);
   });
 

@@ -89,7 +89,12 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
   const blobs = new Map<string, { file: string; name: string }>();
   const cut = new Set(opts.cutFirst ?? []);
   const log = (server: 'hub' | 'cdn', req: http.IncomingMessage) =>
-    requests.push({ server, path: req.url ?? '', ...(req.headers.range ? { range: req.headers.range } : {}), ...(req.headers.authorization ? { auth: req.headers.authorization } : {}) });
+    requests.push({
+      server,
+      path: req.url ?? '',
+      ...(req.headers.range ? { range: req.headers.range } : {}),
+      ...(req.headers.authorization ? { auth: req.headers.authorization } : {}),
+    });
 
   const cdn = http.createServer((req, res) => {
     log('cdn', req);
@@ -100,7 +105,10 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
     const start = m ? Number(m[1]) : 0;
     if (start >= data.length && data.length > 0) return res.writeHead(416).end();
     const body = data.subarray(start);
-    res.writeHead(m ? 206 : 200, { 'Content-Length': body.length, ...(m ? { 'Content-Range': `bytes ${start}-${data.length - 1}/${data.length}` } : {}) });
+    res.writeHead(m ? 206 : 200, {
+      'Content-Length': body.length,
+      ...(m ? { 'Content-Range': `bytes ${start}-${data.length - 1}/${data.length}` } : {}),
+    });
     if (cut.delete(blob.name)) {
       res.write(body.subarray(0, body.length >> 1), () => setTimeout(() => res.socket?.destroy(), 20));
       return;

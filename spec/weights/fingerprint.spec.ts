@@ -15,7 +15,10 @@ const FINGERPRINT = /^sha256:[0-9a-f]{64}$/;
 
 /** The fingerprint as weights/README.md defines it, computed here independently of lib/weights. */
 function documented(configJson: Buffer, weights: WeightSet): string {
-  const h = crypto.createHash('sha256').update(configJson).update(Buffer.from([0]));
+  const h = crypto
+    .createHash('sha256')
+    .update(configJson)
+    .update(Buffer.from([0]));
   for (const name of [...weights.keys()].sort()) {
     const t = weights.get(name)!;
     h.update(Buffer.from(`${name}\0${t.shape.join(',')}\0`));
@@ -25,19 +28,26 @@ function documented(configJson: Buffer, weights: WeightSet): string {
 }
 
 describe('modelFingerprint', () => {
-  it.each(['wav2vec2_base_tiny', 'wavlm_large_tiny'])('%s: float16 and float32 stores, from safetensors or .bin, and the checkpoint directory agree', async (m) => {
-    const fp = modelFingerprint(goldenDir(m));
-    expect(fp).toMatch(FINGERPRINT);
-    const ckpt = loadModelDir(goldenDir(m));
-    expect(ckpt.fingerprint).toBe(fp);
-    expect(fp).toBe(documented(fs.readFileSync(path.join(goldenDir(m), 'config.json')), ckpt.weights));
-    for (const opts of [{ dtype: 'float32' as const }, { dtype: 'float16' as const }, { dtype: 'float16' as const, weightFile: 'pytorch_model.bin' }]) {
-      const out = path.join(tmpDir(), 'store');
-      await convert(goldenDir(m), out, opts);
-      expect([opts, JSON.parse(fs.readFileSync(path.join(out, 'wavprobe.json'), 'utf8')).fingerprint]).toEqual([opts, fp]);
-      expect([opts, modelFingerprint(out), loadModelDir(out).fingerprint]).toEqual([opts, fp, fp]);
-    }
-  });
+  it.each(['wav2vec2_base_tiny', 'wavlm_large_tiny'])(
+    '%s: float16 and float32 stores, from safetensors or .bin, and the checkpoint directory agree',
+    async (m) => {
+      const fp = modelFingerprint(goldenDir(m));
+      expect(fp).toMatch(FINGERPRINT);
+      const ckpt = loadModelDir(goldenDir(m));
+      expect(ckpt.fingerprint).toBe(fp);
+      expect(fp).toBe(documented(fs.readFileSync(path.join(goldenDir(m), 'config.json')), ckpt.weights));
+      for (const opts of [
+        { dtype: 'float32' as const },
+        { dtype: 'float16' as const },
+        { dtype: 'float16' as const, weightFile: 'pytorch_model.bin' },
+      ]) {
+        const out = path.join(tmpDir(), 'store');
+        await convert(goldenDir(m), out, opts);
+        expect([opts, JSON.parse(fs.readFileSync(path.join(out, 'wavprobe.json'), 'utf8')).fingerprint]).toEqual([opts, fp]);
+        expect([opts, modelFingerprint(out), loadModelDir(out).fingerprint]).toEqual([opts, fp, fp]);
+      }
+    },
+  );
 
   it('differs between models, and with one changed weight or config byte', () => {
     const a = modelFingerprint(goldenDir('wav2vec2_base_tiny'));

@@ -45,7 +45,11 @@ function crc32(b: Uint8Array): number {
  * fields, and the directory is found through a ZIP64 end record, as writers do for archives over 4 GB.
  * `holeBeforeLast` leaves that many unwritten bytes before the last entry (a sparse file: a multi-GB archive).
  */
-export function writeZip(file: string, entries: [string, Uint8Array][], opts: { zip64?: boolean; padding?: number; holeBeforeLast?: number } = {}): void {
+export function writeZip(
+  file: string,
+  entries: [string, Uint8Array][],
+  opts: { zip64?: boolean; padding?: number; holeBeforeLast?: number } = {},
+): void {
   const fd = fs.openSync(file, 'w');
   const central: Buffer[] = [];
   let offset = 0;
@@ -134,7 +138,10 @@ export function readNpyF64(file: string): { shape: number[]; data: Float64Array 
   const hlen = buf.readUInt16LE(8);
   const header = buf.toString('latin1', 10, 10 + hlen);
   if (!header.includes("'<f8'") || header.includes("'fortran_order': True")) throw new Error(`unexpected npy header ${header}`);
-  const shape = (/'shape': \(([^)]*)\)/.exec(header) as RegExpExecArray)[1].split(',').filter((s) => s.trim()).map(Number);
+  const shape = (/'shape': \(([^)]*)\)/.exec(header) as RegExpExecArray)[1]
+    .split(',')
+    .filter((s) => s.trim())
+    .map(Number);
   const bytes = buf.subarray(10 + hlen);
   const data = new Float64Array(bytes.length / 8);
   for (let i = 0; i < data.length; i++) data[i] = bytes.readDoubleLE(i * 8);
@@ -168,9 +175,11 @@ export function reLaid(key: string, shape: number[], data: Float32Array): { shap
 export function maxFoldError(stored: Float32Array, ref: { shape: number[]; data: Float64Array }): number {
   const [O, I, K] = ref.shape;
   let err = 0;
-  for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) for (let k = 0; k < K; k++) {
-    err = Math.max(err, Math.abs(stored[k * I * O + i * O + o] - ref.data[o * I * K + i * K + k]));
-  }
+  for (let o = 0; o < O; o++)
+    for (let i = 0; i < I; i++)
+      for (let k = 0; k < K; k++) {
+        err = Math.max(err, Math.abs(stored[k * I * O + i * O + o] - ref.data[o * I * K + i * K + k]));
+      }
   return err;
 }
 
@@ -262,8 +271,18 @@ export function torchPickle(tensors: PickledTensor[]): Uint8Array {
 }
 
 /** A torch.save zip holding `tensors`, each on its own FloatStorage; `views` replaces some tensors' shape and stride. */
-export function writeTorchBin(file: string, tensors: Map<string, HostTensor>, views: Record<string, { shape: number[]; stride: number[] }> = {}): [string, Uint8Array][] {
-  const named = [...tensors].map(([name, t], i) => ({ name, storage: String(i), numel: t.data.length, ...(views[name] ?? { shape: t.shape }), data: t.data }));
+export function writeTorchBin(
+  file: string,
+  tensors: Map<string, HostTensor>,
+  views: Record<string, { shape: number[]; stride: number[] }> = {},
+): [string, Uint8Array][] {
+  const named = [...tensors].map(([name, t], i) => ({
+    name,
+    storage: String(i),
+    numel: t.data.length,
+    ...(views[name] ?? { shape: t.shape }),
+    data: t.data,
+  }));
   const entries: [string, Uint8Array][] = [
     ['archive/data.pkl', torchPickle(named)],
     ...named.map((t): [string, Uint8Array] => [`archive/data/${t.storage}`, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)]),

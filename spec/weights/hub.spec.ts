@@ -44,11 +44,16 @@ describe('downloadCheckpoint (local fake hub)', () => {
       'hub /org/w2v/resolve/main/model.safetensors Bearer sekrit',
       'cdn /blobs/SHA -',
     ]);
-    for (const f of ['config.json', 'preprocessor_config.json', 'model.safetensors']) expect([f, same(path.join(dir, f), path.join(goldenDir('wav2vec2_base_tiny'), f))]).toEqual([f, true]);
+    for (const f of ['config.json', 'preprocessor_config.json', 'model.safetensors'])
+      expect([f, same(path.join(dir, f), path.join(goldenDir('wav2vec2_base_tiny'), f))]).toEqual([f, true]);
     expect(fs.existsSync(path.join(dir, 'pytorch_model.bin'))).toBe(false);
     expect(fs.readdirSync(dir).sort()).toEqual(['.wavprobe', 'config.json', 'model.safetensors', 'preprocessor_config.json']);
     expect(fs.readdirSync(path.join(dir, '.wavprobe'))).toEqual(['download.json']);
-    expect(JSON.parse(fs.readFileSync(path.join(dir, DOWNLOAD_RECORD), 'utf8'))).toMatchObject({ repo: 'org/w2v', revision: 'main', files: ['config.json', 'preprocessor_config.json', 'model.safetensors'] });
+    expect(JSON.parse(fs.readFileSync(path.join(dir, DOWNLOAD_RECORD), 'utf8'))).toMatchObject({
+      repo: 'org/w2v',
+      revision: 'main',
+      files: ['config.json', 'preprocessor_config.json', 'model.safetensors'],
+    });
     readCheckpoint(dir);
     hub.requests.splice(0);
     expect(await downloadCheckpoint('org/w2v', { endpoint: hub.endpoint, token: 'sekrit', cacheDir: cache })).toBe(dir);
@@ -59,7 +64,9 @@ describe('downloadCheckpoint (local fake hub)', () => {
     hub = await startFakeHub({ repos: { 'org/wavlm@v1': golden('wavlm_large_tiny', ALL) }, cutFirst: ['model.safetensors'] });
     const cache = tmpDir();
     const opts = { endpoint: hub.endpoint, cacheDir: cache };
-    await expect(downloadCheckpoint('org/wavlm@v1', opts)).rejects.toThrow(/model.safetensors: download interrupted after \d+ of 119640 bytes .*run again to resume/);
+    await expect(downloadCheckpoint('org/wavlm@v1', opts)).rejects.toThrow(
+      /model.safetensors: download interrupted after \d+ of 119640 bytes .*run again to resume/,
+    );
     const dir = hubCacheDir(parseHubId('org/wavlm@v1'), cache);
     const part = path.join(dir, '.wavprobe', 'model.safetensors.part');
     const have = fs.statSync(part).size;
@@ -84,7 +91,9 @@ describe('downloadCheckpoint (local fake hub)', () => {
     expect(err.message).toBe(`${url}: HTTP 401: not authorized (a gated or private repository? set HF_TOKEN to a token with access)`);
     const missing = await downloadCheckpoint('org/absent@main', { endpoint: hub.endpoint, cacheDir: cache, token: 'sekrit' }).catch((e) => e);
     expect(missing).toBeInstanceOf(DownloadError);
-    expect(missing.message).toBe(`${hub.endpoint}/org/absent/resolve/main/config.json: HTTP 404: no such repository or revision, or it has no config.json`);
+    expect(missing.message).toBe(
+      `${hub.endpoint}/org/absent/resolve/main/config.json: HTTP 404: no such repository or revision, or it has no config.json`,
+    );
   });
 
   it('takes the endpoint and token from HF_ENDPOINT and HF_TOKEN', async () => {
@@ -97,7 +106,10 @@ describe('downloadCheckpoint (local fake hub)', () => {
       expect(fs.existsSync(path.join(dir, 'model.safetensors'))).toBe(true);
       expect(hub.requests.filter((r) => r.server === 'hub').every((r) => r.auth === 'Bearer from-env')).toBe(true);
     } finally {
-      for (const [k, v] of [['HF_ENDPOINT', saved.e], ['HF_TOKEN', saved.t]] as const) {
+      for (const [k, v] of [
+        ['HF_ENDPOINT', saved.e],
+        ['HF_TOKEN', saved.t],
+      ] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }
@@ -112,7 +124,10 @@ describe('downloadCheckpoint (local fake hub)', () => {
     for (const s of [shardOf(0), shardOf(names.length - 1)]) {
       writeSafetensors(path.join(src, s), new Map(names.filter((_, i) => shardOf(i) === s).map((n) => [n, all.get(n)!])));
     }
-    fs.writeFileSync(path.join(src, 'model.safetensors.index.json'), JSON.stringify({ weight_map: Object.fromEntries(names.map((n, i) => [n, shardOf(i)])) }));
+    fs.writeFileSync(
+      path.join(src, 'model.safetensors.index.json'),
+      JSON.stringify({ weight_map: Object.fromEntries(names.map((n, i) => [n, shardOf(i)])) }),
+    );
     fs.copyFileSync(path.join(goldenDir('wav2vec2_large_tiny'), 'config.json'), path.join(src, 'config.json'));
     const files = ['config.json', 'model.safetensors.index.json', shardOf(0), shardOf(names.length - 1)];
     hub = await startFakeHub({ repos: { 'org/sharded@main': { files: Object.fromEntries(files.map((f) => [f, path.join(src, f)])) } } });
@@ -132,7 +147,9 @@ describe('downloadCheckpoint (local fake hub)', () => {
   });
 
   it('falls back to pytorch_model.bin when the repository has no safetensors', async () => {
-    hub = await startFakeHub({ repos: { 'org/bin@main': golden('hubert_base_tiny', ['config.json', 'preprocessor_config.json', 'pytorch_model.bin']) } });
+    hub = await startFakeHub({
+      repos: { 'org/bin@main': golden('hubert_base_tiny', ['config.json', 'preprocessor_config.json', 'pytorch_model.bin']) },
+    });
     const dir = await downloadCheckpoint('org/bin', { endpoint: hub.endpoint, cacheDir: tmpDir() });
     expect(same(path.join(dir, 'pytorch_model.bin'), path.join(goldenDir('hubert_base_tiny'), 'pytorch_model.bin'))).toBe(true);
     expect(readCheckpoint(dir).weightFile).toBe(path.join(dir, 'pytorch_model.bin'));
@@ -144,10 +161,14 @@ describe('downloadCheckpoint (local fake hub)', () => {
       badSha: ['model.safetensors'],
     });
     const cache = tmpDir();
-    await expect(downloadCheckpoint('org/bad', { endpoint: hub.endpoint, cacheDir: cache })).rejects.toThrow(/model.safetensors: downloaded file does not match the sha256/);
+    await expect(downloadCheckpoint('org/bad', { endpoint: hub.endpoint, cacheDir: cache })).rejects.toThrow(
+      /model.safetensors: downloaded file does not match the sha256/,
+    );
     expect(fs.readdirSync(hubCacheDir(parseHubId('org/bad'), cache)).sort()).toEqual(['.wavprobe', 'config.json', 'preprocessor_config.json']);
     expect(fs.readdirSync(path.join(hubCacheDir(parseHubId('org/bad'), cache), '.wavprobe'))).toEqual([]);
-    await expect(downloadCheckpoint('org/empty', { endpoint: hub.endpoint, cacheDir: cache })).rejects.toThrow(/org\/empty: no weight file \(looked for model.safetensors, /);
+    await expect(downloadCheckpoint('org/empty', { endpoint: hub.endpoint, cacheDir: cache })).rejects.toThrow(
+      /org\/empty: no weight file \(looked for model.safetensors, /,
+    );
   });
 });
 
@@ -156,11 +177,15 @@ describe('downloadCheckpoint against a hostile hub', () => {
   /** Starts a hub with `repo` as org/x@main and downloads it with `opts`: the error (or undefined), the download folder, the files' URLs. */
   async function attempt(repo: FakeRepo, hubOpts: Omit<FakeHubOptions, 'repos'>, opts: HubOptions = {}, cache = tmpDir()) {
     hub = await startFakeHub({ repos: { 'org/x@main': repo }, ...hubOpts });
-    const err = await downloadCheckpoint('org/x', { endpoint: hub.endpoint, cacheDir: cache, ...opts }).then(() => undefined, (e) => e);
+    const err = await downloadCheckpoint('org/x', { endpoint: hub.endpoint, cacheDir: cache, ...opts }).then(
+      () => undefined,
+      (e) => e,
+    );
     return { err, dir: hubCacheDir(parseHubId('org/x'), cache), url: (f: string) => `${hub!.endpoint}/org/x/resolve/main/${f}` };
   }
   /** What a download left in its folder (bookkeeping included). */
-  const left = (dir: string) => [...fs.readdirSync(dir).filter((f) => f !== '.wavprobe'), ...fs.readdirSync(path.join(dir, '.wavprobe')).map((f) => `.wavprobe/${f}`)].sort();
+  const left = (dir: string) =>
+    [...fs.readdirSync(dir).filter((f) => f !== '.wavprobe'), ...fs.readdirSync(path.join(dir, '.wavprobe')).map((f) => `.wavprobe/${f}`)].sort();
 
   it('aborts a body over the size limit (JSON or weights, or over what the index allows) and removes its partial file', async () => {
     const json = await attempt(TINY, { hostile: { 'config.json': 'endless' } }, { maxJsonBytes: 65536 });
@@ -170,35 +195,48 @@ describe('downloadCheckpoint against a hostile hub', () => {
     await hub!.close();
 
     const weights = await attempt(TINY, { hostile: { 'model.safetensors': 'endless' } }, { maxWeightBytes: 1 << 20 });
-    expect(weights.err.message).toBe(`${weights.url('model.safetensors')}: sent more than 1048576 bytes, the limit for a weight file (maxWeightBytes); removed`);
+    expect(weights.err.message).toBe(
+      `${weights.url('model.safetensors')}: sent more than 1048576 bytes, the limit for a weight file (maxWeightBytes); removed`,
+    );
     expect(left(weights.dir)).toEqual(['config.json', 'preprocessor_config.json']);
     await hub!.close();
 
     const announced = await attempt(TINY, {}, { maxWeightBytes: 100_000 });
     const size = fs.statSync(TINY.files['model.safetensors']).size;
-    expect(announced.err.message).toBe(`${announced.url('model.safetensors')}: is ${size} bytes, more than 100000, the limit for a weight file (maxWeightBytes)`);
+    expect(announced.err.message).toBe(
+      `${announced.url('model.safetensors')}: is ${size} bytes, more than 100000, the limit for a weight file (maxWeightBytes)`,
+    );
     expect(hub!.requests.filter((r) => r.server === 'cdn')).toHaveLength(1); // refused on its headers
     await hub!.close();
 
     // A safetensors index's total_size counts tensor bytes: a shard may add a header, no more.
     const src = tmpDir();
     writeSafetensors(path.join(src, 'model-00001-of-00001.safetensors'), new Map([['w', { shape: [65536], data: new Float32Array(65536) }]]));
-    fs.writeFileSync(path.join(src, 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: 1000 }, weight_map: { w: 'model-00001-of-00001.safetensors' } }));
+    fs.writeFileSync(
+      path.join(src, 'model.safetensors.index.json'),
+      JSON.stringify({ metadata: { total_size: 1000 }, weight_map: { w: 'model-00001-of-00001.safetensors' } }),
+    );
     const files = { 'config.json': TINY.files['config.json'], ...Object.fromEntries(fs.readdirSync(src).map((f) => [f, path.join(src, f)])) };
     const sharded = await attempt({ files }, {});
-    expect(sharded.err.message).toMatch(/model-00001-of-00001.safetensors: is 262\d\d\d bytes, more than 6\d\d\d\d, what model.safetensors.index.json's total_size allows$/);
+    expect(sharded.err.message).toMatch(
+      /model-00001-of-00001.safetensors: is 262\d\d\d bytes, more than 6\d\d\d\d, what model.safetensors.index.json's total_size allows$/,
+    );
   }, 20_000);
 
   it('times out a body with no byte for idleTimeoutMs, and one that takes over fileTimeoutMs; the partial file stays for resuming', async () => {
     const size = fs.statSync(TINY.files['config.json']).size;
     const idle = await attempt(TINY, { hostile: { 'config.json': 'trickle' }, trickleMs: 1000 }, { idleTimeoutMs: 300 });
     expect(idle.err).toBeInstanceOf(DownloadError);
-    expect(idle.err.message).toBe(`${idle.url('config.json')}: download interrupted after 0 of ${size} bytes (no data for 0.3 s); run again to resume`);
+    expect(idle.err.message).toBe(
+      `${idle.url('config.json')}: download interrupted after 0 of ${size} bytes (no data for 0.3 s); run again to resume`,
+    );
     await hub!.close();
 
     const cache = tmpDir();
     const slow = await attempt(TINY, { hostile: { 'config.json': 'trickle' }, trickleMs: 20 }, { idleTimeoutMs: 300, fileTimeoutMs: 600 }, cache);
-    expect(slow.err.message.replace(/after \d+ of/, 'after N of')).toBe(`${slow.url('config.json')}: download interrupted after N of ${size} bytes (took more than 0.6 s); run again to resume`);
+    expect(slow.err.message.replace(/after \d+ of/, 'after N of')).toBe(
+      `${slow.url('config.json')}: download interrupted after N of ${size} bytes (took more than 0.6 s); run again to resume`,
+    );
     expect(fs.statSync(path.join(slow.dir, '.wavprobe', 'config.json.part')).size).toBeGreaterThan(5);
     await hub!.close();
 
@@ -220,12 +258,16 @@ describe('downloadCheckpoint against a hostile hub', () => {
   it('never caches a file whose length differs from what was announced (Content-Length, X-Linked-Size)', async () => {
     const short = await attempt(TINY, { hostile: { 'config.json': 'short-length' } });
     expect(short.err).toBeInstanceOf(DownloadError);
-    expect(short.err.message).toBe(`${short.url('config.json')}: the response does not end where its Content-Length says (Parse Error: Expected HTTP/, RTSP/ or ICE/); removed`);
+    expect(short.err.message).toBe(
+      `${short.url('config.json')}: the response does not end where its Content-Length says (Parse Error: Expected HTTP/, RTSP/ or ICE/); removed`,
+    );
     expect(left(short.dir)).toEqual([]);
     await hub!.close();
 
     const weights = await attempt(TINY, { hostile: { 'model.safetensors': 'short-length' } }); // from the hub itself: no sha256 to check
-    expect(weights.err.message).toBe(`${weights.url('model.safetensors')}: the response does not end where its Content-Length says (Parse Error: Expected HTTP/, RTSP/ or ICE/); removed`);
+    expect(weights.err.message).toBe(
+      `${weights.url('model.safetensors')}: the response does not end where its Content-Length says (Parse Error: Expected HTTP/, RTSP/ or ICE/); removed`,
+    );
     expect(left(weights.dir)).toEqual(['config.json', 'preprocessor_config.json']);
     await hub!.close();
 
@@ -241,16 +283,41 @@ describe('downloadCheckpoint against a hostile hub', () => {
   }, 20_000);
 
   it('accepts only plain weight-file names as shards, so bookkeeping (in .wavprobe/) cannot be named', async () => {
-    const bad = ['wavprobe-download.json', '.wavprobe/download.json', '../../evil.safetensors', '/tmp/evil.safetensors', 'a\\b.safetensors', 'nul\u0000.safetensors',
-      '.hidden.safetensors', 'a..safetensors', 'model.safetensors', 'shard.bin', `${'x'.repeat(250)}.safetensors`, 'ü.safetensors', 42];
+    const bad = [
+      'wavprobe-download.json',
+      '.wavprobe/download.json',
+      '../../evil.safetensors',
+      '/tmp/evil.safetensors',
+      'a\\b.safetensors',
+      'nul\u0000.safetensors',
+      '.hidden.safetensors',
+      'a..safetensors',
+      'model.safetensors',
+      'shard.bin',
+      `${'x'.repeat(250)}.safetensors`,
+      'ü.safetensors',
+      42,
+    ];
     const src = tmpDir();
     fs.writeFileSync(path.join(src, 'record.json'), '{"repo":"org/x","revision":"main","files":[]}');
     for (const shard of bad) {
       fs.writeFileSync(path.join(src, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { w: shard } }));
-      const files = { 'config.json': TINY.files['config.json'], 'model.safetensors.index.json': path.join(src, 'model.safetensors.index.json'), 'wavprobe-download.json': path.join(src, 'record.json') };
+      const files = {
+        'config.json': TINY.files['config.json'],
+        'model.safetensors.index.json': path.join(src, 'model.safetensors.index.json'),
+        'wavprobe-download.json': path.join(src, 'record.json'),
+      };
       const { err, dir, url } = await attempt({ files }, {});
-      expect([shard, err?.message]).toEqual([shard, `${url('model.safetensors.index.json')}: names a shard that is not a plain .safetensors file name: ${JSON.stringify(shard)}`]);
-      expect(hub!.requests.map((r) => path.basename(r.path))).toEqual(['config.json', 'preprocessor_config.json', 'model.safetensors', 'model.safetensors.index.json']);
+      expect([shard, err?.message]).toEqual([
+        shard,
+        `${url('model.safetensors.index.json')}: names a shard that is not a plain .safetensors file name: ${JSON.stringify(shard)}`,
+      ]);
+      expect(hub!.requests.map((r) => path.basename(r.path))).toEqual([
+        'config.json',
+        'preprocessor_config.json',
+        'model.safetensors',
+        'model.safetensors.index.json',
+      ]);
       expect(left(dir)).toEqual(['config.json', 'model.safetensors.index.json']);
       await hub!.close();
     }

@@ -19,7 +19,9 @@ describe.each(GOLDEN_MODELS)('mapCheckpoint(%s)', (m) => {
   const weights = mapCheckpoint(raw, config, FILE);
 
   it('keeps every HF key but masked_spec_embed, with weight norm replaced by the folded weight', () => {
-    const want = [...raw.keys()].filter((k) => k !== 'masked_spec_embed' && !k.startsWith(`${POS}.weight_`) && !k.startsWith(`${POS}.parametrizations`));
+    const want = [...raw.keys()].filter(
+      (k) => k !== 'masked_spec_embed' && !k.startsWith(`${POS}.weight_`) && !k.startsWith(`${POS}.parametrizations`),
+    );
     expect([...weights.keys()].sort()).toEqual([...want, `${POS}.weight`].sort());
   });
 
@@ -76,11 +78,15 @@ describe('mapCheckpoint on task-model and altered checkpoints', () => {
     missing.delete('encoder.layers.1.final_layer_norm.bias');
     expect(errorOf(() => mapCheckpoint(missing, config, FILE))).toBe(`${FILE}: missing key "encoder.layers.1.final_layer_norm.bias"`);
     const extra = new Map(raw).set('encoder.layers.0.attention.extra.weight', t([4]));
-    expect(errorOf(() => mapCheckpoint(extra, config, FILE))).toMatch(/unexpected key "encoder.layers.0.attention.extra.weight": checkpoint does not match config.json/);
+    expect(errorOf(() => mapCheckpoint(extra, config, FILE))).toMatch(
+      /unexpected key "encoder.layers.0.attention.extra.weight": checkpoint does not match config.json/,
+    );
     const extraLayer = new Map(raw).set('encoder.layers.2.layer_norm.weight', t([32]));
     expect(errorOf(() => mapCheckpoint(extraLayer, config, FILE))).toMatch(/unexpected key "encoder.layers.2.layer_norm.weight"/);
     const wrong = new Map(raw).set('encoder.layers.0.attention.q_proj.weight', t([32, 16]));
-    expect(errorOf(() => mapCheckpoint(wrong, config, FILE))).toMatch(/key "encoder.layers.0.attention.q_proj.weight" has shape \[32,16\], expected \[32,32\]/);
+    expect(errorOf(() => mapCheckpoint(wrong, config, FILE))).toMatch(
+      /key "encoder.layers.0.attention.q_proj.weight" has shape \[32,16\], expected \[32,32\]/,
+    );
   });
 
   it('rejects half of a weight norm pair, both namings of the weight, and a bad g', () => {

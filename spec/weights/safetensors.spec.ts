@@ -49,7 +49,9 @@ describe('safetensors header validation', () => {
   });
 
   it('rejects dtype × shape ≠ byte length, unknown dtypes, bad offsets', () => {
-    expect(bad({ w: { dtype: 'F32', shape: [2, 3], data_offsets: [0, 20] } }, new Uint8Array(24))).toThrow(/tensor "w": 20 bytes of data but F32\[2,3\] needs 24/);
+    expect(bad({ w: { dtype: 'F32', shape: [2, 3], data_offsets: [0, 20] } }, new Uint8Array(24))).toThrow(
+      /tensor "w": 20 bytes of data but F32\[2,3\] needs 24/,
+    );
     expect(bad({ w: { dtype: 'Q4', shape: [2], data_offsets: [0, 2] } }, new Uint8Array(2))).toThrow(/tensor "w": unknown dtype "Q4"/);
     expect(bad({ w: { dtype: 'F32', shape: [2], data_offsets: [8, 0] } }, new Uint8Array(8))).toThrow(/tensor "w": bad data_offsets/);
     expect(bad({ w: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, new Uint8Array(4))).toThrow(/tensor "w": bad shape/);
@@ -63,8 +65,12 @@ describe('safetensors header validation', () => {
   // Issue 14, class 11: JSON.parse keeps the last of two equal keys; another reader may take the first.
   it('rejects duplicate keys anywhere in the header', () => {
     const w = '{"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}';
-    expect(bad(`{"w": ${w}, "w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}`, new Uint8Array(8))).toThrow(/header has the key "w" twice/);
-    expect(bad(`{"w": {"dtype": "F16", "dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}`, new Uint8Array(4))).toThrow(/header has the key "dtype" twice/);
+    expect(bad(`{"w": ${w}, "w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}`, new Uint8Array(8))).toThrow(
+      /header has the key "w" twice/,
+    );
+    expect(bad(`{"w": {"dtype": "F16", "dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}`, new Uint8Array(4))).toThrow(
+      /header has the key "dtype" twice/,
+    );
     expect(bad(`{"\\u0077": ${w}, "w": ${w}}`, new Uint8Array(4))).toThrow(/header has the key "w" twice/); // the same key, escaped
     const ok = `{"w": ${w}, "__metadata__": {"w": "a \\"w\\": 1, \\"w\\": 2"}}`; // "w" again, but one level down and inside a string
     expect(readSafetensors(rawSafetensors(path.join(tmpDir(), 'ok.safetensors'), ok, new Uint8Array(4))).size).toBe(1);
@@ -89,7 +95,10 @@ describe('safetensors over 4 GiB', () => {
   // A sparse file: a 5 GiB tensor that is never read, then a small one past it, read by position through the handle.
   (process.platform === 'win32' ? it.skip : it)('reads a tensor beyond 4 GiB without loading the file', () => {
     const big = 5 * 2 ** 30;
-    const f = rawSafetensors(path.join(tmpDir(), 'big.safetensors'), { huge: { dtype: 'U8', shape: [big], data_offsets: [0, big] }, w: { dtype: 'F32', shape: [2], data_offsets: [big, big + 8] } });
+    const f = rawSafetensors(path.join(tmpDir(), 'big.safetensors'), {
+      huge: { dtype: 'U8', shape: [big], data_offsets: [0, big] },
+      w: { dtype: 'F32', shape: [2], data_offsets: [big, big + 8] },
+    });
     const headerEnd = fs.statSync(f).size;
     const fd = fs.openSync(f, 'r+');
     fs.writeSync(fd, new Uint8Array(new Float32Array([0.25, -8]).buffer), 0, 8, headerEnd + big);
@@ -112,7 +121,13 @@ describe('safetensors F16 / BF16', () => {
     const f = path.join(tmpDir(), 'h.safetensors');
     const halves = new Uint16Array([0x3c00, 0xc000, 0x0001, 0x7bff]); // 1, -2, 2^-24, 65504
     const bf = new Uint16Array([0x3f80, 0xc040, 0x0000, 0x4049]); // 1, -3, 0, 3.140625
-    writeSafetensors(f, new Map([['h', { shape: [2, 2], data: halves, dtype: 'F16' as const }], ['b', { shape: [4], data: bf, dtype: 'BF16' as const }]]));
+    writeSafetensors(
+      f,
+      new Map([
+        ['h', { shape: [2, 2], data: halves, dtype: 'F16' as const }],
+        ['b', { shape: [4], data: bf, dtype: 'BF16' as const }],
+      ]),
+    );
     const t = readSafetensors(f);
     expect([...t.get('h')!.data]).toEqual([1, -2, 2 ** -24, 65504]);
     expect(t.get('h')!.shape).toEqual([2, 2]);
@@ -137,7 +152,10 @@ describe('sharded safetensors', () => {
     const dir = tmpDir();
     split(dir);
     const want = readSafetensors(GOLDEN_ST);
-    for (const got of [readShardedSafetensors(path.join(dir, 'model.safetensors.index.json')), readStateDict(path.join(dir, 'model.safetensors.index.json'))]) {
+    for (const got of [
+      readShardedSafetensors(path.join(dir, 'model.safetensors.index.json')),
+      readStateDict(path.join(dir, 'model.safetensors.index.json')),
+    ]) {
       expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
       for (const [k, t] of want) {
         expect(got.get(k)!.shape).toEqual(t.shape);
@@ -151,12 +169,18 @@ describe('sharded safetensors', () => {
     const index = path.join(dir, 'model.safetensors.index.json');
     split(dir);
     fs.rmSync(path.join(dir, 'model-00002-of-00002.safetensors'));
-    expect(() => readShardedSafetensors(index)).toThrow(new RegExp(`^${literal(index)}: shard model-00002-of-00002.safetensors named by the index is missing`));
+    expect(() => readShardedSafetensors(index)).toThrow(
+      new RegExp(`^${literal(index)}: shard model-00002-of-00002.safetensors named by the index is missing`),
+    );
     split(dir);
     const j = JSON.parse(fs.readFileSync(index, 'utf8'));
-    j.weight_map['encoder.layer_norm.bias'] = j.weight_map['encoder.layer_norm.bias'].includes('00001') ? 'model-00002-of-00002.safetensors' : 'model-00001-of-00002.safetensors';
+    j.weight_map['encoder.layer_norm.bias'] = j.weight_map['encoder.layer_norm.bias'].includes('00001')
+      ? 'model-00002-of-00002.safetensors'
+      : 'model-00001-of-00002.safetensors';
     fs.writeFileSync(index, JSON.stringify(j));
-    expect(() => readShardedSafetensors(index)).toThrow(/index says "encoder.layer_norm.bias" is in model-0000\d-of-00002.safetensors, but it is not there/);
+    expect(() => readShardedSafetensors(index)).toThrow(
+      /index says "encoder.layer_norm.bias" is in model-0000\d-of-00002.safetensors, but it is not there/,
+    );
     fs.writeFileSync(index, JSON.stringify({ weight_map: { a: '../evil.safetensors' } }));
     expect(() => readShardedSafetensors(index)).toThrow(/bad shard file for "a"/);
     fs.writeFileSync(index, '{}');

@@ -11,7 +11,21 @@ import { loadModelDir } from '../../lib/weights';
 import { readSafetensors, writeSafetensors } from '../../lib/weights/safetensors';
 import { StoreInfo, readStore, writeStore } from '../../lib/weights/store';
 import { GOLDEN_MODELS } from '../helpers/fixtures';
-import { BIN_MODELS, cleanupTmp, copyGolden, errorOf, firstBitDiff, goldenDir, halfUlpF16, literal, maxFoldError, readNpyF64, reLaid, tmpDir, WEIGHT_FIXTURES } from './helpers';
+import {
+  BIN_MODELS,
+  cleanupTmp,
+  copyGolden,
+  errorOf,
+  firstBitDiff,
+  goldenDir,
+  halfUlpF16,
+  literal,
+  maxFoldError,
+  readNpyF64,
+  reLaid,
+  tmpDir,
+  WEIGHT_FIXTURES,
+} from './helpers';
 
 const POS = 'encoder.pos_conv_embed.conv.weight';
 const info = (dir: string): StoreInfo => JSON.parse(fs.readFileSync(path.join(dir, 'wavprobe.json'), 'utf8'));
@@ -59,10 +73,12 @@ describe.each(SOURCES)('convert %s from %s', (m, weightFile) => {
     const [O, I, K] = ref.shape;
     const pos = store.weights.get(POS)!.data;
     let outside = 0;
-    for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) for (let k = 0; k < K; k++) {
-      const x = ref.data[o * I * K + i * K + k];
-      if (!(Math.abs(pos[k * I * O + i * O + o] - x) <= halfUlpF16(x) + 1e-6)) outside++;
-    }
+    for (let o = 0; o < O; o++)
+      for (let i = 0; i < I; i++)
+        for (let k = 0; k < K; k++) {
+          const x = ref.data[o * I * K + i * K + k];
+          if (!(Math.abs(pos[k * I * O + i * O + o] - x) <= halfUlpF16(x) + 1e-6)) outside++;
+        }
     expect(outside).toBe(0);
   });
 });
@@ -74,9 +90,19 @@ describe('store format', () => {
     const out = path.join(tmpDir(), 'store');
     await convert(goldenDir(m), out, { dtype: 'float16' });
     const j = info(out);
-    expect(j).toMatchObject({ format: 'wavprobe-weights', formatVersion: 1, source: path.resolve(goldenDir(m)), sourceWeightFile: 'model.safetensors', dtype: 'float16', preprocessorConfig: 'copied' });
+    expect(j).toMatchObject({
+      format: 'wavprobe-weights',
+      formatVersion: 1,
+      source: path.resolve(goldenDir(m)),
+      sourceWeightFile: 'model.safetensors',
+      dtype: 'float16',
+      preprocessorConfig: 'copied',
+    });
     expect(Object.keys(j.layouts).sort()).toEqual(['conv', 'linear', 'other', 'pos_conv']);
-    const files = fs.readdirSync(out).filter((f) => f !== 'wavprobe.json').sort();
+    const files = fs
+      .readdirSync(out)
+      .filter((f) => f !== 'wavprobe.json')
+      .sort();
     expect(Object.keys(j.files).sort()).toEqual(files);
     for (const f of files) expect([f, j.files[f]]).toEqual([f, { bytes: fs.statSync(path.join(out, f)).size, sha256: sha(path.join(out, f)) }]);
     expect(fs.readFileSync(path.join(out, 'config.json'))).toEqual(fs.readFileSync(path.join(goldenDir(m), 'config.json')));
@@ -211,7 +237,9 @@ describe('non-finite weights', () => {
       const dir = withValue(v);
       const want = `${path.join(dir, 'model.safetensors')}: ${KEY}: non-finite value ${v} at index 17`;
       const out = path.join(tmpDir(), 'store');
-      await expect(convert(dir, out)).rejects.toThrow(new CheckpointError(`${KEY}: non-finite value ${v} at index 17`, path.join(dir, 'model.safetensors')));
+      await expect(convert(dir, out)).rejects.toThrow(
+        new CheckpointError(`${KEY}: non-finite value ${v} at index 17`, path.join(dir, 'model.safetensors')),
+      );
       expect(fs.existsSync(out)).toBe(false);
       expect(errorOf(() => loadModelDir(dir))).toBe(want);
     }
@@ -219,7 +247,9 @@ describe('non-finite weights', () => {
 
   it('convert --dtype float16 refuses a value that float16 cannot hold', async () => {
     const out = path.join(tmpDir(), 'store');
-    await expect(convert(withValue(70000), out, { dtype: 'float16' })).rejects.toThrow(`${KEY}: 70000 does not fit in float16 (largest 65504): convert with --dtype float32`);
+    await expect(convert(withValue(70000), out, { dtype: 'float16' })).rejects.toThrow(
+      `${KEY}: 70000 does not fit in float16 (largest 65504): convert with --dtype float32`,
+    );
     expect(leftovers(out)).toEqual([]);
     await convert(withValue(65504), out, { dtype: 'float16' }); // the largest half converts
   });
@@ -227,7 +257,10 @@ describe('non-finite weights', () => {
   it.each(['float32', 'float16'] as const)('a %s store whose shard was changed to hold NaN is refused at load, naming the weight', async (dtype) => {
     const out = path.join(tmpDir(), 'store');
     await convert(goldenDir('wav2vec2_base_tiny'), out, { dtype });
-    const weights = JSON.parse(fs.readFileSync(path.join(out, 'model.json'), 'utf8')).weightsManifest[0].weights as { name: string; shape: number[] }[];
+    const weights = JSON.parse(fs.readFileSync(path.join(out, 'model.json'), 'utf8')).weightsManifest[0].weights as {
+      name: string;
+      shape: number[];
+    }[];
     const per = dtype === 'float16' ? 2 : 4;
     const i = weights.findIndex((w) => w.name === KEY);
     const at = weights.slice(0, i).reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1), 0) + 5; // element 5 of KEY

@@ -6,7 +6,22 @@ import { readSafetensors } from '../../lib/weights/safetensors';
 import { HostTensor } from '../../lib/weights/tensor';
 import { readTorchZip } from '../../lib/weights/torch';
 import { closeZip, openZip } from '../../lib/weights/zip';
-import { BIN_MODELS, cleanupTmp, copyGolden, errorOf, firstBitDiff, goldenDir, literal, PickledTensor, tmpDir, torchPickle, WEIGHT_FIXTURES, writeTorchBin, writeZip, zipEntries } from './helpers';
+import {
+  BIN_MODELS,
+  cleanupTmp,
+  copyGolden,
+  errorOf,
+  firstBitDiff,
+  goldenDir,
+  literal,
+  PickledTensor,
+  tmpDir,
+  torchPickle,
+  WEIGHT_FIXTURES,
+  writeTorchBin,
+  writeZip,
+  zipEntries,
+} from './helpers';
 
 afterAll(cleanupTmp);
 
@@ -74,7 +89,14 @@ describe('readTorchZip: torch.save variants', () => {
   (process.platform === 'win32' ? it.skip : it)('reads a checkpoint over 4 GiB through the file handle (ZIP64, sparse file)', () => {
     const f = path.join(tmpDir(), 'pytorch_model.bin');
     const data = new Float32Array([1.5, -2, 3.25, 7]);
-    writeZip(f, [['archive/data.pkl', tensorPickle(4, 3, 1, 1)], ['archive/data/0', new Uint8Array(data.buffer)]], { zip64: true, holeBeforeLast: 5 * 2 ** 30 });
+    writeZip(
+      f,
+      [
+        ['archive/data.pkl', tensorPickle(4, 3, 1, 1)],
+        ['archive/data/0', new Uint8Array(data.buffer)],
+      ],
+      { zip64: true, holeBeforeLast: 5 * 2 ** 30 },
+    );
     expect(fs.statSync(f).size).toBeGreaterThan(5 * 2 ** 30);
     expect([...readTorchZip(f).get('w')!.data]).toEqual([-2, 3.25, 7]);
   });
@@ -123,11 +145,20 @@ describe('readTorchZip: what is not a checkpoint', () => {
     const short = repack('hubert_base_tiny', (es) => es.map(([n, d]) => [n, n === 'pytorch_model/data/3' ? d.subarray(4) : d]));
     expect(errorOf(() => readTorchZip(short))).toMatch(/storage "3" holds \d+ bytes, but \d+ FloatStorage elements need \d+/);
     const f = path.join(tmpDir(), 'pytorch_model.bin');
-    writeZip(f, [['archive/data.pkl', tensorPickle(4, 3, 1)], ['archive/data/0', new Uint8Array(16)]]);
+    writeZip(f, [
+      ['archive/data.pkl', tensorPickle(4, 3, 1)],
+      ['archive/data/0', new Uint8Array(16)],
+    ]);
     expect(readTorchZip(f).get('w')!.shape).toEqual([3]);
-    writeZip(f, [['archive/data.pkl', tensorPickle(4, 3, 1, 2)], ['archive/data/0', new Uint8Array(16)]]);
+    writeZip(f, [
+      ['archive/data.pkl', tensorPickle(4, 3, 1, 2)],
+      ['archive/data/0', new Uint8Array(16)],
+    ]);
     expect(errorOf(() => readTorchZip(f))).toMatch(/tensor "w" reaches element 4 of storage "0", which has 4/);
-    writeZip(f, [['archive/data.pkl', tensorPickle(4, 3, 2)], ['archive/data/0', new Uint8Array(16)]]);
+    writeZip(f, [
+      ['archive/data.pkl', tensorPickle(4, 3, 2)],
+      ['archive/data/0', new Uint8Array(16)],
+    ]);
     expect(errorOf(() => readTorchZip(f))).toMatch(/tensor "w" reaches element 4/);
   });
 
@@ -137,7 +168,11 @@ describe('readTorchZip: what is not a checkpoint', () => {
     expect(errorOf(() => readTorchZip(f))).toMatch(/not a state dict/);
     writeZip(f, [['archive/data.pkl', ascii(`\x80\x02}(${str('w')}K\x01u.`)]]);
     expect(errorOf(() => readTorchZip(f))).toMatch(/archive\/data.pkl: "w" is not a tensor/);
-    writeZip(f, [['archive/data.pkl', tensorPickle(4, 3, 1)], ['archive/data/0', new Uint8Array(16)], ['archive/byteorder', ascii('big')]]);
+    writeZip(f, [
+      ['archive/data.pkl', tensorPickle(4, 3, 1)],
+      ['archive/data/0', new Uint8Array(16)],
+      ['archive/byteorder', ascii('big')],
+    ]);
     expect(errorOf(() => readTorchZip(f))).toMatch(/big-endian checkpoint is not supported/);
   });
 });
@@ -153,7 +188,10 @@ describe('readTorchZip: hostile files', () => {
   };
   const bin = (pkl: Uint8Array, storage = new Uint8Array(4)) => {
     const f = path.join(tmpDir(), 'pytorch_model.bin');
-    writeZip(f, [['archive/data.pkl', pkl], ['archive/data/0', storage]]);
+    writeZip(f, [
+      ['archive/data.pkl', pkl],
+      ['archive/data/0', storage],
+    ]);
     return f;
   };
 
@@ -171,13 +209,23 @@ describe('readTorchZip: hostile files', () => {
 
   it('dimensions, strides and offsets that are not small non-negative integers', () => {
     const one = (t: Partial<PickledTensor>) => bin(torchPickle([{ name: 'w', storage: '0', numel: 1, shape: [1], ...t }]));
-    for (const t of [{ shape: [1e300] }, { shape: [1e300], stride: [0] }, { shape: [-1] }, { shape: [1.5] }, { shape: [0, 1e300] }, { shape: [1], stride: [2 ** 60] }, { offset: -1 }]) {
+    for (const t of [
+      { shape: [1e300] },
+      { shape: [1e300], stride: [0] },
+      { shape: [-1] },
+      { shape: [1.5] },
+      { shape: [0, 1e300] },
+      { shape: [1], stride: [2 ** 60] },
+      { offset: -1 },
+    ]) {
       expect([t, quickError(() => readTorchZip(one(t)))]).toEqual([t, expect.stringMatching(/_rebuild_tensor_v2 with a bad offset, size or stride/)]);
     }
   });
 
   it('a cyclic persistent id and a 200000-deep one', () => {
-    expect(quickError(() => readTorchZip(bin(ascii('\x80\x02]q\x00h\x00aQ.'))))).toMatch(/archive\/data.pkl: a list or dict is changed after being put inside another/);
+    expect(quickError(() => readTorchZip(bin(ascii('\x80\x02]q\x00h\x00aQ.'))))).toMatch(
+      /archive\/data.pkl: a list or dict is changed after being put inside another/,
+    );
     const deep = ascii(`\x80\x02${'('.repeat(200000)}${'l'.repeat(200000)}Q.`);
     expect(quickError(() => readTorchZip(bin(deep)))).toMatch(/archive\/data.pkl: values nested more than 100 deep/);
   });
@@ -195,7 +243,9 @@ describe('readTorchZip: hostile files', () => {
     const dir = copyGolden('wav2vec2_base_tiny');
     const f = path.join(dir, 'pytorch_model.bin');
     const key = 'encoder.layers.1.attention.k_proj.weight';
-    const entries = writeTorchBin(f, readSafetensors(path.join(goldenDir('wav2vec2_base_tiny'), 'model.safetensors')), { [key]: { shape: [4096, 4096], stride: [0, 0] } });
+    const entries = writeTorchBin(f, readSafetensors(path.join(goldenDir('wav2vec2_base_tiny'), 'model.safetensors')), {
+      [key]: { shape: [4096, 4096], stride: [0, 0] },
+    });
     // Every storage made unreadable (a corrupt DEFLATE block type): reading any of them would be a different error.
     fs.writeFileSync(f, zipSync(Object.fromEntries(entries.map(([n, d]) => [n, [d, { level: n.endsWith('data.pkl') ? 0 : 1 }]]))));
     const zip = openZip(f);

@@ -106,7 +106,9 @@ describe('unpickle: structures built to break the reader', () => {
   });
 
   it('refuses a list or dict that would contain itself, directly or through another', () => {
-    expect(errorOf(() => load(ascii('\x80\x02]q\x00h\x00a.')))).toMatch(/^ckpt.bin: data.pkl: a list or dict is changed after being put inside another \(a cycle\?\)/);
+    expect(errorOf(() => load(ascii('\x80\x02]q\x00h\x00a.')))).toMatch(
+      /^ckpt.bin: data.pkl: a list or dict is changed after being put inside another \(a cycle\?\)/,
+    );
     expect(errorOf(() => load(ascii('\x80\x02}q\x00K\x01]q\x01h\x00as.')))).toMatch(/a list or dict is changed after being put inside another/); // d[1] = [d]
     expect(errorOf(() => load(ascii('\x80\x02]q\x00]q\x01h\x00a0h\x01a.')))).toMatch(/changed after being put inside another/); // b = [a]; a.append(b)
   });

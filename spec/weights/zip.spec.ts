@@ -27,7 +27,10 @@ describe('zip reader', () => {
   });
 
   it('reads a ZIP64 archive (sizes and offsets in ZIP64 extra fields, ZIP64 end record)', () => {
-    const entries: [string, Uint8Array][] = [['a/data.pkl', new Uint8Array([1, 2, 3])], ['a/data/0', new Uint8Array(1000).map((_, i) => i % 256)]];
+    const entries: [string, Uint8Array][] = [
+      ['a/data.pkl', new Uint8Array([1, 2, 3])],
+      ['a/data/0', new Uint8Array(1000).map((_, i) => i % 256)],
+    ];
     const f = path.join(tmpDir(), 'z64.zip');
     writeZip(f, entries, { zip64: true, padding: 37 });
     expect(readAll(f)).toEqual(asBuffers(entries));
@@ -90,13 +93,20 @@ describe('zip reader: lengths that run past the central directory (found by the 
 describe('zip reader: ambiguous archives', () => {
   it('refuses duplicate entry names (PyTorch reads the first, a map keeps the last)', () => {
     const f = path.join(tmpDir(), 'dup.zip');
-    writeZip(f, [['a/data.pkl', new Uint8Array([1])], ['a/data/0', new Uint8Array(4)], ['a/data.pkl', new Uint8Array([2])]]);
+    writeZip(f, [
+      ['a/data.pkl', new Uint8Array([1])],
+      ['a/data/0', new Uint8Array(4)],
+      ['a/data.pkl', new Uint8Array([2])],
+    ]);
     expect(() => openZip(f)).toThrow(new RegExp(`^${literal(f)}: duplicate entry "a/data.pkl"`));
   });
 
   it('refuses entries whose bytes overlap (two names for one storage)', () => {
     const f = path.join(tmpDir(), 'overlap.zip');
-    writeZip(f, [['a/data/0', new Uint8Array(8)], ['a/data/1', new Uint8Array(8)]]);
+    writeZip(f, [
+      ['a/data/0', new Uint8Array(8)],
+      ['a/data/1', new Uint8Array(8)],
+    ]);
     const b = fs.readFileSync(f);
     b.writeUInt32LE(0, b.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])) + 42); // the second entry's local header := the first's
     fs.writeFileSync(f, b);
