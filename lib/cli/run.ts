@@ -18,12 +18,10 @@ export interface BackendArgs {
 }
 
 export function withBackend<T>(y: Argv<T>): Argv<T & BackendArgs> {
+  const threads = 'wasm threads (default 1; more runs the threaded build through a patched loader, lib/wasm-threads.ts)';
   return y
     .option('backend', { choices: BACKENDS, default: 'wasm' as BackendName, describe: 'tfjs backend' })
-    .option('threads', {
-      type: 'number',
-      describe: 'wasm threads (default 1; more runs the threaded build through a patched loader, lib/wasm-threads.ts)',
-    }) as Argv<T & BackendArgs>;
+    .option('threads', { type: 'number', describe: threads }) as Argv<T & BackendArgs>;
 }
 
 export async function selectBackend(args: BackendArgs): Promise<string> {
