@@ -11,7 +11,7 @@
 import { AudioDecodeError } from '../errors';
 import { unsupportedRate } from './resample';
 import { ascii } from './sniff';
-import type { Pcm } from './types';
+import { tooLong, type Pcm } from './types';
 
 const PCM = 0x0001;
 const FLOAT = 0x0003;
@@ -60,7 +60,10 @@ export function decodeWav(bytes: Uint8Array, file: string): Pcm {
       let n = size;
       if (size === UNKNOWN_SIZE) n = rf64 && ds64DataSize !== undefined ? ds64DataSize : bytes.length - body;
       if (body + n > bytes.length) throw fail(`truncated: the data chunk declares ${n} bytes, the file holds ${bytes.length - body}`);
-      return { sampleRate: fmt.sampleRate, channels: readSamples(view, body, Math.floor(n / fmt.blockAlign), fmt) };
+      const frames = Math.floor(n / fmt.blockAlign);
+      const long = tooLong(frames * fmt.channels, fmt.channels, fmt.sampleRate); // 8-bit samples take 4× their bytes
+      if (long) throw new AudioDecodeError(long, file);
+      return { sampleRate: fmt.sampleRate, channels: readSamples(view, body, frames, fmt) };
     }
     if (body + size > bytes.length) throw fail(`truncated WAV header: the '${id}' chunk runs past the end of the file`);
     if (id === 'fmt ') fmt = parseFmt(view, body, size, fail);
