@@ -11,7 +11,7 @@ import { readDataset } from './data';
 import { UsageError } from './errors';
 import { ExtractProgress, extractFeatures } from './features/extract';
 import { writeScoresCsv } from './metrics/scores';
-import { scoreStore } from './probe/head';
+import { headPrior, scoreStore } from './probe/head';
 import { LayerResult, probeLayers } from './probe/layerwise';
 import { detCurve, reliabilityDiagram, selectivePredictionCurve, writePlot } from './report/plots';
 import { writeProbeReport } from './report/probe-report';
@@ -87,11 +87,17 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const scoresDir = path.join(opts.out, 'scores');
   fs.mkdirSync(scoresDir, { recursive: true });
   const evalScores = new Map(layers.map((r) => [r.layer, scoreStore(r.head, stores.ssl.eval)]));
-  for (const [layer, s] of evalScores) {
-    writeScoresCsv(path.join(scoresDir, `eval_layer_${String(layer).padStart(2, '0')}.csv`), { ids: s.ids, labels: s.labels, scores: s.probs });
+  for (const { layer, head } of layers) {
+    const s = evalScores.get(layer)!;
+    const file = path.join(scoresDir, `eval_layer_${String(layer).padStart(2, '0')}.csv`);
+    writeScoresCsv(file, { ids: s.ids, labels: s.labels, scores: s.probs }, headPrior(head));
   }
   const lfccScores = scoreStore(lfccResult.head, stores.lfcc.eval);
-  writeScoresCsv(path.join(scoresDir, 'eval_lfcc.csv'), { ids: lfccScores.ids, labels: lfccScores.labels, scores: lfccScores.probs });
+  writeScoresCsv(
+    path.join(scoresDir, 'eval_lfcc.csv'),
+    { ids: lfccScores.ids, labels: lfccScores.labels, scores: lfccScores.probs },
+    headPrior(lfccResult.head),
+  );
 
   opts.onStage?.('writing the report');
   const bestScores = evalScores.get(best.layer)!;

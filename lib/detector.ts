@@ -7,6 +7,10 @@
  * weighted by their frame counts: the same statistic as one whole-file mean, except that attention does not reach
  * across window boundaries (and the end-aligned last window's overlap counts twice). The head then scores that
  * utterance vector, so long and short files are scored the way the head was trained.
+ *
+ * The calibrated P(spoof) is a posterior under the spoof prior of the head's calibration data (headPrior). Where the
+ * deployment prior differs, `targetPriorSpoof` moves it there by Bayes' rule and decides by the Bayes threshold of
+ * the costs (ASVspoof 5's by default); the LLR (`llr`) is the prior-free evidence either way.
  */
 import { loadAudio } from './audio';
 import { windows } from './audio/windows';
@@ -14,9 +18,10 @@ import { DataError, UsageError, WavprobeError } from './errors';
 import type { PooledFrontEnd } from './features/frontend';
 import { LFCC_ID, lfccFrontEnd, modelId, sslFrontEnd } from './features/frontends';
 import { firstNonFinite } from './features/pool';
+import { ASVSPOOF5_C_FA, ASVSPOOF5_C_MISS, checkPrior, llrFromProb, retarget } from './metrics/asvspoof5';
 import { confidence } from './metrics/reliability';
 import { loadModel } from './models';
-import { Head, assertSameModel, readHead, scoreHead } from './probe/head';
+import { Head, assertSameModel, headPrior, readHead, scoreHead } from './probe/head';
 
 export interface DetectorOptions {
   /** Model directory (converted store or HF checkpoint); ignored when the head was trained on LFCC features. */
@@ -25,8 +30,14 @@ export interface DetectorOptions {
   head: string | Head;
   /** Window length for long audio, in seconds (default 30). */
   windowS?: number;
-  /** Decision threshold on P(spoof) (default 0.5). */
+  /** Decision threshold on P(spoof) (default 0.5); not with `targetPriorSpoof`, which decides by its costs. */
   threshold?: number;
+  /** Deployment spoof prior: P(spoof) is re-targeted from the head's prior to it, and decided by the Bayes threshold. */
+  targetPriorSpoof?: number;
+  /** Cost of rejecting bona fide, with `targetPriorSpoof` (default ASVspoof 5's, 1). */
+  costMiss?: number;
+  /** Cost of accepting spoof, with `targetPriorSpoof` (default ASVspoof 5's, 10). */
+  costFa?: number;
   /** Score with a model other than the head's (same dimension still required). */
   allowModelMismatch?: boolean;
 }
@@ -34,8 +45,12 @@ export interface DetectorOptions {
 export interface Detection {
   file: string;
   ok: true;
-  /** Calibrated P(spoof). */
+  /** Calibrated P(spoof) under `prior_spoof`. */
   p_spoof: number;
+  /** The spoof prior of p_spoof: the head's, or the target prior when one is given. */
+  prior_spoof: number;
+  /** Log-likelihood ratio of bona fide vs spoof (ASVspoof 5's score): the evidence without the prior. */
+  llr: number;
   decision: 'spoof' | 'bona-fide';
   /** r = 1 − H(p)/ln 2: 0 for p = 0.5, 1 for a certain decision. */
   reliability: number;
@@ -66,6 +81,16 @@ export function createDetector(opts: DetectorOptions): Detector {
   const threshold = opts.threshold ?? 0.5;
   if (!(windowS > 0 && Number.isFinite(windowS))) throw new UsageError(`window length must be a finite number of seconds > 0, got ${windowS}`);
   if (!(threshold >= 0 && threshold <= 1)) throw new UsageError(`threshold must be a probability in [0, 1], got ${threshold}`);
+  const target = opts.targetPriorSpoof;
+  const costs = { cMiss: opts.costMiss ?? ASVSPOOF5_C_MISS, cFa: opts.costFa ?? ASVSPOOF5_C_FA };
+  if (target === undefined) {
+    if (opts.costMiss !== undefined || opts.costFa !== undefined) throw new UsageError('costs decide at a target spoof prior: give one too');
+  } else {
+    checkPrior(target, 'the target spoof prior');
+    if (opts.threshold !== undefined) throw new UsageError('give a threshold or a target spoof prior (which decides by its costs), not both');
+    for (const c of [costs.cMiss, costs.cFa]) if (!(c > 0 && Number.isFinite(c))) throw new UsageError(`costs must be finite and > 0, got ${c}`);
+  }
+  const prior = headPrior(head);
   const headFile = typeof opts.head === 'string' ? opts.head : '<head>';
   const fe = openFor(head, headFile, opts);
 
@@ -84,12 +109,15 @@ export function createDetector(opts: DetectorOptions): Detector {
     }
     const x = sum.map((s) => s / frames);
     const { logits, probs } = scoreHead(head, x, 1, x.length, name);
-    const p = probs[0];
+    const shifted = target === undefined ? null : retarget(probs[0], prior, target, costs);
+    const p = shifted ? shifted.p_spoof : probs[0];
     return {
       file: name,
       ok: true,
       p_spoof: p,
-      decision: p >= threshold ? 'spoof' : 'bona-fide',
+      prior_spoof: target ?? prior,
+      llr: llrFromProb(probs[0], prior),
+      decision: shifted ? shifted.decision : p >= threshold ? 'spoof' : 'bona-fide',
       reliability: confidence(p),
       logit: logits[0],
       duration_s: samples.length / 16000,

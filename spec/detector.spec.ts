@@ -8,6 +8,7 @@ import { readDataset } from '../lib/data';
 import { createDetector } from '../lib/detector';
 import { extractFeatures } from '../lib/features/extract';
 import { lfccFrontEnd, openFrontEnd } from '../lib/features/frontends';
+import { confidence } from '../lib/metrics/reliability';
 import { readHead, scoreHead, trainHead, writeHead } from '../lib/probe/head';
 import { readSafetensors, writeSafetensors } from '../lib/weights/safetensors';
 import { runCli } from './helpers/cli';
@@ -81,6 +82,53 @@ describe('createDetector', () => {
     const pooled = await lfccFrontEnd().pool((await loadAudio(file)).samples);
     expect(r.p_spoof).toBeCloseTo(scoreHead(head, pooled.vectors[0], 1, 60).probs[0], 12);
     expect(r.decision).toBe(r.p_spoof >= 0.5 ? 'spoof' : 'bona-fide');
+  });
+});
+
+describe('detect --target-prior-spoof: prior shift', () => {
+  const WAV = path.join(ROOT, 'data', 'digits-spoof', 'eval', '0000.wav');
+  let headFile: string;
+  beforeAll(async () => {
+    const head = await headFor('lfcc', 0);
+    // A head whose P(spoof) is a posterior under prior 0.9, like one trained on ASVspoof 2019 LA.
+    headFile = path.join(tmp, 'lfcc-head.json');
+    writeHead(headFile, { ...head, training: { ...head.training, prior_spoof: 0.9, class_weight: null } });
+  });
+  const detect = async (...extra: string[]) => {
+    const r = await runCli(['detect', '--model', 'unused', '--head', headFile, '--json', ...extra, WAV]);
+    expect([r.exitCode, r.stderr]).toEqual([0, '']);
+    return JSON.parse(r.stdout);
+  };
+
+  it("moves the posterior from the head's prior to the target by Bayes' rule; the Bayes threshold decides", async () => {
+    const plain = await detect();
+    const p = plain.p_spoof;
+    expect(plain.prior_spoof).toBe(0.9);
+    expect(plain.llr).toBeCloseTo(Math.log((1 - p) / p) - Math.log(0.1 / 0.9), 12);
+    // Odds of spoof × (0.37/0.63)/(0.9/0.1); with Cmiss 1, Cfa 10 decide spoof when P′(spoof) > 1/11.
+    const odds = (p / (1 - p)) * (0.37 / 0.63 / 9);
+    const shifted = await detect('--target-prior-spoof', '0.37');
+    expect(shifted).toMatchObject({ ok: true, prior_spoof: 0.37, llr: plain.llr, decision: odds / (1 + odds) > 1 / 11 ? 'spoof' : 'bona-fide' });
+    expect(shifted.p_spoof).toBeCloseTo(odds / (1 + odds), 12);
+    expect(shifted.reliability).toBeCloseTo(confidence(shifted.p_spoof), 12);
+    // Equal costs: the threshold is P′ = ½.
+    const equal = await detect('--target-prior-spoof', '0.37', '--cost-fa', '1');
+    expect(equal.decision).toBe(odds > 1 ? 'spoof' : 'bona-fide');
+  });
+
+  it('a threshold with a target prior, or costs without one, are refused in one line', async () => {
+    const both = await runCli(['detect', '--model', 'unused', '--head', headFile, '--threshold', '0.5', '--target-prior-spoof', '0.3', WAV]);
+    expect([both.exitCode, both.stderr]).toEqual([
+      1,
+      'wavprobe detect: give a threshold or a target spoof prior (which decides by its costs), not both\n',
+    ]);
+    const costs = await runCli(['detect', '--model', 'unused', '--head', headFile, '--cost-fa', '2', WAV]);
+    expect([costs.exitCode, costs.stderr]).toEqual([1, 'wavprobe detect: costs decide at a target spoof prior: give one too\n']);
+    const prior = await runCli(['detect', '--model', 'unused', '--head', headFile, '--target-prior-spoof', '0', WAV]);
+    expect([prior.exitCode, prior.stderr]).toEqual([
+      1,
+      'wavprobe detect: the target spoof prior must be a probability strictly between 0 and 1, got 0\n',
+    ]);
   });
 });
 

@@ -8,7 +8,10 @@ interface Args extends BackendArgs {
   head: string;
   json?: boolean;
   'window-s': number;
-  threshold: number;
+  threshold?: number;
+  'target-prior-spoof'?: number;
+  'cost-miss'?: number;
+  'cost-fa'?: number;
   'allow-model-mismatch'?: boolean;
 }
 
@@ -21,7 +24,13 @@ export const detectCommand: CommandModule<object, Args> = {
       .option('model', { type: 'string', demandOption: true, describe: 'model directory the head was trained on (unused for LFCC heads)' })
       .option('head', { type: 'string', demandOption: true, describe: 'head file from `wavprobe train` or `probe --out`' })
       .option('window-s', { type: 'number', default: 30, describe: 'long files are scored in windows of this many seconds (features averaged)' })
-      .option('threshold', { type: 'number', default: 0.5, describe: 'decide spoof when P(spoof) ≥ threshold' })
+      .option('threshold', { type: 'number', describe: 'decide spoof when P(spoof) ≥ threshold (default 0.5)' })
+      .option('target-prior-spoof', {
+        type: 'number',
+        describe: "deployment spoof prior: re-target P(spoof) from the head's prior to it; decide by the Bayes threshold of the costs",
+      })
+      .option('cost-miss', { type: 'number', describe: 'with --target-prior-spoof: cost of rejecting bona fide (default 1, ASVspoof 5)' })
+      .option('cost-fa', { type: 'number', describe: 'with --target-prior-spoof: cost of accepting spoof (default 10, ASVspoof 5)' })
       .option('json', { type: 'boolean', describe: 'one JSON object per file, per line' })
       .option('allow-model-mismatch', ALLOW_MODEL_MISMATCH) as never,
   handler: (args) =>
@@ -32,6 +41,9 @@ export const detectCommand: CommandModule<object, Args> = {
         head: args.head,
         windowS: args['window-s'],
         threshold: args.threshold,
+        targetPriorSpoof: args['target-prior-spoof'],
+        costMiss: args['cost-miss'],
+        costFa: args['cost-fa'],
         allowModelMismatch: args['allow-model-mismatch'],
       });
       let failed = 0;

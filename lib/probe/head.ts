@@ -62,6 +62,8 @@ export interface Head {
     n: number;
     n_bona: number;
     n_spoof: number;
+    /** Fraction of spoofs in the calibration rows: the prior the calibrated P(spoof) is fitted under. */
+    prior_spoof: number;
     before: CalibrationQuality;
     after: CalibrationQuality;
   } | null;
@@ -239,6 +241,7 @@ export function calibrateHead(head: Head, X: LayerArray, y: Uint8Array, source: 
     n: y.length,
     n_bona: counts.bona,
     n_spoof: counts.spoof,
+    prior_spoof: counts.spoof / y.length,
     before: quality(before, y),
     after: quality(after, y),
   };
@@ -285,7 +288,36 @@ export function readHead(file: string): Head {
   if (!(typeof h.temperature === 'number' && h.temperature > 0 && Number.isFinite(h.temperature))) bad('"temperature" must be a finite number > 0');
   if (h.platt != null && !isNumArray([h.platt.a, h.platt.b])) bad('"platt" must be null or {a, b}');
   h.platt ??= null;
+  // What headPrior reads; only numbers are computed with (see above).
+  const t = h.training;
+  if (t === null || typeof t !== 'object' || !isNumArray([t.prior_spoof, t.n_bona, t.n_spoof]))
+    bad('"training" must hold prior_spoof, n_bona and n_spoof');
+  const w = t.class_weight;
+  if (!(w == null || w === 'balanced' || (typeof w === 'object' && isNumArray([w[0], w[1]]))))
+    bad('"training.class_weight" must be null, "balanced" or {0, 1}');
+  const c = h.calibration;
+  if (c != null && (typeof c !== 'object' || !isNumArray([c.prior_spoof ?? c.n_spoof / c.n, c.n, c.n_spoof]))) {
+    bad('"calibration" must be null or hold n, n_spoof and prior_spoof');
+  }
+  h.calibration ??= null;
+  // Heads written before calibration.prior_spoof: their calibration counts give it.
+  if (h.calibration) h.calibration.prior_spoof ??= h.calibration.n_spoof / h.calibration.n;
+  const prior = headPrior(h);
+  if (!(prior > 0 && prior < 1)) bad(`the head's spoof prior (calibration.prior_spoof, or from "training") must be in (0, 1), got ${prior}`);
   return h;
+}
+
+/**
+ * The spoof prior the head's P(spoof) is a posterior under: the spoof fraction of the calibration rows when the head
+ * is calibrated. An uncalibrated head's P(spoof) is the logistic regression's own, fitted under the training prior
+ * (training.prior_spoof), as class weights re-weight it (balanced weights make it ½).
+ */
+export function headPrior(head: Pick<Head, 'training' | 'calibration'>): number {
+  if (head.calibration) return head.calibration.prior_spoof;
+  const { n_bona, n_spoof, class_weight: w } = head.training;
+  if (w == null) return head.training.prior_spoof;
+  const [w0, w1] = w === 'balanced' ? [1 / n_bona, 1 / n_spoof] : [w[0], w[1]];
+  return (w1 * n_spoof) / (w1 * n_spoof + w0 * n_bona);
 }
 
 /** Writes a head file atomically. */

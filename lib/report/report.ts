@@ -4,15 +4,18 @@ import * as path from 'path';
 import { writeFileAtomic } from '../atomic';
 import { assertBothClasses, countClasses } from '../data/labels';
 import { calibrationBins, CalibrationBin } from '../metrics/calibration';
+import { asvspoof5Metrics, Asvspoof5Metrics } from '../metrics/asvspoof5';
 import { selectivePrediction, SelectivePoint } from '../metrics/reliability';
 import { readScoresCsv, writeScoresCsv } from '../metrics/scores';
 import { computeMetrics, Metrics } from '../metrics/summary';
-import { Head, readHead, scoreStore } from '../probe/head';
+import { Head, headPrior, readHead, scoreStore } from '../probe/head';
 import { detCurve, reliabilityDiagram, ScoredSet, selectivePredictionCurve, writePlot } from './plots';
 
 export interface SetReport {
   name: string;
-  metrics: Metrics;
+  /** The spoof prior the scores are posteriors under (for the LLRs of the ASVspoof 5 metrics); null if unknown. */
+  prior_spoof: number | null;
+  metrics: Metrics & Asvspoof5Metrics;
   reliability_bins: CalibrationBin[];
   selective_prediction: SelectivePoint[];
 }
@@ -29,10 +32,10 @@ export interface EvalReport {
 }
 
 const fmtPct = (v: number) => `${(100 * v).toFixed(2)}%`;
-const fmt = (v: number) => v.toFixed(4);
+const fmt = (v: number | null) => (v === null ? '—' : v.toFixed(4));
 
 function markdown(title: string, r: EvalReport): string {
-  const rows: [string, (m: Metrics) => string][] = [
+  const rows: [string, (m: SetReport['metrics']) => string][] = [
     ['EER (ASVspoof)', (m) => fmtPct(m.eer_asvspoof)],
     ['EER (ROC, interpolated)', (m) => fmtPct(m.eer_roc_interpolated)],
     ['ROC AUC', (m) => fmt(m.auc)],
@@ -40,6 +43,10 @@ function markdown(title: string, r: EvalReport): string {
     ['Brier', (m) => fmt(m.brier)],
     ['NLL', (m) => fmt(m.nll)],
     ['accuracy at P = 0.5', (m) => fmtPct(m['accuracy_at_0.5'])],
+    ['minDCF (ASVspoof 5)', (m) => fmt(m.min_dcf)],
+    ['actDCF (ASVspoof 5)', (m) => fmt(m.act_dcf)],
+    ['Cllr (bits)', (m) => fmt(m.cllr)],
+    ['min Cllr (bits)', (m) => fmt(m.min_cllr)],
   ];
   const lines = [`# ${title}`, ''];
   // Scalars as they are; objects (training, calibration summaries) one level deep on one line.
@@ -65,20 +72,28 @@ function markdown(title: string, r: EvalReport): string {
  */
 export async function writeEvalReport(
   outDir: string,
-  input: { title: string; source: Record<string, unknown>; ids: string[]; labels: Uint8Array; sets: { name: string; probs: Float64Array }[] },
+  input: {
+    title: string;
+    source: Record<string, unknown>;
+    ids: string[];
+    labels: Uint8Array;
+    sets: { name: string; probs: Float64Array; priorSpoof: number | null }[];
+  },
 ): Promise<EvalReport> {
   const { labels } = input;
   assertBothClasses(labels, undefined, 'an evaluation report');
   const counts = countClasses(labels);
   const scored: ScoredSet[] = input.sets.map((s) => ({ name: s.name, probs: s.probs, labels }));
+  const priors = input.sets.map((s) => s.priorSpoof);
   const report: EvalReport = {
     source: input.source,
     n: labels.length,
     n_bona: counts.bona,
     n_spoof: counts.spoof,
-    sets: scored.map((s) => ({
+    sets: scored.map((s, i) => ({
       name: s.name,
-      metrics: computeMetrics(s.probs, labels),
+      prior_spoof: priors[i],
+      metrics: { ...computeMetrics(s.probs, labels), ...asvspoof5Metrics(s.probs, labels, priors[i]) },
       reliability_bins: calibrationBins(s.probs, labels, 15),
       selective_prediction: selectivePrediction(s.probs, labels),
     })),
@@ -90,7 +105,7 @@ export async function writeEvalReport(
   await writePlot(outDir, 'det', detCurve(scored.slice(-1)));
   await writePlot(outDir, 'selective', selectivePredictionCurve(scored));
   const last = input.sets[input.sets.length - 1];
-  writeScoresCsv(path.join(outDir, 'scores.csv'), { ids: input.ids, labels, scores: last.probs });
+  writeScoresCsv(path.join(outDir, 'scores.csv'), { ids: input.ids, labels, scores: last.probs }, last.priorSpoof);
   // NaN (empty bins) is not JSON: write it as null.
   writeFileAtomic(path.join(outDir, 'report.json'), JSON.stringify(report, (_k, v) => (Number.isNaN(v) ? null : v), 1) + '\n');
   writeFileAtomic(path.join(outDir, 'report.md'), markdown(input.title, report));
@@ -99,22 +114,29 @@ export async function writeEvalReport(
 
 const isCalibrated = (h: Head) => h.platt !== null || h.temperature !== 1;
 
-/** Scores a feature store with a head file and writes the report (before and after calibration when calibrated). */
+/**
+ * Scores a feature store with a head file and writes the report (before and after calibration when calibrated).
+ * `priorSpoof` replaces the head's priors (headPrior; the training prior for the uncalibrated scores).
+ */
 export async function evaluateHead(
   headFile: string,
   storeDir: string,
   outDir: string,
-  opts: { allowModelMismatch?: boolean } = {},
+  opts: { allowModelMismatch?: boolean; priorSpoof?: number } = {},
 ): Promise<EvalReport> {
   const head = readHead(headFile);
   const s = scoreStore(head, storeDir, opts);
   assertBothClasses(s.labels, path.join(storeDir, 'index.csv'), 'evaluation');
   const sets = isCalibrated(head)
     ? [
-        { name: 'uncalibrated', probs: s.uncalibrated },
-        { name: head.platt ? 'Platt-scaled' : `temperature-scaled (T = ${head.temperature.toPrecision(4)})`, probs: s.probs },
+        { name: 'uncalibrated', probs: s.uncalibrated, priorSpoof: opts.priorSpoof ?? headPrior({ ...head, calibration: null }) },
+        {
+          name: head.platt ? 'Platt-scaled' : `temperature-scaled (T = ${head.temperature.toPrecision(4)})`,
+          probs: s.probs,
+          priorSpoof: opts.priorSpoof ?? headPrior(head),
+        },
       ]
-    : [{ name: 'head', probs: s.probs }];
+    : [{ name: 'head', probs: s.probs, priorSpoof: opts.priorSpoof ?? headPrior(head) }];
   return writeEvalReport(outDir, {
     title: `wavprobe eval: layer ${head.layer}${head.model ? ` of ${head.model}` : ''}`,
     source: {
@@ -134,8 +156,8 @@ export async function evaluateHead(
   });
 }
 
-/** Writes the report of a score file (id,label,score). */
-export async function evaluateScores(scoresFile: string, outDir: string): Promise<EvalReport> {
+/** Writes the report of a score file (id,label,score) whose scores are posteriors under `priorSpoof` (null: unknown). */
+export async function evaluateScores(scoresFile: string, outDir: string, priorSpoof: number | null = null): Promise<EvalReport> {
   const set = readScoresCsv(scoresFile);
   assertBothClasses(set.labels, scoresFile, 'evaluation');
   return writeEvalReport(outDir, {
@@ -143,6 +165,6 @@ export async function evaluateScores(scoresFile: string, outDir: string): Promis
     source: { scores: path.resolve(scoresFile) },
     ids: set.ids,
     labels: set.labels,
-    sets: [{ name: 'scores', probs: set.scores }],
+    sets: [{ name: 'scores', probs: set.scores, priorSpoof }],
   });
 }

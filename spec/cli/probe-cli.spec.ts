@@ -14,12 +14,13 @@ describe('wavprobe eval --scores --json', () => {
   const sets = probeJson<Expected[]>('metrics.json');
   it.each(sets.map((s) => [s.scores, s] as const))('%s: every number of metrics.json within 1e-6', async (_name, s) => {
     const r = await runCli(['eval', '--scores', path.join(PROBE, s.scores), '--json']);
-    expect(r.stderr).toBe('');
+    // Without --prior-spoof the prior-dependent ASVspoof 5 metrics are null (spec/cli/eval-asvspoof5.spec.ts).
+    expect(r.stderr).toBe('wavprobe eval: act_dcf, cllr and min_cllr need --prior-spoof (the prior the scores were calibrated under): null\n');
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
     const got = JSON.parse(lines[0]);
-    expect(Object.keys(got).sort()).toEqual([...KEYS].sort());
+    expect(Object.keys(got).sort()).toEqual([...KEYS, 'min_dcf', 'act_dcf', 'cllr', 'min_cllr'].sort());
     for (const k of KEYS) expect(Math.abs(got[k] - (s[k] as number))).toBeLessThanOrEqual(1e-6);
   });
 });
@@ -69,7 +70,7 @@ describe('wavprobe train / eval', () => {
     expect(report.sets[0].metrics.eer_asvspoof).toBe(0);
     expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toMatch(/\| EER \(ASVspoof\) \| 0\.00% \|[\s\S]*!\[det\]\(det\.png\)/);
     // The written scores evaluate to the same metrics through --scores.
-    const again = await runCli(['eval', '--scores', path.join(out, 'scores.csv'), '--json']);
+    const again = await runCli(['eval', '--scores', path.join(out, 'scores.csv'), '--prior-spoof', String(report.sets[0].prior_spoof), '--json']);
     expect(JSON.parse(again.stdout)).toEqual(report.sets[0].metrics);
   });
 

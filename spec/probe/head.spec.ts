@@ -4,7 +4,7 @@ import { writeNpy } from '../../lib/features/npy';
 import { layerFile, readStore, writeStore } from '../../lib/features/store';
 import { DataError } from '../../lib/errors';
 import { fitTemperature } from '../../lib/probe/calibration';
-import { Head, readHead, scoreHead, scoreStore, trainHead, writeHead } from '../../lib/probe/head';
+import { Head, headPrior, readHead, scoreHead, scoreStore, trainHead, writeHead } from '../../lib/probe/head';
 import { stratifiedSplit } from '../../lib/probe/split';
 import { gaussianStore, tmpDir } from '../helpers/probe';
 
@@ -63,7 +63,8 @@ describe('head', () => {
     const head = trainHead(store, 1, { C: 1e6, calibrateOn: 0.25, seed: 3 });
     const split = stratifiedSplit(data.y, 0.25, 3);
     expect(head.training.n).toBe(split.train.length);
-    expect(head.calibration).toMatchObject({ method: 'temperature', n: split.held.length, n_spoof: 45, n_bona: 30 });
+    expect(head.calibration).toMatchObject({ method: 'temperature', n: split.held.length, n_spoof: 45, n_bona: 30, prior_spoof: 45 / 75 });
+    expect(headPrior(head)).toBe(45 / 75);
     expect(head.calibration!.source).toMatch(/held-out 0.25 of the training store \(seed 3\)/);
     const held = Array.from(split.held);
     const rows = Float32Array.from(held.flatMap((i) => Array.from(data.X.data.subarray(i * 6, i * 6 + 6))));
@@ -104,6 +105,21 @@ describe('head', () => {
     scored.logits.forEach((z, i) => expect(scored.uncalibrated[i]).toBeCloseTo(1 / (1 + Math.exp(-z)), 14));
   });
 
+  it("the head's spoof prior: the calibration data's, else the training data's (as class weights weigh it)", () => {
+    const file = path.join(dir, 'old.json');
+    const head = trainHead(store, 1, { C: 1, calibrateOn: 0.25 });
+    // A head written before calibration.prior_spoof: read from its calibration counts.
+    fs.writeFileSync(file, JSON.stringify({ ...head, calibration: { ...head.calibration, prior_spoof: undefined } }));
+    expect(readHead(file).calibration!.prior_spoof).toBe(head.calibration!.n_spoof / head.calibration!.n);
+    const uncalibrated = trainHead(store, 1, { C: 1 });
+    expect(headPrior(uncalibrated)).toBe(0.6);
+    const weighted = (class_weight: Head['training']['class_weight']) =>
+      headPrior({ ...uncalibrated, training: { ...uncalibrated.training, class_weight } });
+    expect(weighted('balanced')).toBeCloseTo(0.5, 12);
+    // 180 spoofs × 1 against 120 bona fide × 3: 180/540.
+    expect(weighted({ 0: 3, 1: 1 })).toBeCloseTo(1 / 3, 12);
+  });
+
   it('rejects malformed head files, naming the file', () => {
     const file = path.join(dir, 'bad.json');
     const good = trainHead(store, 1, { C: 1 });
@@ -112,6 +128,10 @@ describe('head', () => {
       [{ format: 'other' as never }, /"format" is not "wavprobe-head"/],
       [{ weights: [] }, /"weights" must be a non-empty array/],
       [{ temperature: 0 }, /"temperature" must be a finite number > 0/],
+      [{ training: null as never }, /"training" must hold prior_spoof, n_bona and n_spoof/],
+      [{ training: { ...good.training, class_weight: 'even' as never } }, /"training.class_weight" must be null, "balanced" or \{0, 1\}/],
+      [{ calibration: 3 as never }, /"calibration" must be null or hold n, n_spoof and prior_spoof/],
+      [{ training: { ...good.training, prior_spoof: 1 } }, /spoof prior .* must be in \(0, 1\), got 1/],
       [{ standardize: { mean: [1], std: [1] } }, /"standardize" must be null or \{mean, std\} with 6 values each/],
     ];
     for (const [patch, re] of cases) {
