@@ -11,6 +11,7 @@ export * from './types';
 export * from './preprocess';
 export * from './outputs';
 export * from './summary';
+export * from './similarity';
 export { STREAM_ABOVE_BYTES } from './device-weights';
 export { frameLengths, receptiveField } from './feature-encoder';
 export { Wav2Vec2Model } from './wav2vec2';

@@ -25,6 +25,7 @@ export function disposeOutput(out: ForwardOutput): void {
     out.lastHiddenState,
     out.frameMask,
     ...(out.attentionEntropy ?? []),
+    ...(out.attentionMaps ?? []),
   ];
   tf.dispose(all.filter((t): t is tf.Tensor => t !== undefined));
 }

@@ -8,7 +8,7 @@ export interface ForwardOptions {
   /** Stop after encoder layer k (0 ≤ k ≤ L): returns hidden states 0..k and never runs the layers above. Default L. */
   upToLayer?: number;
   /** Extra outputs, off by default. */
-  outputs?: { attentionEntropy?: boolean };
+  outputs?: { attentionEntropy?: boolean; attentionMaps?: boolean };
 }
 
 /** HF semantics (spec/fixtures/golden/README.md). The caller owns every tensor: `tf.dispose(output)` frees them. */
@@ -25,6 +25,8 @@ export interface ForwardOutput {
   frameMask?: tf.Tensor2D;
   /** Per layer 1..k, each query frame's attention entropy in nats: [B, heads, T]. Only when asked for. */
   attentionEntropy?: tf.Tensor3D[];
+  /** Per layer 1..k, the attention probabilities [B, heads, T, T] (query × key). Only when asked for: O(T²) each. */
+  attentionMaps?: tf.Tensor4D[];
 }
 
 export interface SpeechModel {

@@ -27,12 +27,14 @@ export interface AttentionSetup {
   keyBias?: tf.Tensor2D;
   /** Whether to return each query's attention entropy. */
   entropy: boolean;
+  /** Whether to return the attention probabilities. */
+  probs: boolean;
 }
 
 /** One layer's self-attention: x [B, T, H] and the layer's weights → [B, T, H] (and the entropy, when asked for). */
 export type SelfAttention = (x: tf.Tensor3D, w: LayerWeights) => AttentionResult;
 
-type LayerResult = { hidden: tf.Tensor3D; entropy?: tf.Tensor3D };
+type LayerResult = { hidden: tf.Tensor3D; entropy?: tf.Tensor3D; probs?: tf.Tensor4D };
 
 export class Wav2Vec2Model implements SpeechModel {
   readonly hasExtractFeatures: boolean;
@@ -76,18 +78,21 @@ export class Wav2Vec2Model implements SpeechModel {
 
       const hiddenStates = [hidden];
       const attentionEntropy: tf.Tensor3D[] = [];
+      const attentionMaps: tf.Tensor4D[] = [];
       let attend: SelfAttention | undefined; // set up before the first layer only: upToLayer 0 runs no attention
       for (let l = 0; l < upTo; l++) {
         const layerAttention = (attend ??= this.selfAttention({
           frames: T,
           keyBias: frameMask && keyPaddingBias(frameMask),
           entropy: !!opts.outputs?.attentionEntropy,
+          probs: !!opts.outputs?.attentionMaps,
         }));
         const input = hidden;
         const out = this.weights.withLayer(l, (lw) => this.layer(lw, input, layerAttention));
         hidden = out.hidden; // [B, T, H]
         hiddenStates.push(hidden);
         if (out.entropy) attentionEntropy.push(out.entropy);
+        if (out.probs) attentionMaps.push(out.probs);
       }
 
       const result: ForwardOutput = { convFeatures, hiddenStates };
@@ -99,6 +104,7 @@ export class Wav2Vec2Model implements SpeechModel {
       if (this.hasExtractFeatures) result.extractFeatures = extractFeatures;
       if (frameMask) result.frameMask = frameMask;
       if (opts.outputs?.attentionEntropy) result.attentionEntropy = attentionEntropy;
+      if (opts.outputs?.attentionMaps) result.attentionMaps = attentionMaps;
       return result as unknown as tf.TensorContainer;
     }) as unknown as ForwardOutput;
   }
@@ -113,7 +119,11 @@ export class Wav2Vec2Model implements SpeechModel {
    */
   protected selfAttention(setup: AttentionSetup): SelfAttention {
     return (x, w) =>
-      multiHeadAttention(x, attentionProjections(w), this.config.numAttentionHeads, { keyBias: setup.keyBias, entropy: setup.entropy });
+      multiHeadAttention(x, attentionProjections(w), this.config.numAttentionHeads, {
+        keyBias: setup.keyBias,
+        entropy: setup.entropy,
+        probs: setup.probs,
+      });
   }
 
   /** GELU(grouped conv(x)), padding K//2 each side; "SamePad" drops the extra last frame of an even kernel. */
@@ -140,13 +150,13 @@ export class Wav2Vec2Model implements SpeechModel {
         const att = attend(norm1(x), w);
         let h = tf.add<tf.Tensor3D>(x, att.output); // [B, T, H]
         h = tf.add<tf.Tensor3D>(h, feedForward(w, norm2(h)));
-        return { hidden: h, entropy: att.entropy };
+        return { hidden: h, entropy: att.entropy, probs: att.probs };
       }
       // Post-norm: x = LN1(x + Attn(x)); x = LN2(x + FFN(x)).
       const att = attend(x, w);
       let h = norm1(tf.add(x, att.output)); // [B, T, H]
       h = norm2(tf.add(h, feedForward(w, h)));
-      return { hidden: h, entropy: att.entropy };
+      return { hidden: h, entropy: att.entropy, probs: att.probs };
     });
   }
 }

@@ -16,7 +16,7 @@ import { AttentionSetup, SelfAttention, Wav2Vec2Model, attentionProjections } fr
 
 export class WavLMModel extends Wav2Vec2Model {
   /** HF WavLMAttention.forward, step by step, for every layer of one forward. */
-  protected selfAttention({ frames, keyBias, entropy }: AttentionSetup): SelfAttention {
+  protected selfAttention({ frames, keyBias, entropy, probs }: AttentionSetup): SelfAttention {
     const heads = this.config.numAttentionHeads;
     // HF: the first layer computes the bias and every layer after it reuses it.
     const positionBias = computeBias(this.weights.get('encoder.layers.0.attention.rel_attn_embed.weight'), frames, this.config); // [heads, T, T]
@@ -33,7 +33,7 @@ export class WavLMModel extends Wav2Vec2Model {
         const gateOutput = tf.add(tf.mul(gateA, tf.sub(tf.mul(gateB, w('attention.gru_rel_pos_const')), 1)), 2); // [B, heads, T, 1]; const [1, heads, 1, 1]
         // 4) attention with the gated bias gate[b, h, i]·position_bias[h, i, j] (applied inside lib/nn's attention)
         const position = { bias: positionBias, gate: tf.reshape(gateOutput, [B, heads, T]) as tf.Tensor3D };
-        return multiHeadAttention(hiddenStates, attentionProjections(w), heads, { keyBias, entropy, position });
+        return multiHeadAttention(hiddenStates, attentionProjections(w), heads, { keyBias, entropy, probs, position });
       });
   }
 }

@@ -2,7 +2,7 @@
  * Multi-head self-attention: softmax(q·kᵀ/√d + biases)·v between the q/k/v and output projections, with an
  * optional key padding bias and WavLM's gated relative position bias. On wavprobe's wasm kernels the core
  * (scores, softmax, context; every head, heads over threads) is one kernel; elsewhere, and when attention entropy
- * is asked for, it is tfjs ops on [B, heads, T, T] (selfAttention).
+ * or the probabilities are asked for, it is tfjs ops on [B, heads, T, T] (selfAttention).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { kernels, runKernel } from '../kernels';
@@ -23,6 +23,8 @@ export type AttentionResult = {
   output: tf.Tensor3D; // [B, T, H]
   /** −Σ_j p·log p of each query's attention distribution, [B, heads, T]; only when asked for. */
   entropy?: tf.Tensor3D;
+  /** The attention probabilities, [B, heads, T, T] (query × key); only when asked for. */
+  probs?: tf.Tensor4D;
 };
 
 /** Large enough that exp() of a masked score is exactly 0, small enough that adding biases cannot overflow. */
@@ -43,11 +45,11 @@ export function multiHeadAttention(
   x: tf.Tensor3D,
   p: AttentionParams,
   heads: number,
-  opts: { keyBias?: tf.Tensor2D; position?: PositionBias; entropy?: boolean } = {},
+  opts: { keyBias?: tf.Tensor2D; position?: PositionBias; entropy?: boolean; probs?: boolean } = {},
 ): AttentionResult {
   return tf.tidy((): AttentionResult => {
     const [B, T, H] = x.shape;
-    if (kernels() && !opts.entropy) {
+    if (kernels() && !opts.entropy && !opts.probs) {
       const inputs: Record<string, tf.Tensor> = {
         q: linear(x, p.qWeight, p.qBias), // [B, T, H]
         k: linear(x, p.kWeight, p.kBias), // [B, T, H]
@@ -61,7 +63,7 @@ export function multiHeadAttention(
     const biases: tf.Tensor[] = [];
     if (opts.keyBias) biases.push(tf.reshape(opts.keyBias, [B, 1, 1, T]));
     if (opts.position) biases.push(tf.mul(tf.expandDims(opts.position.gate, 3), tf.expandDims(opts.position.bias, 0))); // [B, h, T, T]
-    return selfAttention(x, p, heads, { biases, entropy: opts.entropy });
+    return selfAttention(x, p, heads, { biases, entropy: opts.entropy, probs: opts.probs });
   });
 }
 
@@ -75,7 +77,7 @@ export function selfAttention(
   x: tf.Tensor3D,
   p: AttentionParams,
   heads: number,
-  opts: { biases?: tf.Tensor[]; entropy?: boolean } = {},
+  opts: { biases?: tf.Tensor[]; entropy?: boolean; probs?: boolean } = {},
 ): AttentionResult {
   return tf.tidy((): AttentionResult => {
     const [B, T, H] = x.shape;
@@ -88,9 +90,10 @@ export function selfAttention(
     const probs = tf.softmax(scores); // [B, h, T, T], over keys
     const context = tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [B, T, H]); // [B, T, H]
     const output = linear(context, p.outWeight, p.outBias) as tf.Tensor3D; // [B, T, H]
-    if (!opts.entropy) return { output };
+    const result: AttentionResult = { output };
     // 0·log 0 = 0: masked keys get probability exactly 0.
-    const entropy = tf.neg(tf.sum(tf.mul(probs, tf.log(tf.maximum(probs, 1e-30))), -1)) as tf.Tensor3D; // [B, h, T]
-    return { output, entropy };
+    if (opts.entropy) result.entropy = tf.neg(tf.sum(tf.mul(probs, tf.log(tf.maximum(probs, 1e-30))), -1)) as tf.Tensor3D; // [B, h, T]
+    if (opts.probs) result.probs = probs;
+    return result;
   });
 }

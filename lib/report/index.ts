@@ -1,3 +1,4 @@
 export * from './plots';
 export * from './probe-report';
 export * from './report';
+export * from './inside';

@@ -28,14 +28,14 @@ export interface LayerRow {
 
 // resvg takes the first family it has: Helvetica/Arial on most desktops, DejaVu Sans on Linux.
 const FONT = 'Helvetica, Arial, DejaVu Sans, Liberation Sans, sans-serif';
-const CONFIG = {
+export const CONFIG = {
   font: FONT,
   background: 'white',
   axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e6e6e6' },
   legend: { labelFontSize: 11, titleFontSize: 12, orient: 'bottom', labelLimit: 0 },
   title: { fontSize: 14, anchor: 'start' },
 } as const;
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
+export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 const pct = (v: number, digits = 2) => `${(100 * v).toFixed(digits)}%`;
 /** Colour by set, in the order given (not alphabetical). */
 const setColor = (sets: ScoredSet[]) => ({ field: 'set', type: 'nominal', title: null, scale: { domain: sets.map((s) => s.name) } }) as const;
