@@ -12,6 +12,7 @@ import { demoCommand } from './demo';
 import { detectCommand } from './detect';
 import { forwardCommand } from './forward';
 import { inspectCommand } from './inspect';
+import { exploreCommand } from './explore';
 import { benchCommand } from './bench';
 import { packageInfo } from '../version';
 
@@ -30,6 +31,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(mergeCommand)
     .command(forwardCommand)
     .command(inspectCommand)
+    .command(exploreCommand)
     .command(probeCommand)
     .command(demoCommand)
     .command(detectCommand)

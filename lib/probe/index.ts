@@ -4,3 +4,4 @@ export * from './layerwise';
 export * from './lbfgs';
 export * from './logreg';
 export * from './split';
+export * from './explore';

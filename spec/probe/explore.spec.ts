@@ -1,0 +1,128 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { readStore } from '../../lib/features/store';
+import { fisherRatio, pca, symmetricEigen } from '../../lib/probe/explore';
+import { runCli } from '../helpers/cli';
+import { gaussian, gaussianStore, tmpDir } from '../helpers/probe';
+
+/**
+ * Reference top-k principal directions, independent of lib/probe/explore.ts: power iteration on XcᵀXc applied as
+ * Xcᵀ(Xc·v) (no covariance matrix), deflating each found direction; eigenvalue = ‖Xc v‖² / (n − 1).
+ */
+function powerPca(data: ArrayLike<number>, n: number, d: number, k: number): { vectors: number[][]; values: number[] } {
+  const mean = Array.from({ length: d }, (_, j) => Array.from({ length: n }, (_, r) => data[r * d + j]).reduce((a, b) => a + b, 0) / n);
+  const rows = Array.from({ length: n }, (_, r) => Array.from({ length: d }, (_, j) => data[r * d + j] - mean[j]));
+  const apply = (v: number[]) => {
+    const out = new Array<number>(d).fill(0);
+    for (const row of rows) {
+      const dot = row.reduce((s, x, j) => s + x * v[j], 0);
+      row.forEach((x, j) => (out[j] += x * dot));
+    }
+    return out;
+  };
+  const vectors: number[][] = [];
+  const values: number[] = [];
+  const g = gaussian(5);
+  for (let c = 0; c < k; c++) {
+    let v = Array.from({ length: d }, () => g());
+    for (let it = 0; it < 3000; it++) {
+      let w = apply(v);
+      for (const u of vectors) {
+        const dot = u.reduce((s, x, j) => s + x * w[j], 0);
+        w = w.map((x, j) => x - dot * u[j]);
+      }
+      const norm = Math.hypot(...w);
+      v = w.map((x) => x / norm);
+    }
+    vectors.push(v);
+    values.push(Math.hypot(...rows.map((row) => row.reduce((s, x, j) => s + x * v[j], 0))) ** 2 / (n - 1));
+  }
+  return { vectors, values };
+}
+
+describe('explore: PCA and separability of a store', () => {
+  it('symmetricEigen: A·v = λ·v for every pair, eigenvalues descending', () => {
+    const g = gaussian(3);
+    const d = 7;
+    const b = Array.from({ length: d * d }, () => g());
+    const a = new Float64Array(d * d);
+    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) a[i * d + j] = b[i * d + j] + b[j * d + i];
+    const { values, vectors } = symmetricEigen(a, d);
+    let worst = 0;
+    for (let r = 0; r < d; r++)
+      for (let i = 0; i < d; i++) {
+        let av = 0;
+        for (let j = 0; j < d; j++) av += a[i * d + j] * vectors[r * d + j];
+        worst = Math.max(worst, Math.abs(av - values[r] * vectors[r * d + i]));
+      }
+    expect(worst).toBeLessThan(1e-10);
+    for (let r = 1; r < d; r++) expect(values[r]).toBeLessThanOrEqual(values[r - 1]);
+  });
+
+  it('pca: the first two components and variances equal power iteration on XᵀX (up to sign) within 1e-5', () => {
+    const g = gaussian(8);
+    const n = 200;
+    const d = 12;
+    // Distinct variances per direction so the components are well defined.
+    const data = Float32Array.from({ length: n * d }, (_, i) => (d - (i % d)) * g() + (i % d === 0 ? 0.5 * g() : 0));
+    const got = pca({ data, n, d }, 2);
+    const ref = powerPca(data, n, d, 2);
+    for (let c = 0; c < 2; c++) {
+      const v = got.components.subarray(c * d, (c + 1) * d);
+      const sign = Math.sign(v.reduce((s, x, j) => s + x * ref.vectors[c][j], 0));
+      const err = Math.max(...Array.from(v, (x, j) => Math.abs(x - sign * ref.vectors[c][j])));
+      expect(err).toBeLessThan(1e-5);
+      expect(Math.abs(got.variances[c] - ref.values[c]) / ref.values[c]).toBeLessThan(1e-5);
+    }
+    expect(got.explained[0]).toBeGreaterThan(got.explained[1]);
+  });
+
+  it('fisherRatio: the class-mean difference direction, computed directly', () => {
+    const dir = tmpDir();
+    const { X, y } = gaussianStore(dir, { n: 120, nSpoof: 50, d: 4, shift: 1 });
+    const m = [0, 1].map((c) =>
+      Array.from(
+        { length: 4 },
+        (_, j) => Array.from(y).reduce((s, v, r) => s + (v === c ? X.data[r * 4 + j] : 0), 0) / Array.from(y).filter((v) => v === c).length,
+      ),
+    );
+    const w = m[1].map((v, j) => v - m[0][j]);
+    const z = Array.from(y, (_, r) => w.reduce((s, wj, j) => s + wj * X.data[r * 4 + j], 0));
+    const stats = [0, 1].map((c) => {
+      const zc = z.filter((_, r) => y[r] === c);
+      const mean = zc.reduce((a, b) => a + b, 0) / zc.length;
+      return { mean, v: zc.reduce((a, b) => a + (b - mean) ** 2, 0) / zc.length };
+    });
+    const expected = (stats[1].mean - stats[0].mean) ** 2 / (stats[0].v + stats[1].v);
+    expect(Math.abs(fisherRatio(X, y) - expected) / expected).toBeLessThan(1e-9);
+    expect(fisherRatio(X, y)).toBeGreaterThan(
+      fisherRatio(
+        readStore(dir).layers.get(0)!,
+        new Uint8Array(120).map((_, i) => i % 2),
+      ),
+    );
+  });
+
+  it('wavprobe explore --features STORE --out DIR: per-layer Fisher ratio and PCA plots (valid PNG + SVG)', async () => {
+    const dir = tmpDir();
+    gaussianStore(dir);
+    const out = path.join(tmpDir(), 'explore');
+    const r = await runCli(['explore', '--features', dir, '--out', out, '--json']);
+    expect(r.exitCode).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.layers.map((l: { layer: number }) => l.layer)).toEqual([0, 1]);
+    const store = readStore(dir);
+    for (const l of j.layers) expect(l.fisher).toBeCloseTo(fisherRatio(store.layers.get(l.layer)!, store.labels), 10);
+    expect(j.plots).toEqual(['pca', 'separability'].flatMap((n) => [path.join(out, `${n}.png`), path.join(out, `${n}.svg`)]));
+    for (const f of j.plots) {
+      const b = fs.readFileSync(f);
+      if (f.endsWith('.png')) {
+        expect(b.subarray(1, 4).toString()).toBe('PNG');
+        expect(b.subarray(12, 16).toString()).toBe('IHDR');
+        expect(b.readUInt32BE(16)).toBeGreaterThan(300);
+      } else expect(b.toString()).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
+    }
+    const one = await runCli(['explore', '--features', dir, '--layer', '1', '--out', out, '--json']);
+    expect(JSON.parse(one.stdout).layers.map((l: { layer: number }) => l.layer)).toEqual([1]);
+  });
+});
