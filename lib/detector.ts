@@ -11,6 +11,24 @@
  * The calibrated P(spoof) is a posterior under the spoof prior of the head's calibration data (headPrior). Where the
  * deployment prior differs, `targetPriorSpoof` moves it there by Bayes' rule and decides by the Bayes threshold of
  * the costs (ASVspoof 5's by default); the LLR (`llr`) is the prior-free evidence either way.
+ *
+ * Frame-level evidence (`timeline`). The head is linear, logit = w·((x̄ − m)/s) + b with x̄ the mean of N frames
+ * x_t, so logit = (1/N)·Σ_t c_t exactly, with c_t = w·((x_t − m)/s) + b: frame t's hidden state of the head's
+ * layer, standardised as the head standardises pooled features, scored by the head. c_t is on the scale of the
+ * reported `logit`, the head's logit before calibration (the issue's c_t/T would average to logit/T instead).
+ * Calibration is affine in the logit (logit/T, or a·logit + b for Platt), so cal(c_t) averages to the calibrated
+ * logit σ⁻¹(P(spoof)) at the head's prior just as well; `threshold_logit` is the decision threshold moved to
+ * the c_t scale (for Platt with a < 0 spoof lies below it: `spoof_above` false).
+ * In windows, the timeline lists every window's frames and every listed frame counts once: the detector's
+ * frame-weighted mean of window means is the plain mean over all of them, so the end-aligned last window's
+ * frames count in full, and the stretch it shares with its neighbour appears twice (two values, each in its own
+ * window's context). All frames span the same time (the receptive field, 25 ms every 20 ms for the SSL models;
+ * LFCC's 20 ms window every 10 ms), so the duration-weighted mean of the timeline is its plain mean = `logit`.
+ * With a timeline the mean is taken in float64 from the frames read back, so `logit` can differ from a run
+ * without one by the float32 rounding of the device's mean (about 1e-7 relative).
+ * What c_t is not: a per-frame detector. The head was fitted to means over whole utterances; one frame's c_t
+ * has no calibration, its hidden state already mixes the whole window through attention, and a high c_t says
+ * the frame pulls the mean towards spoof, not that the frame is spoofed.
  */
 import { loadAudio } from './audio';
 import { windows } from './audio/windows';
@@ -18,7 +36,7 @@ import { DataError, UsageError, WavprobeError } from './errors';
 import type { PooledFrontEnd } from './features/frontend';
 import { LFCC_ID, lfccFrontEnd, modelId, sslFrontEnd } from './features/frontends';
 import { firstNonFinite } from './features/pool';
-import { ASVSPOOF5_C_FA, ASVSPOOF5_C_MISS, checkPrior, llrFromProb, retarget } from './metrics/asvspoof5';
+import { ASVSPOOF5_C_FA, ASVSPOOF5_C_MISS, bayesThresholdLlr, checkPrior, llrFromProb, retarget } from './metrics/asvspoof5';
 import { confidence } from './metrics/reliability';
 import { loadModel } from './models';
 import { Head, assertSameModel, headPrior, readHead, scoreHead } from './probe/head';
@@ -40,6 +58,17 @@ export interface DetectorOptions {
   costFa?: number;
   /** Score with a model other than the head's (same dimension still required). */
   allowModelMismatch?: boolean;
+  /** Add the frame-level evidence (`timeline`, `threshold_logit`, `spoof_above`) to each detection. */
+  timeline?: boolean;
+}
+
+/** One frame's contribution c_t to the logit (see the top of this file); times in the whole file. */
+export interface TimelineFrame {
+  /** The window the frame belongs to (0-based; windows overlap only at the end). */
+  window: number;
+  start_s: number;
+  end_s: number;
+  logit: number;
 }
 
 export interface Detection {
@@ -58,6 +87,12 @@ export interface Detection {
   logit: number;
   duration_s: number;
   windows: number;
+  /** With `timeline`: every window's frames; their mean is `logit`. */
+  timeline?: TimelineFrame[];
+  /** With `timeline`: the decision threshold on the logit scale; null when no logit reaches it (threshold 0 or 1). */
+  threshold_logit?: number | null;
+  /** With `timeline`: whether spoof is decided at or above threshold_logit (false only for a Platt slope < 0). */
+  spoof_above?: boolean;
 }
 
 export interface DetectionFailure {
@@ -98,13 +133,13 @@ export function createDetector(opts: DetectorOptions): Detector {
     const sum = new Float64Array(head.weights.length); // frame-weighted sum of window means
     let frames = 0;
     let n = 0;
+    const timeline: TimelineFrame[] = [];
     for (const w of windows(samples, { windowS, sampleRate: 16000 })) {
-      const pooled = await fe.pool(w.samples);
-      const bad = firstNonFinite(pooled.vectors, fe.layers);
+      const { mean, count } = opts.timeline ? await frameEvidence(w.samples, w.start, n, timeline, name) : await pooledMean(w.samples);
+      const bad = firstNonFinite([Float32Array.from(mean)], fe.layers);
       if (bad) throw new DataError(bad, name);
-      const v = pooled.vectors[0];
-      for (let j = 0; j < v.length; j++) sum[j] += v[j] * pooled.frames;
-      frames += pooled.frames;
+      for (let j = 0; j < mean.length; j++) sum[j] += mean[j] * count;
+      frames += count;
       n++;
     }
     const x = sum.map((s) => s / frames);
@@ -122,7 +157,33 @@ export function createDetector(opts: DetectorOptions): Detector {
       logit: logits[0],
       duration_s: samples.length / 16000,
       windows: n,
+      ...(opts.timeline && {
+        timeline,
+        ...thresholdLogit(head, target === undefined ? logOdds(threshold) : logOdds(prior) - bayesThresholdLlr({ ...costs, pSpoof: target })),
+      }),
     };
+  }
+
+  async function pooledMean(w: Float32Array): Promise<{ mean: ArrayLike<number>; count: number }> {
+    const pooled = await fe.pool(w);
+    return { mean: pooled.vectors[0], count: pooled.frames };
+  }
+
+  /** The window's frames scored one by one onto `timeline`, and their mean in float64. */
+  async function frameEvidence(w: Float32Array, start: number, index: number, timeline: TimelineFrame[], name: string) {
+    const f = await fe.frames(w, head.layer);
+    const mean = new Float64Array(f.dims);
+    for (let t = 0; t < f.frames; t++) for (let j = 0; j < f.dims; j++) mean[j] += f.data[t * f.dims + j];
+    for (let j = 0; j < f.dims; j++) mean[j] /= f.frames;
+    if (!firstNonFinite([Float32Array.from(mean)], fe.layers)) {
+      // (a non-finite mean is the caller's to report, in the same words as without a timeline)
+      const { logits } = scoreHead(head, f.data, f.frames, f.dims, name); // the head on each frame: c_t
+      logits.forEach((c, t) => {
+        const s0 = start + t * f.hop;
+        timeline.push({ window: index, start_s: s0 / 16000, end_s: (s0 + f.span) / 16000, logit: c });
+      });
+    }
+    return { mean, count: f.frames };
   }
 
   return {
@@ -138,6 +199,17 @@ export function createDetector(opts: DetectorOptions): Detector {
     },
     dispose: () => fe.dispose(),
   };
+}
+
+const logOdds = (p: number) => Math.log(p / (1 - p));
+
+/**
+ * The decision threshold on the head's logit, from the threshold on the calibrated logit (σ⁻¹ of P(spoof) at the
+ * head's prior): the inverse of z/T, or of a·z + b for Platt.
+ */
+function thresholdLogit(head: Head, calibrated: number): { threshold_logit: number | null; spoof_above: boolean } {
+  const z = head.platt ? (calibrated - head.platt.b) / head.platt.a : calibrated * head.temperature;
+  return { threshold_logit: Number.isFinite(z) ? z : null, spoof_above: !head.platt || head.platt.a > 0 };
 }
 
 /**

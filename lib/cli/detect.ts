@@ -1,5 +1,8 @@
 import type { CommandModule } from 'yargs';
-import { createDetector } from '../detector';
+import { loadAudio } from '../audio';
+import { Detection, createDetector } from '../detector';
+import { UsageError } from '../errors';
+import { writeTimelinePlot } from '../report/timeline';
 import { ALLOW_MODEL_MISMATCH, BackendArgs, runCommand, selectBackend, withBackend } from './run';
 
 interface Args extends BackendArgs {
@@ -13,6 +16,8 @@ interface Args extends BackendArgs {
   'cost-miss'?: number;
   'cost-fa'?: number;
   'allow-model-mismatch'?: boolean;
+  timeline?: boolean;
+  plot?: string;
 }
 
 export const detectCommand: CommandModule<object, Args> = {
@@ -32,9 +37,15 @@ export const detectCommand: CommandModule<object, Args> = {
       .option('cost-miss', { type: 'number', describe: 'with --target-prior-spoof: cost of rejecting bona fide (default 1, ASVspoof 5)' })
       .option('cost-fa', { type: 'number', describe: 'with --target-prior-spoof: cost of accepting spoof (default 10, ASVspoof 5)' })
       .option('json', { type: 'boolean', describe: 'one JSON object per file, per line' })
+      .option('timeline', {
+        type: 'boolean',
+        describe: "each frame's contribution c_t to the logit (their mean is the logit; not a per-frame detector: see the README)",
+      })
+      .option('plot', { type: 'string', describe: 'one file: write its waveform and timeline here (PNG + SVG)' })
       .option('allow-model-mismatch', ALLOW_MODEL_MISMATCH) as never,
   handler: (args) =>
     runCommand('detect', async () => {
+      if (args.plot !== undefined && args.files.length !== 1) throw new UsageError(`--plot draws one file, got ${args.files.length}`);
       await selectBackend(args);
       const detector = createDetector({
         model: args.model,
@@ -45,6 +56,7 @@ export const detectCommand: CommandModule<object, Args> = {
         costMiss: args['cost-miss'],
         costFa: args['cost-fa'],
         allowModelMismatch: args['allow-model-mismatch'],
+        timeline: args.timeline || args.plot !== undefined,
       });
       let failed = 0;
       try {
@@ -53,7 +65,12 @@ export const detectCommand: CommandModule<object, Args> = {
           if (args.json) process.stdout.write(JSON.stringify(r) + '\n');
           else if (r.ok) {
             process.stdout.write(`${r.decision.padEnd(9)}  P(spoof) ${r.p_spoof.toFixed(4)}  reliability ${r.reliability.toFixed(3)}  ${r.file}\n`);
+            if (args.timeline) process.stdout.write(timelineText(r));
           } else process.stdout.write(`error      ${r.file}: ${r.error}\n`);
+          if (r.ok && args.plot !== undefined) {
+            const files = await writeTimelinePlot(args.plot, (await loadAudio(file)).samples, 16000, r);
+            process.stderr.write(`wavprobe detect: wrote ${files.png} and ${files.svg}\n`);
+          }
           if (!r.ok) failed++;
         }
       } finally {
@@ -63,3 +80,17 @@ export const detectCommand: CommandModule<object, Args> = {
       return failed ? 1 : 0;
     }),
 };
+
+/** The timeline in text: per window one line, its first frame's time, the hop, then c_t for every frame. */
+function timelineText(r: Detection): string {
+  const threshold = r.threshold_logit == null ? 'none' : `${r.threshold_logit.toFixed(3)} (spoof ${r.spoof_above ? 'at or above' : 'below'})`;
+  const lines = [`  timeline: c_t per frame, mean = logit ${r.logit.toFixed(4)}; threshold ${threshold}`];
+  for (let w = 0; w < r.windows; w++) {
+    const frames = r.timeline!.filter((f) => f.window === w);
+    const hop = frames.length > 1 ? frames[1].start_s - frames[0].start_s : 0;
+    lines.push(
+      `  window ${w} from ${frames[0].start_s.toFixed(3)} s every ${(1000 * hop).toFixed(0)} ms: ${frames.map((f) => f.logit.toFixed(2)).join(' ')}`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}

@@ -34,7 +34,23 @@ export interface PooledFrontEnd extends FrontEndInfo {
    * lets windows of long audio merge into the same frame-weighted mean a whole-file pass would give.
    */
   pool(samples: Float32Array): Promise<PooledVectors>;
+  /**
+   * The frames one layer's pooled vector is the mean of (detect --timeline), with their timing: frame t sees
+   * samples [t·hop, t·hop + span) of the input.
+   */
+  frames(samples: Float32Array, layer: number): Promise<FrameVectors>;
   dispose(): void;
+}
+
+export interface FrameVectors {
+  /** [frames, dims] row-major */
+  data: Float32Array;
+  frames: number;
+  dims: number;
+  /** Samples between frame starts. */
+  hop: number;
+  /** Samples each frame sees (the conv encoder's receptive field; LFCC's analysis window). */
+  span: number;
 }
 
 export interface PooledVectors {

@@ -7,7 +7,8 @@ import { UsageError } from '../errors';
 import { modelFingerprint } from '../weights';
 import { ModelConfig, readModelConfig } from '../weights/config';
 import { SpeechModel, disposeOutput, inputTensors, loadModel, preprocess, receptiveField } from '../models';
-import type { FrontEndInfo, FrontEndSpec, PooledFrontEnd, PooledVectors } from './frontend';
+import { totalStride } from '../models/feature-encoder';
+import type { FrameVectors, FrontEndInfo, FrontEndSpec, PooledFrontEnd, PooledVectors } from './frontend';
 import { lfccFrames } from './lfcc';
 import { meanPool, meanPoolTensor } from './pool';
 
@@ -55,6 +56,16 @@ export function sslFrontEnd(model: SpeechModel, id: string, layers: number[]): P
       pooled.dispose();
       return { vectors: layers.map((_, i) => flat.slice(i * H, (i + 1) * H)), frames: T };
     },
+    async frames(samples: Float32Array, layer: number): Promise<FrameVectors> {
+      if (!layers.includes(layer)) throw new RangeError(`frames: layer ${layer} is not one of this front-end's (${layers})`);
+      const { inputValues, attentionMask } = inputTensors(preprocess([samples], model.preprocessor));
+      const out = model.forward(inputValues, { attentionMask, upToLayer: layer });
+      const T = out.hiddenStates[layer].shape[1];
+      const data = (await out.hiddenStates[layer].data()) as Float32Array; // [1, T, H]: one unpadded row, every frame valid
+      tf.dispose([inputValues, attentionMask]);
+      disposeOutput(out);
+      return { data, frames: T, dims: H, hop: totalStride(model.config), span: receptiveField(model.config) };
+    },
     dispose: () => model.dispose(),
   };
 }
@@ -76,6 +87,10 @@ export function lfccFrontEnd(): PooledFrontEnd {
     async pool(samples: Float32Array): Promise<PooledVectors> {
       const { data, frames, dims } = lfccFrames(samples, 16000);
       return { vectors: [meanPool(data, frames, dims, frames)], frames };
+    },
+    async frames(samples: Float32Array): Promise<FrameVectors> {
+      // 20 ms Hamming windows every 10 ms (lfccFrames' defaults); the last one is zero-padded past the end.
+      return { ...lfccFrames(samples, 16000), hop: 160, span: 320 };
     },
     dispose: () => undefined,
   };
