@@ -4,14 +4,23 @@
  */
 import * as path from 'path';
 import { listLayers } from '../features/store';
+import { llrsFromProbs, minDcf } from '../metrics/asvspoof5';
 import { computeMetrics, Metrics } from '../metrics/summary';
 import { Head, TrainHeadOptions, scoreStore, trainHead } from './head';
 
+/** The metric set plus ASVspoof 5's min_dcf, which needs no prior (a prior shifts every LLR alike). */
+export type ProbeMetrics = Metrics & { min_dcf: number };
+
 export interface LayerEval {
   /** Calibrated P(spoof) (equal to `uncalibrated` when no calibration set was given). */
-  calibrated: Metrics;
-  uncalibrated: Metrics;
+  calibrated: ProbeMetrics;
+  uncalibrated: ProbeMetrics;
 }
+
+const probeMetrics = (probs: Float64Array, labels: Uint8Array): ProbeMetrics => ({
+  ...computeMetrics(probs, labels),
+  min_dcf: minDcf(llrsFromProbs(probs, 0.5), labels),
+});
 
 export interface LayerResult {
   layer: number;
@@ -43,14 +52,14 @@ export function probeLayers(trainStore: string, evalStores: string[], opts: Prob
     const evals: Record<string, LayerEval> = {};
     evalStores.forEach((dir, j) => {
       const s = scoreStore(head, dir, opts);
-      evals[names[j]] = { calibrated: computeMetrics(s.probs, s.labels), uncalibrated: computeMetrics(s.uncalibrated, s.labels) };
+      evals[names[j]] = { calibrated: probeMetrics(s.probs, s.labels), uncalibrated: probeMetrics(s.uncalibrated, s.labels) };
     });
     return { layer, head, eval: evals };
   });
 }
 
 /** The `probe --json` shape: `{"layers": [{"layer": k, "eval": {"<store>": {<metrics>}}}]}` (calibrated metrics). */
-export function probeJson(results: LayerResult[]): { layers: { layer: number; eval: Record<string, Metrics> }[] } {
+export function probeJson(results: LayerResult[]): { layers: { layer: number; eval: Record<string, ProbeMetrics> }[] } {
   return {
     layers: results.map((r) => ({
       layer: r.layer,

@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomic } from '../atomic';
+import { formatCsv } from '../data/csv';
 import { writeHead } from '../probe/head';
 import { LayerResult, probeTable } from '../probe/layerwise';
 import { layerwiseChart, writePlot } from './plots';
@@ -18,6 +19,65 @@ export interface ProbeReportInput {
 }
 
 const slug = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_');
+
+/** The paper's main table: per row (layer or baseline), calibrated EER, ECE and min_dcf per eval set (and their mean). */
+interface TableRow {
+  label: string;
+  /** Per eval set, then the mean over sets when there are several: [eer, ece, min_dcf]. */
+  cells: [number, number, number][];
+}
+
+function tableRows(r: ProbeReportInput): { sets: string[]; rows: TableRow[] } {
+  const sets = Object.keys(r.results[0]?.eval ?? {});
+  const all = [...r.results.map((x) => ({ label: String(x.layer), result: x })), ...(r.baselines ?? [])];
+  const rows = all.map(({ label, result }) => {
+    const cells = sets.map((n): [number, number, number] => {
+      const m = result.eval[n].calibrated;
+      return [m.eer_asvspoof, m.ece_15, m.min_dcf];
+    });
+    const mean = [0, 1, 2].map((k) => cells.reduce((s, c) => s + c[k], 0) / cells.length) as [number, number, number];
+    return { label, cells: sets.length > 1 ? [...cells, mean] : cells };
+  });
+  return { sets: sets.length > 1 ? [...sets, 'mean'] : sets, rows };
+}
+
+const pct = (v: number) => (100 * v).toFixed(2);
+const texEscape = (s: string) => s.replace(/[\\&%$#_{}~^]/g, (c) => (c === '\\' ? '\\textbackslash{}' : `\\${c}`));
+
+/**
+ * table.md, table.csv and table.tex: EER % and ECE % with two decimals and min_dcf with four in the Markdown and
+ * LaTeX; the CSV keeps full precision (fractions, as in report.json) for further processing.
+ */
+export function writeProbeTables(outDir: string, r: ProbeReportInput): { md: string; csv: string; tex: string } {
+  const { sets, rows } = tableRows(r);
+  const shown = (c: [number, number, number]) => [pct(c[0]), pct(c[1]), c[2].toFixed(4)];
+  const mdHead = ['layer', ...sets.flatMap((n) => [`${n} EER %`, `${n} ECE %`, `${n} minDCF`])];
+  const md = [
+    `| ${mdHead.join(' | ')} |`,
+    `|${mdHead.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+    ...rows.map((x) => `| ${x.label} | ${x.cells.flatMap(shown).join(' | ')} |`),
+  ].join('\n');
+  const csvHead = ['layer', ...sets.flatMap((n) => [`${n}_eer`, `${n}_ece`, `${n}_min_dcf`])];
+  const csv = formatCsv(
+    csvHead,
+    rows.map((x) => Object.fromEntries([['layer', x.label], ...x.cells.flat().map((v, i) => [csvHead[i + 1], v])])),
+  );
+  const tex = [
+    `\\begin{tabular}{l${'rrr'.repeat(sets.length)}}`,
+    '\\hline',
+    ` & ${sets.map((n) => `\\multicolumn{3}{c}{${texEscape(n)}}`).join(' & ')} \\\\`,
+    `layer & ${sets.map(() => 'EER (\\%) & ECE (\\%) & minDCF').join(' & ')} \\\\`,
+    '\\hline',
+    ...rows.map((x) => `${texEscape(x.label)} & ${x.cells.flatMap(shown).join(' & ')} \\\\`),
+    '\\hline',
+    '\\end{tabular}',
+  ].join('\n');
+  const files = { md: path.join(outDir, 'table.md'), csv: path.join(outDir, 'table.csv'), tex: path.join(outDir, 'table.tex') };
+  writeFileAtomic(files.md, md + '\n');
+  writeFileAtomic(files.csv, csv);
+  writeFileAtomic(files.tex, tex + '\n');
+  return files;
+}
 
 export async function writeProbeReport(outDir: string, r: ProbeReportInput): Promise<{ markdown: string; json: string }> {
   fs.mkdirSync(path.join(outDir, 'heads'), { recursive: true });
@@ -46,5 +106,6 @@ export async function writeProbeReport(outDir: string, r: ProbeReportInput): Pro
   const files = { markdown: path.join(outDir, 'report.md'), json: path.join(outDir, 'report.json') };
   writeFileAtomic(files.markdown, md.join('\n'));
   writeFileAtomic(files.json, JSON.stringify(json, null, 1) + '\n');
+  writeProbeTables(outDir, r);
   return files;
 }

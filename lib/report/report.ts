@@ -2,7 +2,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomic } from '../atomic';
+import { readCsv } from '../data/csv';
 import { assertBothClasses, countClasses } from '../data/labels';
+import { UsageError } from '../errors';
+import { indexFile } from '../features/store';
+import { bootstrapIntervals, BootstrapOptions, BootstrapReport, IntervalMetric } from '../metrics/bootstrap';
 import { calibrationBins, CalibrationBin } from '../metrics/calibration';
 import { asvspoof5Metrics, Asvspoof5Metrics } from '../metrics/asvspoof5';
 import { selectivePrediction, SelectivePoint } from '../metrics/reliability';
@@ -28,7 +32,23 @@ export interface EvalReport {
   n_spoof: number;
   /** One entry per score set; the last is the one to quote (calibrated when there is calibration). */
   sets: SetReport[];
+  /** Intervals of the quoted set's metrics (eval --bootstrap); null when not asked for. */
+  bootstrap: (BootstrapReport & { set: string }) | null;
   plots: string[];
+}
+
+/** What eval --bootstrap asks for, with each row's speaker when resampling by speaker. */
+export interface BootstrapRequest {
+  options: BootstrapOptions;
+  speakers: string[] | null;
+}
+
+/** The `speaker` column of a CSV file (a store's index.csv, a score file) when `options` resample by speaker. */
+export function bootstrapRequest(options: BootstrapOptions, csvFile: string): BootstrapRequest {
+  if (options.by !== 'speaker') return { options, speakers: null };
+  const { header, rows } = readCsv(csvFile);
+  if (!header.includes('speaker')) throw new UsageError(`--bootstrap-by speaker needs a speaker column, and ${csvFile} has none`);
+  return { options, speakers: rows.map((r) => r.speaker) };
 }
 
 const fmtPct = (v: number) => `${(100 * v).toFixed(2)}%`;
@@ -62,6 +82,27 @@ function markdown(title: string, r: EvalReport): string {
   lines.push(`| metric | ${r.sets.map((s) => s.name).join(' | ')} |`, `|---|${r.sets.map(() => '---:').join('|')}|`);
   for (const [name, f] of rows) lines.push(`| ${name} | ${r.sets.map((s) => f(s.metrics)).join(' | ')} |`);
   lines.push('');
+  const b = r.bootstrap;
+  if (b) {
+    const shown: [IntervalMetric, string, (v: number) => string][] = [
+      ['eer_asvspoof', 'EER (ASVspoof)', fmtPct],
+      ['min_dcf', 'minDCF', fmt],
+      ['act_dcf', 'actDCF', fmt],
+      ['cllr', 'Cllr (bits)', fmt],
+      ['ece_15', 'ECE (15 bins)', fmtPct],
+    ];
+    lines.push(
+      `${100 * b.level} % bootstrap intervals (${b.set}; ${b.n} resamples by ${b.by}, seed ${b.seed}, ${b.redrawn} redrawn for holding one class):`,
+      '',
+      '| metric | interval |',
+      '|---|---:|',
+    );
+    for (const [k, name, f] of shown) {
+      const v = b.intervals[k];
+      lines.push(`| ${name} | ${v ? `${f(v[0])} – ${f(v[1])}` : '—'} |`);
+    }
+    lines.push('');
+  }
   for (const p of r.plots) lines.push(`![${p}](${p}.png)`, '');
   return lines.join('\n');
 }
@@ -78,6 +119,7 @@ export async function writeEvalReport(
     ids: string[];
     labels: Uint8Array;
     sets: { name: string; probs: Float64Array; priorSpoof: number | null }[];
+    bootstrap?: BootstrapRequest | null;
   },
 ): Promise<EvalReport> {
   const { labels } = input;
@@ -97,15 +139,20 @@ export async function writeEvalReport(
       reliability_bins: calibrationBins(s.probs, labels, 15),
       selective_prediction: selectivePrediction(s.probs, labels),
     })),
+    bootstrap: null,
     plots: ['reliability', 'det', 'selective'],
   };
+  const quoted = input.sets[input.sets.length - 1];
+  if (input.bootstrap) {
+    const { options, speakers } = input.bootstrap;
+    report.bootstrap = { set: quoted.name, ...bootstrapIntervals(quoted.probs, labels, quoted.priorSpoof, options, speakers) };
+  }
   fs.mkdirSync(outDir, { recursive: true });
   await writePlot(outDir, 'reliability', reliabilityDiagram(scored));
   // Calibration maps are monotone, so every set has the same DET curve: draw the one quoted.
   await writePlot(outDir, 'det', detCurve(scored.slice(-1)));
   await writePlot(outDir, 'selective', selectivePredictionCurve(scored));
-  const last = input.sets[input.sets.length - 1];
-  writeScoresCsv(path.join(outDir, 'scores.csv'), { ids: input.ids, labels, scores: last.probs }, last.priorSpoof);
+  writeScoresCsv(path.join(outDir, 'scores.csv'), { ids: input.ids, labels, scores: quoted.probs }, quoted.priorSpoof);
   // NaN (empty bins) is not JSON: write it as null.
   writeFileAtomic(path.join(outDir, 'report.json'), JSON.stringify(report, (_k, v) => (Number.isNaN(v) ? null : v), 1) + '\n');
   writeFileAtomic(path.join(outDir, 'report.md'), markdown(input.title, report));
@@ -122,8 +169,9 @@ export async function evaluateHead(
   headFile: string,
   storeDir: string,
   outDir: string,
-  opts: { allowModelMismatch?: boolean; priorSpoof?: number } = {},
+  opts: { allowModelMismatch?: boolean; priorSpoof?: number; bootstrap?: BootstrapOptions } = {},
 ): Promise<EvalReport> {
+  const bootstrap = opts.bootstrap ? bootstrapRequest(opts.bootstrap, indexFile(storeDir)) : null;
   const head = readHead(headFile);
   const s = scoreStore(head, storeDir, opts);
   assertBothClasses(s.labels, path.join(storeDir, 'index.csv'), 'evaluation');
@@ -153,11 +201,18 @@ export async function evaluateHead(
     ids: s.ids,
     labels: s.labels,
     sets,
+    bootstrap,
   });
 }
 
 /** Writes the report of a score file (id,label,score) whose scores are posteriors under `priorSpoof` (null: unknown). */
-export async function evaluateScores(scoresFile: string, outDir: string, priorSpoof: number | null = null): Promise<EvalReport> {
+export async function evaluateScores(
+  scoresFile: string,
+  outDir: string,
+  priorSpoof: number | null = null,
+  bootstrap?: BootstrapOptions,
+): Promise<EvalReport> {
+  const request = bootstrap ? bootstrapRequest(bootstrap, scoresFile) : null;
   const set = readScoresCsv(scoresFile);
   assertBothClasses(set.labels, scoresFile, 'evaluation');
   return writeEvalReport(outDir, {
@@ -166,5 +221,13 @@ export async function evaluateScores(scoresFile: string, outDir: string, priorSp
     ids: set.ids,
     labels: set.labels,
     sets: [{ name: 'scores', probs: set.scores, priorSpoof }],
+    bootstrap: request,
   });
+}
+
+/** The intervals of a score file's metrics, without a report (eval --scores --bootstrap without --out). */
+export function bootstrapScoresFile(scoresFile: string, priorSpoof: number | null, options: BootstrapOptions): BootstrapReport {
+  const { speakers } = bootstrapRequest(options, scoresFile);
+  const set = readScoresCsv(scoresFile);
+  return bootstrapIntervals(set.scores, set.labels, priorSpoof, options, speakers);
 }
