@@ -3,3 +3,4 @@ export * from './probe-report';
 export * from './report';
 export * from './inside';
 export * from './explore';
+export * from './timeline';
