@@ -47,7 +47,8 @@ function readOwner(file: string): LockOwner | null {
 
 /**
  * Takes the lock on `target` for this process or throws a UsageError:
- * "another wavprobe is writing <target> (pid N on host H)".
+ * "another wavprobe is writing <target> (pid N on host H)". Holding it, removes what an interrupted writer of
+ * `target` left beside it (`<target>.tmp-<pid>`): none of that can belong to a live writer.
  */
 export function acquireLock(target: string, command = process.argv.slice(1).join(' ')): Lock {
   const file = lockFile(target);
@@ -81,6 +82,7 @@ export function acquireLock(target: string, command = process.argv.slice(1).join
     }
     takeOverStale(file, owner);
   }
+  removeStaleTemps(target);
   let held = true;
   // A process.exit() (a second Ctrl-C) skips finally blocks; the lock still goes with the process.
   const onExit = () => lock.release();
@@ -137,11 +139,8 @@ export async function withLock<T>(target: string, body: (lock: Lock) => Promise<
   }
 }
 
-/**
- * Removes temporary siblings `<target>.tmp-<pid>` that an interrupted writer left (files or folders). Only for a
- * caller that holds the lock on `target`, so none of them can belong to a live writer.
- */
-export function removeStaleTemps(target: string): void {
+/** Removes the temporary siblings `<target>.tmp-<pid>` (files or folders) of other processes. */
+function removeStaleTemps(target: string): void {
   const dir = path.dirname(path.resolve(target));
   const prefix = `${path.basename(path.resolve(target))}.tmp-`;
   let names: string[];

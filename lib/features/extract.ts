@@ -12,7 +12,7 @@ import type { BackendName } from '../backend';
 import { readCsv } from '../data/csv';
 import type { DatasetItem } from '../data';
 import { DataError } from '../errors';
-import { Lock, acquireLock, removeStaleTemps } from '../lock';
+import { Lock, withLock } from '../lock';
 import type { FrontEndInfo, FrontEndSpec, PooledFrontEnd } from './frontend';
 import { describeFrontEnd } from './frontends';
 import { Journal } from './journal';
@@ -63,15 +63,11 @@ export async function extractFeatures(
   const mine = shardItems(items, opts.shard);
   const info = 'pool' in frontEnd ? frontEnd : describeFrontEnd(frontEnd);
   const plan = makePlan(mine, info, opts);
-  const lock = acquireLock(out);
-  try {
-    removeStaleTemps(out);
+  return withLock(out, (lock) => {
     const done = finishedStore(out, plan);
     if (done) return { ...done, total: mine.length, ok: mine.length - done.failed };
-    return await extractInto(mine, frontEnd, info, plan, out, lock, opts);
-  } finally {
-    lock.release();
-  }
+    return extractInto(mine, frontEnd, info, plan, out, lock, opts);
+  });
 }
 
 /** A store already finished by the same plan (a rerun after completion), or null when `out` does not exist yet. */

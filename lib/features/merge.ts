@@ -6,14 +6,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { readCsv } from '../data/csv';
 import { DataError } from '../errors';
-import { Lock, acquireLock, removeStaleTemps } from '../lock';
+import { Lock, acquireLock } from '../lock';
 import type { ExtractionPlan } from './plan';
 import { ERRORS_FILE, LayerArray, StoreMeta, readMeta, readStore, writeStoreAtomic } from './store';
 
 export function mergeStores(shardDirs: string[], out: string): { rows: number; shards: number } {
   const lock = acquireLock(out);
   try {
-    removeStaleTemps(out);
     return mergeInto(shardDirs, out, lock);
   } finally {
     lock.release();
