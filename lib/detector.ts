@@ -36,7 +36,7 @@ import { DataError, UsageError, WavprobeError } from './errors';
 import type { PooledFrontEnd } from './features/frontend';
 import { LFCC_ID, lfccFrontEnd, modelId, sslFrontEnd } from './features/frontends';
 import { firstNonFinite } from './features/pool';
-import { ASVSPOOF5_C_FA, ASVSPOOF5_C_MISS, bayesThresholdLlr, checkPrior, llrFromProb, retarget } from './metrics/asvspoof5';
+import { ASVSPOOF5_C_FA, ASVSPOOF5_C_MISS, bayesThresholdLlr, checkPrior, llrFromProb, logOdds, retarget } from './metrics/asvspoof5';
 import { confidence } from './metrics/reliability';
 import { loadModel } from './models';
 import { Head, assertSameModel, headPrior, readHead, scoreHead } from './probe/head';
@@ -136,7 +136,7 @@ export function createDetector(opts: DetectorOptions): Detector {
     const timeline: TimelineFrame[] = [];
     for (const w of windows(samples, { windowS, sampleRate: 16000 })) {
       const { mean, count } = opts.timeline ? await frameEvidence(w.samples, w.start, n, timeline, name) : await pooledMean(w.samples);
-      const bad = firstNonFinite([Float32Array.from(mean)], fe.layers);
+      const bad = firstNonFinite([mean], fe.layers);
       if (bad) throw new DataError(bad, name);
       for (let j = 0; j < mean.length; j++) sum[j] += mean[j] * count;
       frames += count;
@@ -175,7 +175,7 @@ export function createDetector(opts: DetectorOptions): Detector {
     const mean = new Float64Array(f.dims);
     for (let t = 0; t < f.frames; t++) for (let j = 0; j < f.dims; j++) mean[j] += f.data[t * f.dims + j];
     for (let j = 0; j < f.dims; j++) mean[j] /= f.frames;
-    if (!firstNonFinite([Float32Array.from(mean)], fe.layers)) {
+    if (!firstNonFinite([mean], fe.layers)) {
       // (a non-finite mean is the caller's to report, in the same words as without a timeline)
       const { logits } = scoreHead(head, f.data, f.frames, f.dims, name); // the head on each frame: c_t
       logits.forEach((c, t) => {
@@ -200,8 +200,6 @@ export function createDetector(opts: DetectorOptions): Detector {
     dispose: () => fe.dispose(),
   };
 }
-
-const logOdds = (p: number) => Math.log(p / (1 - p));
 
 /**
  * The decision threshold on the head's logit, from the threshold on the calibrated logit (σ⁻¹ of P(spoof) at the

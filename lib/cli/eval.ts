@@ -4,7 +4,7 @@ import { UsageError } from '../errors';
 import { checkPrior } from '../metrics/asvspoof5';
 import { BootstrapOptions, BootstrapReport, checkBootstrapOptions } from '../metrics/bootstrap';
 import { evaluateScoresFile, readScoresCsv, writeAsvspoof5Files } from '../metrics/scores';
-import { bootstrapScoresFile, evaluateHead, evaluateScores, EvalReport } from '../report/report';
+import { bootstrapScoresFile, evaluateHead, evaluateScores, EvalReport, fmt } from '../report/report';
 import { withLock } from '../lock';
 import { ALLOW_MODEL_MISMATCH, runCommand } from './run';
 
@@ -44,8 +44,6 @@ function printIntervals(b: BootstrapReport): void {
     .map(([k, v]) => `${k} [${v![0].toFixed(4)}, ${v![1].toFixed(4)}]`);
   console.log(`${100 * b.level} % intervals (${b.n} resamples by ${b.by}, seed ${b.seed}, ${b.redrawn} redrawn): ${shown.join(', ')}`);
 }
-
-const fmt = (v: number | null) => (v === null ? '—' : v.toFixed(4));
 
 function printSummary(r: EvalReport, out: string): void {
   for (const s of r.sets) {

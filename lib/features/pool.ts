@@ -42,7 +42,7 @@ export function meanPoolTensor(h: tf.Tensor3D, frameMask?: tf.Tensor2D): tf.Tens
  * Why pooled vectors cannot be used, or null when every value is finite. A NaN or Inf (weights or a config the
  * checks let through, an overflow on odd audio) makes that file's error, never a score or a stored row.
  */
-export function firstNonFinite(vectors: Float32Array[], layers: number[]): string | null {
+export function firstNonFinite(vectors: ArrayLike<number>[], layers: number[]): string | null {
   for (let k = 0; k < vectors.length; k++) {
     const v = vectors[k];
     for (let j = 0; j < v.length; j++) {

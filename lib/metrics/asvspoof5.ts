@@ -29,7 +29,8 @@ export function checkPrior(p: number, what: string): number {
   return p;
 }
 
-const logOdds = (p: number) => Math.log(p / (1 - p));
+/** ln(p/(1 − p)). */
+export const logOdds = (p: number) => Math.log(p / (1 - p));
 
 /** LLR of bona fide vs spoof from P(spoof) `p` fitted under spoof prior `priorSpoof`: the prior's log-odds removed. */
 export function llrFromProb(p: number, priorSpoof: number): number {

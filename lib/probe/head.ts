@@ -162,6 +162,8 @@ export interface TrainHeadOptions {
 export function trainHead(storeDir: string, layer: number, opts: TrainHeadOptions = {}): Head {
   const store = readStore(storeDir, { layers: [layer] });
   const features = store.layers.get(layer)!;
+  const origin = storeOrigin(store);
+  const trainedOn = { model: origin.model, model_fingerprint: origin.fingerprint }; // recorded in the head
   let trainIdx: ArrayLike<number> | null = null;
   let calib: { X: LayerArray; y: Uint8Array; source: string; dir: string } | null = null;
   if (typeof opts.calibrateOn === 'number') {
@@ -176,8 +178,7 @@ export function trainHead(storeDir: string, layer: number, opts: TrainHeadOption
     };
   } else if (typeof opts.calibrateOn === 'string') {
     const other = readStore(opts.calibrateOn, { layers: [layer] });
-    const trained = storeOrigin(store);
-    assertSameModel({ model: trained.model, model_fingerprint: trained.fingerprint }, storeOrigin(other), other.dir, opts.allowModelMismatch);
+    assertSameModel(trainedOn, storeOrigin(other), other.dir, opts.allowModelMismatch);
     calib = { X: other.layers.get(layer)!, y: other.labels, source: path.resolve(opts.calibrateOn), dir: other.dir };
   }
   const X = trainIdx ? takeRows(features, trainIdx) : features;
@@ -195,8 +196,7 @@ export function trainHead(storeDir: string, layer: number, opts: TrainHeadOption
   const head: Head = {
     format: HEAD_FORMAT,
     version: 1,
-    model: storeOrigin(store).model,
-    model_fingerprint: storeOrigin(store).fingerprint,
+    ...trainedOn,
     layer,
     pooling: typeof store.meta?.pooling === 'string' ? store.meta.pooling : null,
     weights: Array.from(model.weights),

@@ -52,7 +52,8 @@ export function bootstrapRequest(options: BootstrapOptions, csvFile: string): Bo
 }
 
 const fmtPct = (v: number) => `${(100 * v).toFixed(2)}%`;
-const fmt = (v: number | null) => (v === null ? '—' : v.toFixed(4));
+/** A metric to 4 decimals, or — where it is unknown (an ASVspoof 5 metric without a prior). */
+export const fmt = (v: number | null) => (v === null ? '—' : v.toFixed(4));
 
 function markdown(title: string, r: EvalReport): string {
   const rows: [string, (m: SetReport['metrics']) => string][] = [
