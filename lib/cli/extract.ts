@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { readDataset } from '../data';
 import { extractFeatures } from '../features/extract';
+import { POOLINGS, Pooling } from '../features/frontend';
 import { describeFrontEnd } from '../features/frontends';
 import { parseShard } from '../features/plan';
 import { extractionProgress, stopOnSignal } from './progress';
@@ -12,7 +13,7 @@ interface Args extends BackendArgs {
   split?: string;
   out: string;
   layers: string;
-  pool: string;
+  pool: Pooling;
   'max-seconds'?: number;
   shard?: string;
   workers: number;
@@ -36,7 +37,7 @@ export const extractCommand: CommandModule<object, Args> = {
       .option('split', { type: 'string', describe: 'dataset split (train|dev|eval for ASVspoof 2019, …)' })
       .option('out', { type: 'string', demandOption: true, describe: 'feature store directory to create' })
       .option('layers', { type: 'string', default: 'all', describe: 'all | ..k | a..b | a,b,c' })
-      .option('pool', { choices: ['mean'], default: 'mean', describe: 'pooling over time' })
+      .option('pool', { choices: POOLINGS, default: 'mean' as Pooling, describe: 'pooling over time: mean, or mean,std (also layer_NN_std.npy)' })
       .option('max-seconds', { type: 'number', describe: 'use only the first S seconds of each file' })
       .option('workers', { type: 'number', default: 1, describe: 'worker threads, each with its own copy of the model (2 on a 2-core machine)' })
       .option('shard', { type: 'string', describe: 'i/n: take the i-th of n contiguous parts (0-based); join with `wavprobe merge`' }) as never,
@@ -45,7 +46,7 @@ export const extractCommand: CommandModule<object, Args> = {
       const shard = args.shard ? parseShard(args.shard) : undefined;
       const items = readDataset(args.data, { split: args.split });
       await selectBackend(args);
-      const spec = { model: args.model, layers: args.layers };
+      const spec = { model: args.model, layers: args.layers, pooling: args.pool };
       const layers = describeFrontEnd(spec).layers;
       const progress = extractionProgress('extract');
       const signal = stopOnSignal();

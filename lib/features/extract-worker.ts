@@ -14,7 +14,7 @@ async function run(job: { id: number; file: string; maxSeconds?: number }): Prom
   try {
     ready ??= useBackend(backend).then(() => openFrontEnd(spec));
     const result = await poolFile(await ready, job.file, job.maxSeconds);
-    const transfer = 'vectors' in result ? result.vectors.map((v) => v.buffer as ArrayBuffer) : [];
+    const transfer = 'vectors' in result ? [...result.vectors, ...(result.std ?? [])].map((v) => v.buffer as ArrayBuffer) : [];
     parentPort!.postMessage({ id: job.id, result }, transfer);
   } catch (e) {
     // Typed errors (a model that does not load, say) keep their reason and file; anything else is a crash.

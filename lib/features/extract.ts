@@ -1,5 +1,5 @@
 /**
- * Extraction: dataset items → pooled features of every requested layer → a feature store.
+ * Extraction: dataset items → pooled features (mean, and with `mean,std` the std) of every requested layer → a feature store.
  *
  * Resumable and atomic: work goes into a journal, `<out>.partial/` (journal.ts), that a rerun of the same plan
  * (plan.ts) resumes; the finished store is written to a temporary directory, renamed to `<out>`, and is
@@ -99,7 +99,7 @@ async function extractInto(
   lock: Lock,
   opts: ExtractOptions,
 ): Promise<ExtractSummary> {
-  const record = new Float32Array(info.dims.reduce((a, b) => a + b, 0));
+  const record = new Float32Array(recordFloats(info));
   const journal = new Journal(`${out}.partial`, plan, record.byteLength);
   const runner = openRunner(frontEnd, opts.workers ?? 1, opts.backend ?? 'wasm');
   const started = Date.now();
@@ -120,7 +120,7 @@ async function extractInto(
       if ('error' in r) failed++;
       else {
         let off = 0;
-        for (const v of r.vectors) {
+        for (const v of [...r.vectors, ...(r.std ?? [])]) {
           record.set(v, off);
           off += v.length;
         }
@@ -143,26 +143,35 @@ async function extractInto(
  * rerun when the write fails).
  */
 function finishStore(items: DatasetItem[], fe: FrontEndInfo, plan: ExtractionPlan, journal: Journal, out: string, lock: Lock): void {
-  const recordFloats = fe.dims.reduce((a, b) => a + b, 0);
+  const stride = recordFloats(fe);
   const raw = fs.readFileSync(journal.featuresFile); // may be a view into Node's shared pool: copy exactly its bytes
-  const all = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length)); // [items, recordFloats]
+  const all = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length)); // [items, stride]
   const okRows = journal.infos.filter((x) => x.error === undefined).map((x) => x.i);
-  const layers = new Map<number, LayerArray>();
   let off = 0;
-  fe.layers.forEach((layer, li) => {
-    const d = fe.dims[li];
-    const data = new Float32Array(okRows.length * d); // [N_ok, d]
-    okRows.forEach((i, r) => data.set(all.subarray(i * recordFloats + off, i * recordFloats + off + d), r * d));
-    layers.set(layer, { data, n: okRows.length, d });
-    off += d;
-  });
+  // The record's columns in order: every layer's mean, then (mean,std) every layer's std.
+  const columns = () => {
+    const arrays = new Map<number, LayerArray>();
+    fe.layers.forEach((layer, li) => {
+      const d = fe.dims[li];
+      const data = new Float32Array(okRows.length * d); // [N_ok, d]
+      okRows.forEach((i, r) => data.set(all.subarray(i * stride + off, i * stride + off + d), r * d));
+      arrays.set(layer, { data, n: okRows.length, d });
+      off += d;
+    });
+    return arrays;
+  };
+  const layers = columns();
+  const std = fe.pooling === 'mean,std' ? columns() : undefined;
   const index = okRows.map((i) => indexRow(items[i], journal.infos[i].duration_s!));
   const meta: StoreMeta = { model: fe.id, model_fingerprint: fe.fingerprint, layers: fe.layers, pooling: fe.pooling, extraction: plan };
   if (okRows.length === 0) throw new DataError(`no file could be read (${items.length} failed; see ${journal.infoFile})`, out);
   const errors = journal.infos.filter((x) => x.error !== undefined).map((x) => ({ id: items[x.i].id, path: items[x.i].path, error: x.error! }));
-  writeStoreAtomic(out, { index, layers, meta }, errors, lock);
+  writeStoreAtomic(out, { index, layers, std, meta }, errors, lock);
   fs.rmSync(journal.dir, { recursive: true, force: true });
 }
+
+/** Floats per journal record: every layer's mean, and its std with pooling `mean,std`. */
+const recordFloats = (fe: FrontEndInfo): number => fe.dims.reduce((a, b) => a + b, 0) * (fe.pooling === 'mean,std' ? 2 : 1);
 
 function indexRow(item: DatasetItem, durationS: number): Record<string, string | number> {
   const row: Record<string, string | number> = { id: item.id, label: item.label, path: item.path, duration_s: durationS };

@@ -17,15 +17,21 @@ export interface FrontEndInfo {
   /** Vector size of each layer, in `layers` order. */
   readonly dims: number[];
   /** Pooling rule, recorded in meta.json. */
-  readonly pooling: string;
+  readonly pooling: Pooling;
   /** The shortest input it accepts, in samples at 16 kHz. */
   readonly minSamples: number;
 }
 
-/** How to open a front-end (the `--model` and `--layers` arguments); plain data, so it can go to a worker. */
+/** `mean`: the mean over frames of each layer; `mean,std`: also its per-dimension standard deviation. */
+export const POOLINGS = ['mean', 'mean,std'] as const;
+export type Pooling = (typeof POOLINGS)[number];
+
+/** How to open a front-end (the `--model`, `--layers` and `--pool` arguments); plain data, so it can go to a worker. */
 export interface FrontEndSpec {
   model: string;
   layers?: string;
+  /** Default `mean`. */
+  pooling?: Pooling;
 }
 
 export interface PooledFrontEnd extends FrontEndInfo {
@@ -55,5 +61,7 @@ export interface FrameVectors {
 
 export interface PooledVectors {
   vectors: Float32Array[];
+  /** With pooling `mean,std`: each layer's standard deviation over the same frames, in `layers` order. */
+  std?: Float32Array[];
   frames: number;
 }

@@ -8,9 +8,9 @@ import { modelFingerprint } from '../weights';
 import { ModelConfig, readModelConfig } from '../weights/config';
 import { SpeechModel, disposeOutput, inputTensors, loadModel, preprocess, receptiveField } from '../models';
 import { totalStride } from '../models/feature-encoder';
-import type { FrameVectors, FrontEndInfo, FrontEndSpec, PooledFrontEnd, PooledVectors } from './frontend';
+import type { FrameVectors, FrontEndInfo, FrontEndSpec, PooledFrontEnd, PooledVectors, Pooling } from './frontend';
 import { lfccFrames } from './lfcc';
-import { meanPool, meanPoolTensor } from './pool';
+import { meanPool, meanPoolTensor, stdPool, stdPoolTensor } from './pool';
 
 /**
  * A FrontEndSpec's `layers` (the `--layers` argument): `all`, `..k` (0 to k), `a..b`, or `a,b,c` → sorted layer
@@ -32,29 +32,31 @@ export function parseLayers(spec: string | undefined, numLayers: number): number
 }
 
 /**
- * Mean-pooled hidden states of an SSL model: one forward per utterance, stopped after the deepest layer asked for,
- * each requested hidden state averaged over all frames (a single unpadded utterance has no padded frames).
+ * Pooled hidden states of an SSL model: one forward per utterance, stopped after the deepest layer asked for,
+ * each requested hidden state averaged (and with `mean,std` its standard deviation taken) over all frames (a single
+ * unpadded utterance has no padded frames).
  */
-export function sslFrontEnd(model: SpeechModel, id: string, layers: number[]): PooledFrontEnd {
+export function sslFrontEnd(model: SpeechModel, id: string, layers: number[], pooling: Pooling = 'mean'): PooledFrontEnd {
   const H = model.config.hiddenSize;
   const upToLayer = layers[layers.length - 1];
+  const L = layers.length;
   return {
-    ...sslInfo(model.config, id, model.fingerprint, layers),
+    ...sslInfo(model.config, id, model.fingerprint, layers, pooling),
     async pool(samples: Float32Array): Promise<PooledVectors> {
       const { inputValues, attentionMask } = inputTensors(preprocess([samples], model.preprocessor));
       const out = model.forward(inputValues, { attentionMask, upToLayer });
       const T = out.hiddenStates[0].shape[1];
-      const pooled = tf.tidy(() =>
-        tf.concat(
-          layers.map((k) => meanPoolTensor(out.hiddenStates[k], out.frameMask)),
-          0,
-        ),
-      ); // [layers, H]
+      const pooled = tf.tidy(() => {
+        const means = layers.map((k) => meanPoolTensor(out.hiddenStates[k], out.frameMask)); // [1, H] each
+        const stds = pooling === 'mean,std' ? layers.map((k, i) => stdPoolTensor(out.hiddenStates[k], means[i], out.frameMask)) : [];
+        return tf.concat([...means, ...stds], 0); // [layers (·2), H]
+      });
       tf.dispose([inputValues, attentionMask]);
       disposeOutput(out);
       const flat = (await pooled.data()) as Float32Array;
       pooled.dispose();
-      return { vectors: layers.map((_, i) => flat.slice(i * H, (i + 1) * H)), frames: T };
+      const rows = (from: number) => layers.map((_, i) => flat.slice((from + i) * H, (from + i + 1) * H));
+      return { vectors: rows(0), ...(pooling === 'mean,std' && { std: rows(L) }), frames: T };
     },
     async frames(samples: Float32Array, layer: number): Promise<FrameVectors> {
       if (!layers.includes(layer)) throw new RangeError(`frames: layer ${layer} is not one of this front-end's (${layers})`);
@@ -71,22 +73,23 @@ export function sslFrontEnd(model: SpeechModel, id: string, layers: number[]): P
 }
 
 export const LFCC_ID = 'lfcc-60 (ASVspoof 2019 baseline: 20 linear filters, 20 coefficients + deltas + delta-deltas)';
-const LFCC_INFO: FrontEndInfo = {
+const lfccInfo = (pooling: Pooling): FrontEndInfo => ({
   id: LFCC_ID,
   fingerprint: LFCC_ID,
   layers: [0],
   dims: [60],
-  pooling: 'mean',
+  pooling,
   minSamples: 320 /* one 20 ms window */,
-};
+});
 
-/** The ASVspoof 2019 LFCC baseline as a one-layer front-end (layer 0, 60 dims, mean over frames). */
-export function lfccFrontEnd(): PooledFrontEnd {
+/** The ASVspoof 2019 LFCC baseline as a one-layer front-end (layer 0, 60 dims, mean (and std) over frames). */
+export function lfccFrontEnd(pooling: Pooling = 'mean'): PooledFrontEnd {
   return {
-    ...LFCC_INFO,
+    ...lfccInfo(pooling),
     async pool(samples: Float32Array): Promise<PooledVectors> {
       const { data, frames, dims } = lfccFrames(samples, 16000);
-      return { vectors: [meanPool(data, frames, dims, frames)], frames };
+      const std = pooling === 'mean,std' ? { std: [stdPool(data, frames, dims, frames)] } : {};
+      return { vectors: [meanPool(data, frames, dims, frames)], ...std, frames };
     },
     async frames(samples: Float32Array): Promise<FrameVectors> {
       // 20 ms Hamming windows every 10 ms (lfccFrames' defaults); the last one is zero-padded past the end.
@@ -96,13 +99,13 @@ export function lfccFrontEnd(): PooledFrontEnd {
   };
 }
 
-function sslInfo(config: ModelConfig, id: string, fingerprint: string | null, layers: number[]): FrontEndInfo {
+function sslInfo(config: ModelConfig, id: string, fingerprint: string | null, layers: number[], pooling: Pooling): FrontEndInfo {
   return {
     id,
     fingerprint,
     layers,
     dims: layers.map(() => config.hiddenSize),
-    pooling: 'mean',
+    pooling,
     minSamples: Math.max(DEFAULT_MIN_SAMPLES, receptiveField(config)),
   };
 }
@@ -117,10 +120,10 @@ function lfccLayers(layersSpec?: string): void {
 export function describeFrontEnd(spec: FrontEndSpec): FrontEndInfo {
   if (spec.model === LFCC_MODEL) {
     lfccLayers(spec.layers);
-    return LFCC_INFO;
+    return lfccInfo(spec.pooling ?? 'mean');
   }
   const config = readModelConfig(spec.model);
-  return sslInfo(config, modelId(spec.model), modelFingerprint(spec.model), parseLayers(spec.layers, config.numHiddenLayers));
+  return sslInfo(config, modelId(spec.model), modelFingerprint(spec.model), parseLayers(spec.layers, config.numHiddenLayers), spec.pooling ?? 'mean');
 }
 
 /**
@@ -130,11 +133,11 @@ export function describeFrontEnd(spec: FrontEndSpec): FrontEndInfo {
 export function openFrontEnd(spec: FrontEndSpec): PooledFrontEnd {
   if (spec.model === LFCC_MODEL) {
     lfccLayers(spec.layers);
-    return lfccFrontEnd();
+    return lfccFrontEnd(spec.pooling);
   }
   const model = loadModel(spec.model);
   try {
-    return sslFrontEnd(model, modelId(spec.model), parseLayers(spec.layers, model.config.numHiddenLayers));
+    return sslFrontEnd(model, modelId(spec.model), parseLayers(spec.layers, model.config.numHiddenLayers), spec.pooling);
   } catch (e) {
     model.dispose();
     throw e;

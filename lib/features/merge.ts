@@ -38,25 +38,31 @@ function mergeInto(shardDirs: string[], out: string, lock: Lock): { rows: number
       p.frontEnd !== shards[0].plan.frontEnd ||
       p.fingerprint !== shards[0].plan.fingerprint ||
       JSON.stringify(p.layers) !== JSON.stringify(shards[0].plan.layers) ||
+      p.pooling !== shards[0].plan.pooling ||
       p.maxSeconds !== shards[0].plan.maxSeconds
     ) {
-      throw new DataError('shard was extracted with another model, layers or --max-seconds than shard 0', s.dir);
+      throw new DataError('shard was extracted with another model, layers, --pool or --max-seconds than shard 0', s.dir);
     }
   });
   if (shards.length !== count) throw new DataError(`${shards.length} shard stores given, the extraction has ${count}`);
-  const stores = shards.map((s) => readStore(s.dir));
-  const layers = new Map<number, LayerArray>();
-  for (const k of stores[0].layers.keys()) {
-    const parts = stores.map((s) => s.layers.get(k)!);
-    const n = parts.reduce((a, p) => a + p.n, 0);
-    const data = new Float32Array(n * parts[0].d); // [N, d]
-    let off = 0;
-    for (const p of parts) {
-      data.set(p.data, off);
-      off += p.data.length;
+  const stores = shards.map((s) => readStore(s.dir, { std: shards[0].plan.pooling === 'mean,std' }));
+  const join = (pick: (s: (typeof stores)[number]) => Map<number, LayerArray>) => {
+    const joined = new Map<number, LayerArray>();
+    for (const k of pick(stores[0]).keys()) {
+      const parts = stores.map((s) => pick(s).get(k)!);
+      const n = parts.reduce((a, p) => a + p.n, 0);
+      const data = new Float32Array(n * parts[0].d); // [N, d]
+      let off = 0;
+      for (const p of parts) {
+        data.set(p.data, off);
+        off += p.data.length;
+      }
+      joined.set(k, { data, n, d: parts[0].d });
     }
-    layers.set(k, { data, n, d: parts[0].d });
-  }
+    return joined;
+  };
+  const layers = join((s) => s.layers);
+  const std = join((s) => s.std);
   const first = shards[0].plan;
   const meta: StoreMeta = {
     model: first.frontEnd,
@@ -66,6 +72,6 @@ function mergeInto(shardDirs: string[], out: string, lock: Lock): { rows: number
     extraction: { ...first, shard: null, items: shards.reduce((a, s) => a + s.plan.items, 0), digest: 'merged' },
   };
   const errors = shards.flatMap((s) => (fs.existsSync(path.join(s.dir, ERRORS_FILE)) ? readCsv(path.join(s.dir, ERRORS_FILE)).rows : []));
-  writeStoreAtomic(out, { index: stores.flatMap((s) => s.index), layers, meta }, errors, lock);
+  writeStoreAtomic(out, { index: stores.flatMap((s) => s.index), layers, std, meta }, errors, lock);
   return { rows: layers.values().next().value!.n, shards: count };
 }

@@ -1,23 +1,39 @@
 /**
- * Mean pooling over time: one vector per utterance from frame-level features, counting only valid frames
- * (padding frames of a batch, or frames past the end of the audio, do not dilute the mean).
+ * Pooling over time: one vector per utterance from frame-level features, counting only valid frames (padding
+ * frames of a batch, or frames past the end of the audio, do not dilute the statistics). The mean, and with
+ * `--pool mean,std` the per-dimension standard deviation: the population one (divided by the frame count, as
+ * NumPy's np.std), taken around the mean in a second pass so that a large mean does not cancel it away.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Mean of the first `validFrames` rows of `hidden` [T, D] → [D], accumulated in float64. */
 export function meanPool(hidden: Float32Array, T: number, D: number, validFrames: number = T): Float32Array {
-  if (hidden.length !== T * D) throw new RangeError(`meanPool: ${hidden.length} values is not T·D = ${T}·${D}`);
-  if (!Number.isInteger(validFrames) || validFrames < 1 || validFrames > T) {
-    throw new RangeError(`meanPool: validFrames must be an integer in 1…${T}, got ${validFrames}`);
-  }
-  const sum = new Float64Array(D);
+  return Float32Array.from(mean64(hidden, T, D, validFrames, 'meanPool'));
+}
+
+/** Standard deviation (population) of the first `validFrames` rows of `hidden` [T, D] → [D], in float64. */
+export function stdPool(hidden: Float32Array, T: number, D: number, validFrames: number = T): Float32Array {
+  const mean = mean64(hidden, T, D, validFrames, 'stdPool');
+  const ss = new Float64Array(D);
   for (let t = 0; t < validFrames; t++) {
     const row = t * D;
-    for (let d = 0; d < D; d++) sum[d] += hidden[row + d];
+    for (let d = 0; d < D; d++) ss[d] += (hidden[row + d] - mean[d]) ** 2;
   }
-  const out = new Float32Array(D);
-  for (let d = 0; d < D; d++) out[d] = sum[d] / validFrames;
-  return out;
+  return Float32Array.from(ss, (v) => Math.sqrt(v / validFrames));
+}
+
+function mean64(hidden: Float32Array, T: number, D: number, validFrames: number, what: string): Float64Array {
+  if (hidden.length !== T * D) throw new RangeError(`${what}: ${hidden.length} values is not T·D = ${T}·${D}`);
+  if (!Number.isInteger(validFrames) || validFrames < 1 || validFrames > T) {
+    throw new RangeError(`${what}: validFrames must be an integer in 1…${T}, got ${validFrames}`);
+  }
+  const mean = new Float64Array(D);
+  for (let t = 0; t < validFrames; t++) {
+    const row = t * D;
+    for (let d = 0; d < D; d++) mean[d] += hidden[row + d];
+  }
+  for (let d = 0; d < D; d++) mean[d] /= validFrames;
+  return mean;
 }
 
 /**
@@ -35,6 +51,19 @@ export function meanPoolTensor(h: tf.Tensor3D, frameMask?: tf.Tensor2D): tf.Tens
     const sum = tf.sum(tf.mul(h, tf.expandDims(m, 2)), 1); // [B, D]
     const count = tf.sum(m, 1, true); // [B, 1]
     return tf.div(sum, count) as tf.Tensor2D; // [B, D]
+  });
+}
+
+/**
+ * Masked standard deviation over time (population, around `mean` = meanPoolTensor(h, frameMask)): h [B, T, D],
+ * frameMask [B, T] or undefined → [B, D].
+ */
+export function stdPoolTensor(h: tf.Tensor3D, mean: tf.Tensor2D, frameMask?: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const dev = tf.square(tf.sub(h, tf.expandDims(mean, 1))); // [B, T, D]
+    if (!frameMask) return tf.sqrt(tf.mean(dev, 1)) as tf.Tensor2D;
+    const m = tf.cast(frameMask, 'float32'); // [B, T]
+    return tf.sqrt(tf.div(tf.sum(tf.mul(dev, tf.expandDims(m, 2)), 1), tf.sum(m, 1, true))) as tf.Tensor2D; // [B, D]
   });
 }
 

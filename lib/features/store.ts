@@ -1,8 +1,9 @@
 /**
  * The feature store shared by extraction and the probe: a directory with
  *   index.csv          id,label[,path,duration,speaker,…]   label `bona-fide` or `spoof`
- *   layer_00.npy …     float32 [N, D] per layer, row i = index.csv row i
- *   meta.json          optional: model, layers, pooling, …
+ *   layer_00.npy …     float32 [N, D] per layer, row i = index.csv row i: the mean over the file's frames
+ *   layer_00_std.npy … optional (pooling `mean,std`): float32 [N, D], the standard deviation over the same frames
+ *   meta.json          optional: model, layers, pooling (`mean` or `mean,std`), …
  *   errors.csv         optional: id,path,error of the files extraction could not read
  */
 import * as fs from 'fs';
@@ -38,6 +39,8 @@ export interface FeatureStore {
   labels: Uint8Array;
   /** The layers that were read, by layer number. */
   layers: Map<number, LayerArray>;
+  /** Their standard deviations, when asked for (`readStore(dir, { std: true })`); empty otherwise. */
+  std: Map<number, LayerArray>;
   meta: StoreMeta | null;
 }
 
@@ -45,6 +48,7 @@ export const ERRORS_FILE = 'errors.csv';
 
 export const indexFile = (dir: string): string => path.join(dir, 'index.csv');
 export const layerFile = (dir: string, layer: number): string => path.join(dir, `layer_${String(layer).padStart(2, '0')}.npy`);
+export const stdFile = (dir: string, layer: number): string => path.join(dir, `layer_${String(layer).padStart(2, '0')}_std.npy`);
 
 /** Layer numbers with a layer_NN.npy file, ascending. */
 export function listLayers(dir: string): number[] {
@@ -70,11 +74,11 @@ export function assertFinite(data: Float32Array | Float64Array, d: number, file:
   }
 }
 
-function readLayer(dir: string, layer: number, n: number): LayerArray {
-  const file = layerFile(dir, layer);
+function readLayer(file: string, n: number, d?: number): LayerArray {
   const { data, shape } = readNpy(file);
   if (shape.length !== 2) throw new DataError(`expected a 2-D [N, D] array, got shape (${shape.join(', ')})`, file);
   if (shape[0] !== n) throw new DataError(`${shape[0]} rows, index.csv has ${n}`, file);
+  if (d !== undefined && shape[1] !== d) throw new DataError(`${shape[1]} columns, the layer's means have ${d}`, file);
   assertFinite(data, shape[1], file);
   return { data, n, d: shape[1] };
 }
@@ -92,8 +96,11 @@ export function readMeta(dir: string): StoreMeta | null {
   }
 }
 
-/** Reads index.csv, meta.json and the layers asked for (all by default), validating rows, labels and values. */
-export function readStore(dir: string, opts: { layers?: number[] } = {}): FeatureStore {
+/**
+ * Reads index.csv, meta.json and the layers asked for (all by default), validating rows, labels and values; with
+ * `std`, also their standard deviations (a store extracted without `--pool mean,std` is refused naming the file).
+ */
+export function readStore(dir: string, opts: { layers?: number[]; std?: boolean } = {}): FeatureStore {
   const available = listLayers(dir);
   const idx = indexFile(dir);
   if (!fs.existsSync(idx)) throw new DataError('not a feature store: index.csv is missing', dir);
@@ -106,19 +113,31 @@ export function readStore(dir: string, opts: { layers?: number[] } = {}): Featur
   if (available.length === 0) throw new DataError('no layer_NN.npy files in the feature store', dir);
   const wanted = opts.layers ?? available;
   const layers = new Map<number, LayerArray>();
+  const std = new Map<number, LayerArray>();
   for (const k of wanted) {
     if (!available.includes(k)) {
       throw new DataError(`layer ${k} is not in the feature store (it has ${available[0]}…${available[available.length - 1]})`, dir);
     }
-    layers.set(k, readLayer(dir, k, rows.length));
+    const mean = readLayer(layerFile(dir, k), rows.length);
+    layers.set(k, mean);
+    if (!opts.std) continue;
+    const file = stdFile(dir, k);
+    if (!fs.existsSync(file)) throw new DataError('no standard deviations in the feature store (extract with --pool mean,std)', file);
+    std.set(k, readLayer(file, rows.length, mean.d));
   }
-  return { dir, header, index: rows, labels, layers, meta: readMeta(dir) };
+  return { dir, header, index: rows, labels, layers, std, meta: readMeta(dir) };
 }
 
-/** Writes a store (each file atomically). Index rows need `id` and `label`; other columns keep first-seen order. */
+/** Whether every layer of the store has its standard deviations (`layer_NN_std.npy`). */
+export const hasStd = (dir: string): boolean => listLayers(dir).every((k) => fs.existsSync(stdFile(dir, k)));
+
+/**
+ * Writes a store (each file atomically). Index rows need `id` and `label`; other columns keep first-seen order;
+ * `std`, when given, holds the standard deviations of the same layers.
+ */
 export function writeStore(
   dir: string,
-  store: { index: Record<string, string | number>[]; layers: Map<number, LayerArray>; meta?: StoreMeta | null },
+  store: { index: Record<string, string | number>[]; layers: Map<number, LayerArray>; std?: Map<number, LayerArray>; meta?: StoreMeta | null },
 ): void {
   const n = store.index.length;
   const header = ['id', 'label'];
@@ -127,13 +146,20 @@ export function writeStore(
     store.index.map((r) => String(r.label)),
     indexFile(dir),
   );
+  const std = store.std ?? new Map<number, LayerArray>();
   for (const [k, a] of store.layers) {
     if (a.n !== n || a.data.length !== a.n * a.d) {
       throw new DataError(`layer ${k} is [${a.n}, ${a.d}] with ${a.data.length} values, index has ${n} rows`, layerFile(dir, k));
     }
+    const s = std.get(k);
+    if (std.size && (!s || s.n !== a.n || s.d !== a.d || s.data.length !== a.data.length)) {
+      throw new DataError(`the standard deviations of layer ${k} are not [${a.n}, ${a.d}] like its means`, stdFile(dir, k));
+    }
   }
+  if (std.size !== 0 && std.size !== store.layers.size) throw new DataError('standard deviations for some layers only', dir);
   fs.mkdirSync(dir, { recursive: true });
   for (const [k, a] of store.layers) writeNpy(layerFile(dir, k), a.data, [a.n, a.d]);
+  for (const [k, a] of std) writeNpy(stdFile(dir, k), a.data, [a.n, a.d]);
   writeCsv(indexFile(dir), header, store.index);
   if (store.meta) writeFileAtomic(path.join(dir, 'meta.json'), JSON.stringify(store.meta, null, 1) + '\n');
 }

@@ -12,17 +12,17 @@ import type { FrontEndSpec, PooledFrontEnd } from './frontend';
 import { openFrontEnd } from './frontends';
 import { firstNonFinite } from './pool';
 
-export type PoolFileResult = { vectors: Float32Array[]; durationS: number } | { error: string };
+export type PoolFileResult = { vectors: Float32Array[]; std?: Float32Array[]; durationS: number } | { error: string };
 
 /** The unit of work: decode one file, keep its first `maxSeconds`, pool it. Unreadable audio is a result, not a throw. */
 export async function poolFile(fe: PooledFrontEnd, file: string, maxSeconds?: number): Promise<PoolFileResult> {
   try {
     const audio = await loadAudio(file, { minSamples: fe.minSamples });
     const samples = maxSeconds ? audio.samples.subarray(0, Math.round(maxSeconds * audio.sampleRate)) : audio.samples;
-    const { vectors } = await fe.pool(samples);
-    const bad = firstNonFinite(vectors, fe.layers);
+    const { vectors, std } = await fe.pool(samples);
+    const bad = firstNonFinite(vectors, fe.layers) ?? (std ? firstNonFinite(std, fe.layers) : null);
     if (bad) return { error: bad };
-    return { vectors, durationS: samples.length / audio.sampleRate };
+    return { vectors, ...(std && { std }), durationS: samples.length / audio.sampleRate };
   } catch (e) {
     if (e instanceof WavprobeError) return { error: e.reason };
     throw e;
