@@ -1,8 +1,10 @@
 /**
  * A feature store seen whole (`wavprobe explore`): per layer a 2-D PCA of the pooled features and the Fisher ratio
- * of the two classes along their class-mean difference. Everything in float64, by hand.
+ * of the two classes along their class-mean difference, and, for trained heads, along the head's own direction
+ * with the head's accuracy on the store. Everything in float64, by hand.
  */
 import { FeatureStore, LayerArray } from '../features/store';
+import { Head, scoreStore } from './head';
 
 /**
  * Eigen-decomposition of a symmetric [d, d] matrix by cyclic Jacobi rotations: eigenvalues descending, eigenvectors
@@ -106,7 +108,7 @@ export function pca(x: LayerArray, k = 2): Pca {
  * Fisher ratio of the two classes along w = mean(spoof) − mean(bona fide): (m₁ − m₀)² / (s₁² + s₀²) of the
  * projections x·w. Scale-free in w; 0 when a class is empty or the means coincide.
  */
-export function fisherRatio(x: LayerArray, labels: ArrayLike<number>): number {
+export function fisherRatio(x: Pick<LayerArray, 'n' | 'd'> & { data: ArrayLike<number> }, labels: ArrayLike<number>): number {
   const { n, d, data } = x;
   const means = [new Float64Array(d), new Float64Array(d)];
   const counts = [0, 0];
@@ -127,13 +129,33 @@ export function fisherRatio(x: LayerArray, labels: ArrayLike<number>): number {
   return v0 + v1 > 0 ? (m1 - m0) ** 2 / (v0 + v1) : m1 === m0 ? 0 : Infinity;
 }
 
+/** A trained head seen on a store: how far apart its logits put the classes, and how often it is right. */
+export interface HeadView {
+  /** Fisher ratio of the head's logits: the classes' separation along the head's direction (w/std on raw features). */
+  fisher: number;
+  /** Fraction of rows whose calibrated P(spoof) is on the side of 0.5 their label is on (ties count as wrong). */
+  accuracy: number;
+}
+
 export interface LayerView {
   layer: number;
   pca: Pca;
   fisher: number;
+  head?: HeadView;
 }
 
-/** PCA and Fisher ratio of every layer read from the store. */
-export function exploreStore(store: FeatureStore): LayerView[] {
-  return [...store.layers].map(([layer, x]) => ({ layer, pca: pca(x), fisher: fisherRatio(x, store.labels) }));
+/**
+ * Fisher ratio and accuracy of `head` on the store in `storeDir`. The logit is affine in the features, so the
+ * Fisher ratio of the logits is the Fisher ratio along the head's direction (scale-free).
+ */
+export function headView(head: Head, storeDir: string, opts: { allowModelMismatch?: boolean } = {}): HeadView {
+  const { logits, probs, labels } = scoreStore(head, storeDir, opts);
+  let right = 0;
+  for (let i = 0; i < labels.length; i++) if (probs[i] > 0.5 === (labels[i] === 1) && probs[i] !== 0.5) right++;
+  return { fisher: fisherRatio({ data: logits, n: logits.length, d: 1 }, labels), accuracy: right / labels.length };
+}
+
+/** PCA and Fisher ratio of every layer read from the store; `heads` by layer add each layer's head view. */
+export function exploreStore(store: FeatureStore, heads: Map<number, HeadView> = new Map()): LayerView[] {
+  return [...store.layers].map(([layer, x]) => ({ layer, pca: pca(x), fisher: fisherRatio(x, store.labels), head: heads.get(layer) }));
 }

@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { readStore } from '../../lib/features/store';
-import { fisherRatio, pca, symmetricEigen } from '../../lib/probe/explore';
+import { fisherRatio, headView, pca, symmetricEigen } from '../../lib/probe/explore';
+import { trainHead, writeHead } from '../../lib/probe/head';
 import { runCli } from '../helpers/cli';
 import { gaussian, gaussianStore, tmpDir } from '../helpers/probe';
 
@@ -124,5 +125,51 @@ describe('explore: PCA and separability of a store', () => {
     }
     const one = await runCli(['explore', '--features', dir, '--layer', '1', '--out', out, '--json']);
     expect(JSON.parse(one.stdout).layers.map((l: { layer: number }) => l.layer)).toEqual([1]);
+  });
+
+  it("headView: Fisher ratio along the head's direction and its accuracy, computed by hand from the head file", () => {
+    const dir = tmpDir();
+    const { X, y } = gaussianStore(dir, { n: 160, nSpoof: 70, d: 5, shift: 0.5, seed: 4 });
+    const head = trainHead(dir, 1, { standardize: true });
+    // The head file's formula, written out: logit = Σ w_j (x_j − m_j) / s_j + b, P = σ(logit / T).
+    const logit = Array.from(y, (_, r) =>
+      head.weights.reduce((s, w, j) => s + (w * (X.data[r * 5 + j] - head.standardize!.mean[j])) / head.standardize!.std[j], head.bias),
+    );
+    const right = logit.filter((z, r) => 1 / (1 + Math.exp(-z / head.temperature)) > 0.5 === (y[r] === 1)).length;
+    const stats = [0, 1].map((c) => {
+      const zc = logit.filter((_, r) => y[r] === c);
+      const mean = zc.reduce((a, b) => a + b, 0) / zc.length;
+      return { mean, v: zc.reduce((a, b) => a + (b - mean) ** 2, 0) / zc.length };
+    });
+    const fisher = (stats[1].mean - stats[0].mean) ** 2 / (stats[0].v + stats[1].v);
+    const view = headView(head, dir);
+    expect(view.accuracy).toBe(right / 160);
+    expect(Math.abs(view.fisher - fisher) / fisher).toBeLessThan(1e-9);
+    // A logistic regression's direction separates the training classes at least as well as the class means' difference.
+    expect(view.fisher).toBeGreaterThan(0.9 * fisherRatio(X, y));
+  });
+
+  it('explore --color-by COLUMN --heads DIR: pca_<column> plots, head Fisher ratio and accuracy per layer; an unknown column is refused', async () => {
+    const dir = tmpDir();
+    gaussianStore(dir);
+    const heads = path.join(tmpDir(), 'heads');
+    fs.mkdirSync(heads);
+    for (const layer of [0, 1]) writeHead(path.join(heads, `layer_0${layer}.json`), trainHead(dir, layer));
+    const out = path.join(tmpDir(), 'explore');
+    const r = await runCli(['explore', '--features', dir, '--out', out, '--color-by', 'speaker', '--heads', heads, '--json']);
+    expect(r.exitCode).toBe(0);
+    const j = JSON.parse(r.stdout);
+    for (const l of j.layers) {
+      const v = headView(JSON.parse(fs.readFileSync(path.join(heads, `layer_0${l.layer}.json`), 'utf8')), dir);
+      expect(l.head).toEqual(v);
+      expect(l.head.accuracy).toBeGreaterThan(0.5);
+    }
+    expect(j.plots).toEqual(['pca', 'pca_speaker', 'separability'].flatMap((n) => [path.join(out, `${n}.png`), path.join(out, `${n}.svg`)]));
+    const svg = fs.readFileSync(path.join(out, 'pca_speaker.svg'), 'utf8');
+    for (const s of ['s0', 's6', 'speaker']) expect(svg).toContain(s);
+    expect(fs.readFileSync(path.join(out, 'separability.svg'), 'utf8')).toContain('head accuracy');
+    const bad = await runCli(['explore', '--features', dir, '--out', out, '--color-by', 'attack']);
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toMatch(/--color-by attack: .*index\.csv has no such column \(it has id, label, speaker\)/);
   });
 });
