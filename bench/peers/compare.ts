@@ -1,57 +1,174 @@
 /**
- * wavprobe vs PyTorch on one machine, interleaved: rounds of (ours, torch), each a fresh process with --runs 1 after
- * its own warm-up, so both see the same machine state. Prints each round and the ratio of medians (ours / torch).
- * On demand, not in CI; needs python3-torch + python3-torchaudio + libopenblas0-pthread (set PYTHON to the interpreter
- * that has them).
+ * wavprobe vs its peers on one machine, interleaved: rounds in which every peer runs in a fresh process with --runs 1
+ * after its own warm-up (the order rotates each round), so all see the same machine state. Peers:
+ * - torch: PyTorch (torch_forward.py) at its fastest split of torch threads × OpenBLAS threads (product ≤ --threads),
+ *   chosen first on --split-rounds interleaved rounds of every split, each a fresh process (OpenBLAS reads its thread
+ *   count when it loads);
+ * - ort-node, ort-web: onnxruntime-node (native) and onnxruntime-web (wasm SIMD, in Node) on the same architecture
+ *   exported to ONNX by export_onnx.py, kept in $WAVPROBE_CACHE/peers (exported once per arch, length and layers).
+ * Prints each round and the medians with each peer's configuration, and wavprobe's time over each peer's.
+ * On demand, never in CI. Needs Debian's python3-torch, python3-torchaudio and libopenblas0-pthread (PYTHON names the
+ * interpreter; default /usr/bin/python3) and `npm --prefix bench/peers ci` for the onnxruntime packages.
  *
- *   npx tsx bench/peers/compare.ts --arch wav2vec2-base --seconds 10 --threads 2 --rounds 3 [--layers 7]
+ *   npx tsx bench/peers/compare.ts --arch wav2vec2-base --seconds 10 --threads 2 --rounds 5 [--layers 7] [--json]
+ *     [--peers torch,ort-node,ort-web] [--torch-split 1x2]
  */
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { median } from '../../lib/bench/machine';
+import { cacheDir } from '../../lib/weights/cache';
 
-function arg(name: string, fallback: string): string {
+export type Json = { median_s: number } & Record<string, unknown>;
+
+/** The value after --name, or the fallback. */
+export function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
 
-function lastJson(cmd: string, args: string[]): { median_s: number } & Record<string, unknown> {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
+/** Runs a command and parses the last line of its stdout that is a JSON object. */
+export function lastJson(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Json {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 16 * 2 ** 20, env: env && { ...process.env, ...env } });
   const line = r.stdout
-    .split('\n')
+    ?.split('\n')
     .filter((l) => l.startsWith('{'))
     .pop();
-  if (r.status !== 0 || !line) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  if (r.status !== 0 || !line) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.error?.message}): ${(r.stderr ?? '').slice(-2000)}`);
   return JSON.parse(line);
 }
 
-const [arch, seconds, threads, rounds, layers] = [
-  arg('arch', 'wav2vec2-base'),
-  arg('seconds', '10'),
-  arg('threads', '2'),
-  Number(arg('rounds', '3')),
-  arg('layers', ''),
-];
+export const ratio = (a: number, b: number): number => +(a / b).toFixed(2);
 const root = path.join(__dirname, '..', '..');
-const common = ['--arch', arch, '--seconds', seconds, '--threads', threads, '--runs', '1', ...(layers ? ['--layers', layers] : [])];
-const ours: number[] = [];
-const torch: number[] = [];
-for (let i = 0; i < rounds; i++) {
-  // The built CLI (npm ci builds it), as `npx wavprobe` runs: code loaded through tsx runs measurably slower.
-  const o = lastJson(process.execPath, [path.join(root, 'bin', 'wavprobe.js'), 'bench', 'forward', ...common, '--json']);
-  const t = lastJson(process.env.PYTHON ?? 'python3', [path.join(__dirname, 'torch_forward.py'), ...common]);
-  ours.push(o.median_s);
-  torch.push(t.median_s);
-  console.log(JSON.stringify({ round: i + 1, wavprobe_s: o.median_s, torch_s: t.median_s, torch: t.backend }));
+const python = process.env.PYTHON ?? '/usr/bin/python3';
+
+/** The ONNX export of arch at this length (and cut), made once with export_onnx.py and kept in the cache. */
+export function onnxFile(arch: string, seconds: string, layers: string): string {
+  const file = path.join(cacheDir(), 'peers', `${arch}-${seconds}s-layers-${layers || 'all'}-opset17.onnx`);
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    console.error(`exporting ${path.basename(file)} with ${python} (once) ...`);
+    const args = [
+      path.join(__dirname, 'export_onnx.py'),
+      '--arch',
+      arch,
+      '--seconds',
+      seconds,
+      '--out',
+      file,
+      ...(layers ? ['--layers', layers] : []),
+    ];
+    const r = spawnSync(python, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (r.status !== 0) throw new Error(`${python} ${args.join(' ')} failed (${r.status ?? r.error?.message})`);
+  }
+  return file;
 }
-console.log(
-  JSON.stringify({
+
+/** The onnxruntime packages live in bench/peers (not the project's dependencies): installed on demand. */
+export function requireOrt(): void {
+  for (const p of ['onnxruntime-node', 'onnxruntime-web'])
+    if (!fs.existsSync(path.join(__dirname, 'node_modules', p, 'package.json')))
+      throw new Error(`${p} is not installed: run npm --prefix bench/peers ci`);
+}
+
+interface Split {
+  torch: number;
+  blas: number;
+}
+const splitName = (s: Split): string => `${s.torch}x${s.blas}`;
+/** PyTorch with `torch` intra-op threads and OpenBLAS on `blas` threads: the env must be set before the process starts. */
+function torchRun(common: string[], s: Split): Json {
+  const args = [path.join(__dirname, 'torch_forward.py'), ...common, '--threads', String(s.torch)];
+  return lastJson(python, args, { OPENBLAS_NUM_THREADS: String(s.blas), OMP_NUM_THREADS: String(s.torch) });
+}
+
+function main(): void {
+  const [arch, seconds, threads, rounds, layers, json] = [
+    arg('arch', 'wav2vec2-base'),
+    arg('seconds', '10'),
+    Number(arg('threads', '2')),
+    Number(arg('rounds', '5')),
+    arg('layers', ''),
+    process.argv.includes('--json'),
+  ];
+  const peers = arg('peers', 'torch,ort-node,ort-web').split(',');
+  const log = (human: string, obj: object): void => console.log(json ? JSON.stringify(obj) : human);
+  const common = ['--arch', arch, '--seconds', seconds, '--runs', '1', ...(layers ? ['--layers', layers] : [])];
+  const onnx = peers.some((p) => p.startsWith('ort-')) ? (requireOrt(), onnxFile(arch, seconds, layers)) : '';
+  const load = [os.loadavg()[0]];
+
+  // PyTorch's split: the fastest median over interleaved rounds of every split with torch × blas ≤ threads.
+  let split: Split | undefined;
+  const splitTimes: Record<string, number[]> = {};
+  if (peers.includes('torch')) {
+    const fixed = arg('torch-split', '');
+    const splits: Split[] = [];
+    if (fixed) splits.push({ torch: Number(fixed.split('x')[0]), blas: Number(fixed.split('x')[1]) });
+    else for (let t = 1; t <= threads; t++) for (let b = 1; t * b <= threads; b++) splits.push({ torch: t, blas: b });
+    const splitRounds = splits.length > 1 ? Number(arg('split-rounds', '2')) : 0;
+    for (let i = 0; i < splitRounds; i++)
+      for (const s of splits) {
+        const t = torchRun(common, s);
+        (splitTimes[splitName(s)] ??= []).push(t.median_s);
+        log(`torch split ${splitName(s)} (${t.blas}): ${t.median_s} s`, { split: splitName(s), torch_s: t.median_s, blas: t.blas });
+      }
+    split = splits.reduce((best, s) => (splitRounds && median(splitTimes[splitName(s)]) < median(splitTimes[splitName(best)]) ? s : best));
+  }
+
+  const ortArgs = (): string[] => ['--seconds', seconds, '--threads', String(threads), '--runs', '1'];
+  const runners: Record<string, () => Json> = {
+    // The built CLI (npm ci builds it), as `npx wavprobe` runs: code loaded through tsx runs measurably slower.
+    wavprobe: () =>
+      lastJson(process.execPath, [path.join(root, 'bin', 'wavprobe.js'), 'bench', 'forward', ...common, '--threads', String(threads), '--json']),
+    torch: () => torchRun(common, split!),
+    'ort-node': () => lastJson(process.execPath, [path.join(__dirname, 'ort_forward.mjs'), '--flavour', 'node', '--model', onnx, ...ortArgs()]),
+    'ort-web': () => lastJson(process.execPath, [path.join(__dirname, 'ort_forward.mjs'), '--flavour', 'web', '--model', onnx, ...ortArgs()]),
+  };
+  const names = ['wavprobe', ...peers];
+  for (const n of names) if (!runners[n]) throw new Error(`--peers: unknown peer ${n} (torch, ort-node, ort-web)`);
+  const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const config: Record<string, string> = {};
+  for (let i = 0; i < rounds; i++) {
+    const row: Record<string, number> = {};
+    for (let k = 0; k < names.length; k++) {
+      const n = names[(i + k) % names.length];
+      const r = runners[n]();
+      times[n].push(r.median_s);
+      row[n] = r.median_s;
+      config[n] ??=
+        n === 'wavprobe'
+          ? `${r.backend} × ${r.threads} threads, kernels ${(r.machine as { kernels: string }).kernels}`
+          : n === 'torch'
+            ? `${r.backend}, ${r.threads} torch threads, ${r.blas} (best split ${splitName(split!)})`
+            : `${r.backend} × ${r.threads} threads`;
+    }
+    log(`round ${i + 1}: ${names.map((n) => `${n} ${row[n]} s`).join(', ')}`, { round: i + 1, ...row });
+  }
+  load.push(os.loadavg()[0]);
+
+  const medians = Object.fromEntries(names.map((n) => [n, median(times[n])]));
+  const summary = {
     arch,
     audio_s: Number(seconds),
-    threads: Number(threads),
+    threads,
     layers: layers || 'all',
-    wavprobe_median_s: median(ours),
-    torch_median_s: median(torch),
-    ratio: +(median(ours) / median(torch)).toFixed(2),
-  }),
-);
+    rounds,
+    date: new Date().toISOString(),
+    machine: { cpu: os.cpus()[0]?.model.trim(), cores: os.cpus().length, node: process.version, loadavg_1min: load },
+    torch_splits: Object.fromEntries(Object.entries(splitTimes).map(([s, ts]) => [s, median(ts)])),
+    peers: Object.fromEntries(names.map((n) => [n, { config: config[n], median_s: medians[n], rounds: times[n] }])),
+    // wavprobe's median time over each peer's: below 1 is faster.
+    ratios: Object.fromEntries(peers.map((n) => [n, ratio(medians.wavprobe, medians[n])])),
+  };
+  if (json) console.log(JSON.stringify(summary));
+  else {
+    console.log(
+      `${arch}, ${seconds} s, layers ${summary.layers}, ${threads} threads, ${rounds} rounds (load ${load.map((l) => l.toFixed(1)).join(' → ')}):`,
+    );
+    for (const n of names)
+      console.log(`  ${n.padEnd(9)} ${String(medians[n]).padStart(7)} s  ${n === 'wavprobe' ? '' : `ratio ${summary.ratios[n]}  `}${config[n]}`);
+  }
+}
+
+if (require.main === module) main();

@@ -7,6 +7,7 @@ libblas3, torch's matmuls run ~15x slower). Run by bench/peers/compare.ts; on de
     python3 bench/peers/torch_forward.py --arch wav2vec2-base --seconds 10 --threads 2 --runs 3 [--layers 7]
 """
 import argparse
+import ctypes
 import json
 import statistics
 import time
@@ -26,6 +27,16 @@ BUILDERS = {
         encoder_ff_interm_dropout=0.0, encoder_dropout=0.0, encoder_layer_norm_first=True, encoder_layer_drop=0.0,
         aux_num_out=None),
 }
+
+
+def blas():
+    """The BLAS torch loaded and its thread count as that library reports it (OPENBLAS_NUM_THREADS, read at load)."""
+    with open('/proc/self/maps') as f:
+        libs = sorted({line.split()[-1] for line in f if 'blas' in line.rsplit('/', 1)[-1]})
+    for lib in libs:
+        if 'openblas' in lib:
+            return f'{"/".join(lib.split("/")[-2:])} × {ctypes.CDLL(lib).openblas_get_num_threads()} threads'
+    return ', '.join(lib.rsplit('/', 1)[-1] for lib in libs) or 'no BLAS loaded'
 
 
 def main():
@@ -57,7 +68,7 @@ def main():
         forward()
         seconds.append(time.perf_counter() - t0)
     med = statistics.median(seconds)
-    print(json.dumps({'arch': a.arch, 'backend': f'torch {torch.__version__}', 'threads': torch.get_num_threads(),
+    print(json.dumps({'arch': a.arch, 'backend': f'torch {torch.__version__}', 'threads': torch.get_num_threads(), 'blas': blas(),
                       'audio_s': a.seconds, 'runs': a.runs, 'median_s': round(med, 3), 'min_s': round(min(seconds), 3),
                       'rtf': round(med / a.seconds, 3)}))
 
