@@ -1,7 +1,7 @@
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../lib/backend';
-import { centredRows, disposeOutput, linearCka, loadModel } from '../../lib/models';
+import { centredRows, ckaMatrix, disposeOutput, linearCka, loadModel } from '../../lib/models';
 import { GOLDEN } from '../helpers/fixtures';
 import { caseInputs, readCase } from '../helpers/golden';
 import { kernelCka } from '../helpers/cka';
@@ -56,6 +56,20 @@ describe('linear CKA', () => {
     }
     expect(Math.abs(cka(rotated(x, 8, 7.5, 9), 8, y, 5) - cka(x, 8, y, 5))).toBeLessThan(1e-12);
     expect(cka(rotated(x, 8, 0.01, 10), 8, x, 8)).toBeCloseTo(1, 12);
+  });
+
+  it('ckaMatrix: the Gram form and the feature form both equal the kernel form on every pair', () => {
+    const H = [8, 5, 12, 3];
+    const raw = H.map((D, l) => Float64Array.from(randomRows(n, D, 20 + l), (v, i) => v + (l ? x[Math.floor(i / D) * 8 + ((i % D) % 8)] : 0)));
+    const states = raw.map((r, l) => centredRows(r, H[l]));
+    for (const form of ['gram', 'feature'] as const) {
+      const m = ckaMatrix(states, H, form);
+      for (let a = 0; a < H.length; a++)
+        for (let b = 0; b < H.length; b++) {
+          expect(Math.abs(m[a][b] - kernelCka(raw[a], H[a], raw[b], H[b]))).toBeLessThan(1e-12);
+          expect(m[a][b]).toBe(m[b][a]);
+        }
+    }
   });
 
   it('centredRows keeps the masked rows only and centres them', () => {
