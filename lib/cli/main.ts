@@ -14,6 +14,9 @@ import { forwardCommand } from './forward';
 import { inspectCommand } from './inspect';
 import { exploreCommand } from './explore';
 import { benchCommand } from './bench';
+import { slurmCommand } from './slurm';
+import { k8sCommand } from './k8s';
+import { serveCommand } from './serve';
 import { packageInfo } from '../version';
 
 export async function main(argv: string[]): Promise<void> {
@@ -36,6 +39,9 @@ export async function main(argv: string[]): Promise<void> {
     .command(demoCommand)
     .command(detectCommand)
     .command(benchCommand)
+    .command(slurmCommand)
+    .command(k8sCommand)
+    .command(serveCommand)
     .help()
     .alias('h', 'help')
     .version(packageInfo().version)
