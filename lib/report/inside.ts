@@ -43,9 +43,17 @@ const ms = (seconds: number) => `${+(1000 * seconds).toFixed(2)} ms`;
 /** Room on the right for a legend title. */
 const PADDING = { left: 5, top: 5, right: 20, bottom: 5 };
 
-/** CKA between every pair of hidden states, values written in the cells when they fit. */
+/**
+ * CKA between every pair of hidden states, values written in the cells when they fit. When every value is close to
+ * 1 (a model whose layers barely change the residual stream, such as a randomly initialised one) the colour scale
+ * starts at the smallest value and the cells show enough digits to tell the layers apart.
+ */
 export function ckaHeatmap(m: number[][]): PlotSpec {
   const values = m.flatMap((row, a) => row.map((v, b) => ({ a, b, v })));
+  const lo = Math.min(...values.map((x) => x.v));
+  const zoom = lo > 0.9 && lo < 1;
+  const domain = zoom ? [lo, 1] : [0, 1];
+  const digits = zoom ? Math.min(5, Math.ceil(-Math.log10(1 - lo)) + 1) : 2;
   const size = Math.max(240, 28 * m.length);
   const axis = (title: string) => ({ type: 'ordinal', title, axis: { labelAngle: 0 } }) as const;
   return {
@@ -53,7 +61,7 @@ export function ckaHeatmap(m: number[][]): PlotSpec {
     config: CONFIG,
     title: {
       text: 'Layer similarity (linear CKA)',
-      subtitle: 'hidden state 0 is the encoder input; frames as samples, each state centred over frames',
+      subtitle: `hidden state 0 is the encoder input; frames as samples, each state centred over frames${zoom ? `; colours from ${lo.toFixed(digits)} to 1` : ''}`,
     },
     width: size,
     height: size,
@@ -63,7 +71,7 @@ export function ckaHeatmap(m: number[][]): PlotSpec {
       {
         mark: 'rect',
         encoding: {
-          color: { field: 'v', type: 'quantitative', title: 'CKA', scale: { scheme: 'viridis', domain: [0, 1] }, legend: { orient: 'right' } },
+          color: { field: 'v', type: 'quantitative', title: 'CKA', scale: { scheme: 'viridis', domain }, legend: { orient: 'right' } },
         },
       },
       ...(m.length <= 16
@@ -71,8 +79,8 @@ export function ckaHeatmap(m: number[][]): PlotSpec {
             {
               mark: { type: 'text', fontSize: 9 },
               encoding: {
-                text: { field: 'v', type: 'quantitative', format: '.2f' },
-                color: { condition: { test: 'datum.v > 0.6', value: 'black' }, value: 'white' },
+                text: { field: 'v', type: 'quantitative', format: `.${digits}f` },
+                color: { condition: { test: `datum.v > ${domain[0] + 0.6 * (domain[1] - domain[0])}`, value: 'black' }, value: 'white' },
               },
             },
           ]
