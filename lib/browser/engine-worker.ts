@@ -1,0 +1,161 @@
+/// <reference lib="dom" />
+/**
+ * The engine in a dedicated Web Worker: the library as in Node (backend, kernels, models, detector), over an
+ * in-memory file system the worker fills from URLs or the user's files. A worker because the kernel pool blocks in
+ * Atomics.wait, which a page's main thread may not do, and so the page stays responsive. One backend per worker:
+ * threads are fixed when it initialises.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { useBackend, wasmThreadsCount } from '../backend';
+import { Detector, createDetector } from '../detector';
+import { UsageError } from '../errors';
+import { kernels } from '../kernels';
+import { SpeechModel, disposeOutput, loadModel, namedOutputs } from '../models';
+import { fetchBytes, fetchStore, releaseShards, sha256 } from './fetch-store';
+import type { DetectRequest, EngineInfo, ForwardRequest, LocalFile, Reply, Request, Source } from './protocol';
+import { existsSync, putFile } from './shims/fs';
+import { prestartWorkers } from './shims/worker_threads';
+import { CheckpointError } from '../errors';
+import { STORE_INFO, readStoreInfo } from '../weights/store';
+
+const post = (reply: Reply, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(reply, transfer);
+
+let info: EngineInfo | undefined;
+
+async function init(threads: number, base: string): Promise<EngineInfo> {
+  if (info) return info;
+  setWasmPaths(base);
+  const isolated = self.crossOriginIsolated === true;
+  let note: string | undefined;
+  if (threads > 1 && !isolated) {
+    note = 'the page is not cross-origin isolated (serve it with `wavprobe serve`): one thread';
+    threads = 1;
+  }
+  // One thread: tfjs's plain SIMD build, as in Node; more: its threaded build, which tfjs loads natively here.
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', threads > 1);
+  if (threads > 1) {
+    setThreadsCount(threads);
+    await prestartWorkers(threads - 1);
+  }
+  const backend = await useBackend('wasm', { threads });
+  const k = kernels();
+  info = { backend, threads: k?.threads ?? 1, tfjsThreads: await wasmThreadsCount(), crossOriginIsolated: isolated, ...(note && { note }) };
+  if (threads > 1 && info.threads < threads) info.note = `the kernel pool did not start: ${info.threads} thread(s)`;
+  return info;
+}
+
+let localCount = 0;
+
+/**
+ * Local files (a store's folder, or one head or audio file) into the file system; a store's files are checked
+ * against its wavprobe.json (sizes and sha256) as a fetched one is. Returns the folder, or the single file.
+ */
+async function putLocal(files: LocalFile[]): Promise<string> {
+  const dir = `/local/${++localCount}`;
+  // A picked folder's names start with the folder's own name: keep only the part inside it.
+  const strip = (n: string) => (files.length > 1 || n.includes('/') ? n.split('/').slice(-1)[0] : n);
+  for (const f of files) putFile(`${dir}/${strip(f.name)}`, new Uint8Array(f.bytes));
+  if (files.length === 1 && !files[0].name.endsWith(STORE_INFO)) return `${dir}/${strip(files[0].name)}`;
+  if (!existsSync(`${dir}/${STORE_INFO}`))
+    throw new CheckpointError(`no ${STORE_INFO}: pick the folder of a converted store`, files[0]?.name ?? 'folder');
+  const storeInfo = readStoreInfo(dir);
+  for (const [name, want] of Object.entries(storeInfo.files)) {
+    const f = files.find((x) => strip(x.name) === name);
+    if (!f) throw new CheckpointError('missing from the weight store', name);
+    if (f.bytes.byteLength !== want.bytes || (await sha256(new Uint8Array(f.bytes))) !== want.sha256) {
+      throw new CheckpointError(`size or sha256 does not match ${STORE_INFO}: corrupt or modified`, name);
+    }
+  }
+  return dir;
+}
+
+const sourceKey = (s: Source): string => (typeof s === 'string' ? s : `local:${s.map((f) => `${f.name}:${f.bytes.byteLength}`).join('|')}`);
+
+/** A model source's folder in the file system (fetched or put there now if its shards are not). */
+async function storeOf(model: Source, id: number): Promise<string> {
+  if (typeof model !== 'string') return putLocal(model);
+  return fetchStore(new URL(model, self.location.href).href, (progress) => post({ id, progress }));
+}
+
+const models = new Map<string, SpeechModel>();
+
+async function modelOf(source: Source, id: number): Promise<SpeechModel> {
+  const key = sourceKey(source);
+  let m = models.get(key);
+  if (!m) {
+    const dir = await storeOf(source, id);
+    m = loadModel(dir);
+    releaseShards(dir); // the model holds the weights now
+    models.set(key, m);
+  }
+  return m;
+}
+
+async function forward({ model, inputs }: ForwardRequest, id: number) {
+  const m = await modelOf(model, id);
+  const iv = inputs?.input_values;
+  if (!iv || iv.shape?.length !== 2) throw new UsageError('inputs.input_values must be {shape: [batch, samples], data}');
+  const am = inputs.attention_mask;
+  const inputValues = tf.tensor2d(Float32Array.from(iv.data), iv.shape as [number, number]);
+  const attentionMask = am && tf.tensor2d(Float32Array.from(am.data), am.shape as [number, number]);
+  try {
+    const out = m.forward(inputValues, { attentionMask });
+    const named = namedOutputs(out);
+    disposeOutput(out);
+    return Object.fromEntries([...named].map(([name, t]) => [name, { shape: t.shape, data: t.data }]));
+  } finally {
+    tf.dispose([inputValues, attentionMask]);
+  }
+}
+
+const detectors = new Map<string, Detector>();
+
+async function detect(req: DetectRequest, id: number) {
+  const key = `${sourceKey(req.model)}\n${sourceKey(req.head)}\n${req.timeline ? 1 : 0}`;
+  let d = detectors.get(key);
+  if (!d) {
+    const headFile =
+      typeof req.head === 'string' ? `/heads/${encodeURIComponent(new URL(req.head, self.location.href).href)}` : await putLocal(req.head);
+    if (typeof req.head === 'string') putFile(headFile, await fetchBytes(new URL(req.head, self.location.href).href));
+    const dir = await storeOf(req.model, id);
+    d = createDetector({ model: dir, head: headFile, timeline: req.timeline });
+    releaseShards(dir);
+    detectors.set(key, d);
+  }
+  const name = req.name ?? 'audio';
+  const file = `/audio/${++localCount}/${name.replace(/\//g, '_')}`;
+  putFile(file, new Uint8Array(req.audio));
+  const r = await d.detectFile(file);
+  return { ...r, file: name };
+}
+
+/** Float32Array buffers of a result, to transfer rather than copy. */
+function buffersOf(result: unknown): Transferable[] {
+  if (!result || typeof result !== 'object') return [];
+  return Object.values(result as Record<string, { data?: unknown }>)
+    .map((t) => t?.data)
+    .filter((d): d is Float32Array => d instanceof Float32Array)
+    .map((d) => d.buffer);
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+self.onmessage = (e: MessageEvent<Request>) => {
+  const req = e.data;
+  // One request at a time: the engine is one tfjs backend.
+  queue = queue.then(async () => {
+    try {
+      let result: unknown;
+      if (req.op === 'init') result = await init(req.threads, req.base);
+      else if (!info) throw new UsageError('the engine is not initialised');
+      else if (req.op === 'forward') result = await forward(req.args, req.id);
+      else if (req.op === 'detect') result = await detect(req.args, req.id);
+      else throw new UsageError(`unknown request ${JSON.stringify((req as { op: unknown }).op)}`);
+      post({ id: req.id, ok: true, result }, buffersOf(result));
+    } catch (err) {
+      const error = err instanceof Error ? { name: err.name, message: err.message } : { name: 'Error', message: String(err) };
+      post({ id: req.id, ok: false, error });
+    }
+  });
+};

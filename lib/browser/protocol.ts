@@ -1,0 +1,55 @@
+/// <reference lib="dom" />
+/** Messages between the page (api.ts) and the engine worker (engine-worker.ts). */
+export interface TensorJson {
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface EngineInfo {
+  backend: string;
+  /** Threads the kernels run on (1 + kernel pool workers). */
+  threads: number;
+  /** Threads of tfjs-wasm's own pool (its threaded build when > 1). */
+  tfjsThreads: number;
+  crossOriginIsolated: boolean;
+  /** Why fewer threads than asked for, if so. */
+  note?: string;
+}
+
+/** A file the user picked (a store's folder, a head, audio): its name (relative path for a folder) and bytes. */
+export interface LocalFile {
+  name: string;
+  bytes: ArrayBuffer;
+}
+
+/** A model or head: a URL, or local files. */
+export type Source = string | LocalFile[];
+
+export interface ForwardRequest {
+  model: Source;
+  inputs: { input_values: { shape: number[]; data: ArrayLike<number> }; attention_mask?: { shape: number[]; data: ArrayLike<number> } };
+}
+
+export interface DetectRequest {
+  model: Source;
+  head: Source;
+  audio: ArrayBuffer;
+  /** The name shown as `file` (default "audio"). */
+  name?: string;
+  timeline?: boolean;
+}
+
+/** A request without its id (the page's Engine numbers them). */
+export type Call = { op: 'init'; threads: number; base: string } | { op: 'forward'; args: ForwardRequest } | { op: 'detect'; args: DetectRequest };
+
+export type Request = Call & { id: number };
+
+export interface ErrorJson {
+  name: string;
+  message: string;
+}
+
+export type Reply =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: ErrorJson }
+  | { id: number; progress: { loaded: number; total: number; file: string } };

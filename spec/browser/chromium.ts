@@ -1,0 +1,97 @@
+/**
+ * Chromium for the browser specs: Debian's package driven by puppeteer-core, headless, one browser per spec file,
+ * the app served by `wavprobe serve` (lib/serve.ts) so the page is cross-origin isolated.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { Browser, Page } from 'puppeteer-core';
+import puppeteer from 'puppeteer-core';
+import { Served, serve } from '../../lib/serve';
+import { SystemComponent } from '../helpers/system';
+
+export const CHROMIUM = process.env.WAVPROBE_CHROMIUM ?? '/usr/bin/chromium';
+export const APP = path.join(__dirname, '..', '..', 'dist', 'browser');
+
+export const chromium: SystemComponent = {
+  name: 'chromium',
+  missing: () => (fs.existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is not installed`),
+  enable: 'sh tools/setup-chromium.sh (apt-get install chromium), or set WAVPROBE_CHROMIUM',
+};
+
+/** The flags a closed network and a root account need (without the network ones Chromium keeps calling home). */
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+
+export interface Session {
+  browser: Browser;
+  served: Served;
+  close(): Promise<void>;
+}
+
+/** Serves the built app (failing clearly when it is not built) and starts Chromium. */
+export async function startSession(models?: string): Promise<Session> {
+  if (!fs.existsSync(path.join(APP, 'engine.js'))) throw new Error(`${APP} has no engine.js: build the app with npm run build`);
+  const served = await serve({ port: 0, app: APP, models });
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'wavprobe-chromium-'));
+  let browser: Browser;
+  try {
+    browser = await puppeteer.launch({ executablePath: CHROMIUM, args: [...FLAGS, `--user-data-dir=${profile}`], headless: true });
+  } catch (e) {
+    await served.close();
+    throw e;
+  }
+  return {
+    browser,
+    served,
+    async close() {
+      await browser.close();
+      await served.close();
+      fs.rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A page of the app with its page errors collected (a spec asserts there are none). */
+export async function openApp(s: Session, errors: string[] = []): Promise<Page> {
+  const page = await s.browser.newPage();
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(s.served.url);
+  await page.waitForFunction(() => 'wavprobe' in globalThis);
+  return page;
+}
+
+export interface TensorOut {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Runs `wavprobe.forward` in the page; the tensors come back as base64 of their float32 bytes (exact, and compact). */
+export async function forwardInPage(page: Page, args: { model: string; inputs: unknown; threads: number }): Promise<Map<string, TensorOut>> {
+  const got = await page.evaluate(async (a) => {
+    const r: Record<string, { shape: number[]; data: Float32Array }> = await (globalThis as any).wavprobe.forward(a);
+    const b64 = (d: Float32Array) => {
+      const bytes = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+      let s = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return btoa(s);
+    };
+    return Object.entries(r).map(([name, t]) => [name, t.shape, b64(t.data), t.data instanceof Float32Array] as const);
+  }, args);
+  return new Map(
+    got.map(([name, shape, b64, isF32]) => {
+      if (!isF32) throw new Error(`${name} is not a Float32Array`);
+      const buf = Buffer.from(b64, 'base64');
+      return [name, { shape, data: new Float32Array(buf.buffer, buf.byteOffset, buf.length / 4) }];
+    }),
+  );
+}
