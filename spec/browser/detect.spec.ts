@@ -1,0 +1,105 @@
+/**
+ * `wavprobe.detect` in Chromium against `wavprobe detect --json` in Node: the bundled demo model, a head trained
+ * on digits-spoof, three demo files (and a FLAC and an MP3 at 8 kHz, for the decoders and the resampler), with 1
+ * thread and with 2. P(spoof) within 1e-5, and the same fields.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { Page } from 'puppeteer-core';
+import { useBackend } from '../../lib/backend';
+import { readDataset } from '../../lib/data';
+import { extractFeatures } from '../../lib/features/extract';
+import { trainHead, writeHead } from '../../lib/probe/head';
+import { runCli } from '../helpers/cli';
+import { FIXTURES } from '../helpers/fixtures';
+import { describeWith } from '../helpers/system';
+import { Session, chromium, openApp, startSession } from './chromium';
+
+const ROOT = path.join(__dirname, '..', '..');
+const DEMO_MODEL = path.join(ROOT, 'weights', 'demo');
+const FILES = [
+  ...['0000.wav', '0001.wav', '0002.wav'].map((f) => path.join(ROOT, 'data', 'digits-spoof', 'eval', f)),
+  path.join(FIXTURES, 'audio', 'digit-8k.flac'),
+  path.join(FIXTURES, 'audio', 'digit-8k.mp3'),
+];
+
+/** The demo model and a layer-3 head trained on 30 digits-spoof files, in a folder `serve` offers at /models/. */
+export async function demoModels(dir: string): Promise<{ model: string; head: string }> {
+  const model = path.join(dir, 'demo');
+  fs.cpSync(DEMO_MODEL, model, { recursive: true });
+  const items = readDataset(`in-the-wild:${path.join(ROOT, 'data', 'digits-spoof', 'train')}`).slice(0, 30);
+  const store = path.join(os.tmpdir(), `wavprobe-browser-features-${process.pid}`);
+  fs.rmSync(store, { recursive: true, force: true });
+  await extractFeatures(items, { model, layers: '3' }, store);
+  const head = path.join(dir, 'head.json');
+  writeHead(head, trainHead(store, 3, { C: 1 }));
+  fs.rmSync(store, { recursive: true, force: true });
+  return { model, head };
+}
+
+describeWith(chromium, 'wavprobe.detect in Chromium = wavprobe detect --json', () => {
+  let tmp: string;
+  let session: Session;
+  let page: Page;
+  const errors: string[] = [];
+  const cli = new Map<string, Record<string, unknown>>();
+
+  beforeAll(async () => {
+    await useBackend('wasm');
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wavprobe-browser-detect-'));
+    const { model, head } = await demoModels(tmp);
+    const r = await runCli(['detect', '--json', '--model', model, '--head', head, ...FILES]);
+    expect(r.exitCode).toBe(0);
+    for (const line of r.stdout.trim().split('\n')) {
+      const j = JSON.parse(line);
+      cli.set(j.file, j);
+    }
+    session = await startSession(tmp);
+    page = await openApp(session, errors);
+  }, 120_000);
+
+  afterAll(async () => {
+    await session?.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  describe.each([1, 2])('%i thread(s)', (threads) => {
+    it.each(FILES.map((f) => [path.basename(f), f]))('%s', async (name, file) => {
+      const audio = [...fs.readFileSync(file)];
+      const got = await page.evaluate(
+        (a, n, t) =>
+          (globalThis as any).wavprobe.detect({
+            model: '/models/demo',
+            head: '/models/head.json',
+            audio: new Uint8Array(a).buffer,
+            name: n,
+            threads: t,
+          }),
+        audio,
+        file,
+        threads,
+      );
+      const want = cli.get(file)!;
+      expect(want.ok).toBe(true);
+      expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
+      expect(Math.abs(got.p_spoof - (want.p_spoof as number))).toBeLessThanOrEqual(1e-5);
+      expect(Math.abs(got.llr - (want.llr as number))).toBeLessThanOrEqual(1e-4);
+      expect({ ...got, p_spoof: 0, llr: 0, logit: 0, reliability: 0 }).toEqual({ ...want, p_spoof: 0, llr: 0, logit: 0, reliability: 0 });
+    });
+  });
+
+  it('answers a file that is not audio as the CLI does: ok false, with the reason', async () => {
+    const got = await page.evaluate(() =>
+      (globalThis as any).wavprobe.detect({
+        model: '/models/demo',
+        head: '/models/head.json',
+        audio: new TextEncoder().encode('not audio at all').buffer,
+        name: 'notes.txt',
+      }),
+    );
+    expect(got).toEqual({ file: 'notes.txt', ok: false, error: expect.stringMatching(/not a WAV, FLAC or MP3|unknown|format/i) });
+  });
+
+  it('raised no page error', () => expect(errors).toEqual([]));
+});
