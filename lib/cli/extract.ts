@@ -3,7 +3,7 @@ import { readDataset } from '../data';
 import { extractFeatures } from '../features/extract';
 import { POOLINGS, Pooling } from '../features/frontend';
 import { describeFrontEnd } from '../features/frontends';
-import { parseShard } from '../features/plan';
+import { resolveShard } from '../cluster/shard';
 import { extractionProgress, stopOnSignal } from './progress';
 import { BackendArgs, runCommand, selectBackend, withBackend } from './run';
 
@@ -16,6 +16,7 @@ interface Args extends BackendArgs {
   pool: Pooling;
   'max-seconds'?: number;
   shard?: string;
+  shards?: number;
   workers: number;
 }
 
@@ -40,10 +41,15 @@ export const extractCommand: CommandModule<object, Args> = {
       .option('pool', { choices: POOLINGS, default: 'mean' as Pooling, describe: 'pooling over time: mean, or mean,std (also layer_NN_std.npy)' })
       .option('max-seconds', { type: 'number', describe: 'use only the first S seconds of each file' })
       .option('workers', { type: 'number', default: 1, describe: 'worker threads, each with its own copy of the model (2 on a 2-core machine)' })
-      .option('shard', { type: 'string', describe: 'i/n: take the i-th of n contiguous parts (0-based); join with `wavprobe merge`' }) as never,
+      .option('shard', {
+        type: 'string',
+        describe:
+          'i/n: the i-th of n contiguous parts (0-based), joined by `wavprobe merge`; auto: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX',
+      })
+      .option('shards', { type: 'number', describe: 'n with --shard auto (needed in a Kubernetes Indexed Job)' }) as never,
   handler: (args) =>
     runCommand('extract', async () => {
-      const shard = args.shard ? parseShard(args.shard) : undefined;
+      const shard = args.shard ? resolveShard(args.shard, args.shards) : undefined;
       const items = readDataset(args.data, { split: args.split });
       await selectBackend(args);
       const spec = { model: args.model, layers: args.layers, pooling: args.pool };

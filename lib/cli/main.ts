@@ -14,6 +14,8 @@ import { forwardCommand } from './forward';
 import { inspectCommand } from './inspect';
 import { exploreCommand } from './explore';
 import { benchCommand } from './bench';
+import { slurmCommand } from './slurm';
+import { k8sCommand } from './k8s';
 import { serveCommand } from './serve';
 import { packageInfo } from '../version';
 
@@ -37,6 +39,8 @@ export async function main(argv: string[]): Promise<void> {
     .command(demoCommand)
     .command(detectCommand)
     .command(benchCommand)
+    .command(slurmCommand)
+    .command(k8sCommand)
     .command(serveCommand)
     .help()
     .alias('h', 'help')

@@ -12,6 +12,15 @@ import { onFile, writeFileAtomic } from '../atomic';
 import { DataError } from '../errors';
 import type { ExtractionPlan } from './plan';
 
+/** The journal of an extraction into `out`. */
+export const journalDir = (out: string): string => `${out}.partial`;
+
+/** How many items the journal at `dir` has committed (0 when there is none); safe to read while a writer appends. */
+export function committedItems(dir: string): number {
+  const file = path.join(dir, 'status.bin');
+  return fs.existsSync(file) ? fs.statSync(file).size : 0;
+}
+
 export interface ItemInfo {
   i: number;
   duration_s?: number;
@@ -46,7 +55,7 @@ export class Journal {
       fs.mkdirSync(dir, { recursive: true });
       writeFileAtomic(planFile, planText);
     }
-    this.committed = fs.existsSync(this.statusFile) ? fs.statSync(this.statusFile).size : 0;
+    this.committed = committedItems(dir);
     // Drop whatever was written after the last commit.
     fs.writeFileSync(this.featuresFile, '', { flag: 'a' });
     fs.truncateSync(this.featuresFile, this.committed * recordBytes);
