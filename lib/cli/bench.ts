@@ -1,6 +1,7 @@
 /** `wavprobe bench forward|kernels|extract`: benchmarks on seeded random weights at real sizes; they print, never judge. */
 import * as path from 'path';
 import type { Argv, CommandModule } from 'yargs';
+import { benchBrowser } from '../bench/browser';
 import { benchForward } from '../bench/forward';
 import { benchExtract } from '../bench/extract';
 import { benchKernels } from '../bench/kernels';
@@ -65,7 +66,7 @@ const kernels: CommandModule<object, BenchArgs & { only?: string }> = {
         if (args.json) console.log(JSON.stringify(r));
         else
           console.log(
-            `${r.kernel.padEnd(44)} ${r.ok ? `${String(r.median_ms).padStart(9)} ms ${String(r.gflops).padStart(7)} GFLOP/s` : `REFERENCE MISMATCH ${r.max_err}`}`,
+            `${r.kernel.padEnd(48)} ${r.ok ? `${String(r.median_ms).padStart(9)} ms (CPU ${String(r.cpu_ms).padStart(9)} ms) ${String(r.gflops).padStart(7)} GFLOP/s  ×${String(r.count).padEnd(3)} ${(100 * r.flop_share).toFixed(1).padStart(5)} % of FLOPs` : `REFERENCE MISMATCH ${r.max_err}`}`,
           );
       }
       return results.every((r) => r.ok) ? 0 : 1;
@@ -98,9 +99,44 @@ const extract: CommandModule<object, BackendArgs & { model: string; data: string
       }),
   };
 
+const browser: CommandModule<object, Omit<BenchArgs, 'backend'> & { layers?: string; models?: string }> = {
+  command: 'browser',
+  describe: 'Time a whole forward pass in headless Chromium (the page `wavprobe serve` serves)',
+  builder: (y) =>
+    y
+      .option('arch', { choices: PRESET_NAMES, default: 'wav2vec2-base' as PresetName, describe: 'architecture preset (random weights)' })
+      .option('seconds', { type: 'number', default: 10, describe: 'seconds of 16 kHz audio' })
+      .option('threads', {
+        type: 'number',
+        default: 1,
+        describe: 'threads in the page (more than 1 needs cross-origin isolation, which serve gives)',
+      })
+      .option('runs', { type: 'number', default: 3, describe: 'timed runs after one warm-up run' })
+      .option('layers', { type: 'string', describe: '0..k: a store cut after encoder layer k' })
+      .option('models', { type: 'string', describe: 'folder for the random-weight store, kept and reused (default: a temp folder)' })
+      .option('json', { type: 'boolean', describe: 'JSON output' }) as never,
+  handler: (args) =>
+    runCommand('bench browser', async () => {
+      const upToLayer = deepestLayer(args.layers, PRESETS[args.arch].numHiddenLayers);
+      const r = await benchBrowser({
+        arch: args.arch,
+        seconds: args.seconds,
+        upToLayer,
+        runs: args.runs,
+        threads: args.threads,
+        models: args.models,
+      });
+      if (args.json) console.log(JSON.stringify(r));
+      else
+        console.log(
+          `${r.arch} ${r.audio_s} s, layers 0..${r.layers}, ${r.browser}, ${r.backend} × ${r.threads} threads: median ${r.median_s} s (min ${r.min_s}), RTF ${r.rtf}, ${r.gflops} GFLOP/s, first call ${r.load_s} s${r.note ? ` (${r.note})` : ''}`,
+        );
+    }),
+};
+
 export const benchCommand: CommandModule = {
   command: 'bench <kind>',
-  describe: 'Benchmarks: forward (end to end), kernels, or extract (throughput by worker count)',
-  builder: (y) => y.command(forward).command(kernels).command(extract).demandCommand(1),
+  describe: 'Benchmarks: forward (end to end), kernels, extract (throughput by worker count), or browser (forward in Chromium)',
+  builder: (y) => y.command(forward).command(kernels).command(extract).command(browser).demandCommand(1),
   handler: () => undefined,
 };

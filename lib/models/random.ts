@@ -4,9 +4,14 @@
  * in the stored layouts lib/models reads, initialised at the scales HF's _init_weights uses, so activations have
  * realistic magnitudes. For memory and speed work and the demo, not for accuracy.
  */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { mulberry32 } from '../random';
 import type { ModelSource } from './index';
-import { DEFAULT_PREPROCESSOR, ModelConfig } from '../weights/config';
+import { DEFAULT_PREPROCESSOR, ModelConfig, modelConfigToJson, preprocessorConfigToJson } from '../weights/config';
+import { weightsFingerprint } from '../weights/fingerprint';
+import { StoreDtype, StoreInfo, writeStore } from '../weights/store';
 import { expectedWeights, storedShape } from '../weights/keymap';
 import { WeightSet, sizeOf } from '../weights/tensor';
 
@@ -49,4 +54,30 @@ export function randomWeights(c: ModelConfig, seed = 1): WeightSet {
 /** A config with random weights, as a source for createModel(). */
 export function randomModelSource(config: ModelConfig, seed = 1): ModelSource {
   return { config, preprocessor: DEFAULT_PREPROCESSOR, weights: randomWeights(config, seed) };
+}
+
+/**
+ * A config with seeded random weights written as a store at `out` (writeStore: atomic, `out` must not exist yet):
+ * the bundled demo model (tools/make-demo-model.ts) and the stores the browser benchmark serves.
+ */
+export function writeRandomStore(out: string, config: ModelConfig, opts: { seed?: number; dtype: StoreDtype; source: string }): StoreInfo {
+  const seed = opts.seed ?? 1;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wavprobe-random-store-'));
+  try {
+    const configJson = Buffer.from(JSON.stringify(modelConfigToJson(config), null, 2) + '\n');
+    fs.writeFileSync(path.join(tmp, 'config.json'), configJson);
+    fs.writeFileSync(path.join(tmp, 'preprocessor_config.json'), JSON.stringify(preprocessorConfigToJson(DEFAULT_PREPROCESSOR), null, 2) + '\n');
+    const weights = randomWeights(config, seed);
+    const ckpt = {
+      dir: tmp,
+      weightFile: path.join(tmp, `random-seed-${seed}`),
+      config,
+      preprocessor: DEFAULT_PREPROCESSOR,
+      weights,
+      fingerprint: weightsFingerprint(configJson, weights),
+    };
+    return writeStore(out, ckpt, { dtype: opts.dtype, source: opts.source });
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 }
