@@ -60,6 +60,44 @@ describe('explore: PCA and separability of a store', () => {
     for (let r = 1; r < d; r++) expect(values[r]).toBeLessThanOrEqual(values[r - 1]);
   });
 
+  it('symmetricEigen: known spectrum with repeated and zero eigenvalues (d = 60): values, A·v = λ·v, orthonormal vectors', () => {
+    const g = gaussian(11);
+    const d = 60;
+    // Q from Gram–Schmidt on random vectors; A = Q·diag(λ)·Qᵀ with λ = 5 (×10), 2 (×10), 0 (×20) and 20 distinct values.
+    const q: number[][] = [];
+    while (q.length < d) {
+      let x = Array.from({ length: d }, () => g());
+      for (const u of q) {
+        const dot = u.reduce((s, a, j) => s + a * x[j], 0);
+        x = x.map((a, j) => a - dot * u[j]);
+      }
+      const norm = Math.hypot(...x);
+      q.push(x.map((a) => a / norm));
+    }
+    const lambda = Array.from({ length: d }, (_, i) => (i < 10 ? 5 : i < 20 ? 2 : i < 40 ? 0 : -3 + 0.37 * (i - 40)));
+    const a = new Float64Array(d * d);
+    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) a[i * d + j] = q.reduce((s, u, k) => s + lambda[k] * u[i] * u[j], 0);
+    const { values, vectors } = symmetricEigen(a, d);
+    const expected = [...lambda].sort((x, y) => y - x);
+    expect(Math.max(...values.map((v, i) => Math.abs(v - expected[i])))).toBeLessThan(1e-10);
+    let residual = 0;
+    let orthogonality = 0;
+    for (let r = 0; r < d; r++) {
+      for (let i = 0; i < d; i++) {
+        let av = 0;
+        for (let j = 0; j < d; j++) av += a[i * d + j] * vectors[r * d + j];
+        residual = Math.max(residual, Math.abs(av - values[r] * vectors[r * d + i]));
+      }
+      for (let t = 0; t < d; t++) {
+        let dot = 0;
+        for (let j = 0; j < d; j++) dot += vectors[r * d + j] * vectors[t * d + j];
+        orthogonality = Math.max(orthogonality, Math.abs(dot - (r === t ? 1 : 0)));
+      }
+    }
+    expect(residual).toBeLessThan(1e-10);
+    expect(orthogonality).toBeLessThan(1e-10);
+  });
+
   it('pca: the first two components and variances equal power iteration on XᵀX (up to sign) within 1e-5', () => {
     const g = gaussian(8);
     const n = 200;
