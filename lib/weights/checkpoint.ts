@@ -4,11 +4,11 @@ import * as path from 'path';
 import { CheckpointError } from '../errors';
 import { ModelConfig, PreprocessorConfig, readModelConfig, readPreprocessorConfig } from './config';
 import { weightsFingerprint } from './fingerprint';
-import { mapCheckpoint, planCheckpoint } from './keymap';
-import { readSafetensors, readSafetensorsHeader } from './safetensors';
-import { StateDictReader, readSharded } from './shards';
-import { HostTensor, WeightSet } from './tensor';
-import { listTorchZip, readTorchZip } from './torch';
+import { mapWeight, planCheckpoint } from './keymap';
+import { openSafetensors, readSafetensorsHeader } from './safetensors';
+import { TensorOpener, TensorReader, openSharded, readAll, readSharded } from './shards';
+import { HostTensor, WeightLookup, WeightSet } from './tensor';
+import { listTorchZip, openTorchReader } from './torch';
 
 /** Weight files in the order HF prefers them. */
 export const WEIGHT_FILES = ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json'] as const;
@@ -21,14 +21,14 @@ export function findWeightFile(dir: string, prefer?: string): string {
   throw new CheckpointError(`no weight file (looked for ${names.join(', ')})`, dir);
 }
 
-/** A weight format: its tensors' names and shapes from headers or pickles alone, and the tensors themselves. */
+/** A weight format: its tensors' names and shapes from headers or pickles alone, and a reader of the tensors themselves. */
 interface Format {
   list: (file: string) => Map<string, number[]>;
-  read: StateDictReader;
+  open: TensorOpener;
 }
 const FORMATS: [suffix: string, format: Format][] = [
-  ['.safetensors', { list: (file) => new Map([...readSafetensorsHeader(file).entries].map(([n, e]) => [n, e.shape])), read: readSafetensors }],
-  ['.bin', { list: listTorchZip, read: readTorchZip }],
+  ['.safetensors', { list: (file) => new Map([...readSafetensorsHeader(file).entries].map(([n, e]) => [n, e.shape])), open: openSafetensors }],
+  ['.bin', { list: listTorchZip, open: openTorchReader }],
 ];
 
 /** `*.safetensors`, `*.bin` (torch zip), or a shard index of either (`*.safetensors.index.json`, `*.bin.index.json`). */
@@ -48,20 +48,53 @@ export function listStateDict(file: string): Map<string, number[]> {
   return readSharded(file, (shard, keep) => new Map([...format.list(shard)].filter(([n]) => keep(n))));
 }
 
-/** Reads a raw state dict (float32, HF layout and names) from a weight file or shard index. `keep` selects names to read. */
-export function readStateDict(file: string, keep: (name: string) => boolean = () => true): Map<string, HostTensor> {
+/** Opens a weight file or shard index for the names `keep` selects, to read its tensors (float32, HF layout and names) one at a time. */
+export function openStateDict(file: string, keep: (name: string) => boolean = () => true): TensorReader {
   const { format, sharded } = formatOf(file);
-  return sharded ? readSharded(file, format.read, keep) : format.read(file, keep);
+  return sharded ? openSharded(file, format.open, keep) : format.open(file, keep);
 }
 
-export interface Checkpoint {
+/** Reads a raw state dict (float32, HF layout and names) from a weight file or shard index. `keep` selects names to read. */
+export function readStateDict(file: string, keep: (name: string) => boolean = () => true): Map<string, HostTensor> {
+  return readAll(openStateDict(file, keep));
+}
+
+export interface Checkpoint<W = WeightSet> {
   dir: string;
   weightFile: string;
   config: ModelConfig;
   preprocessor: PreprocessorConfig;
-  weights: WeightSet;
+  weights: W;
   /** See weightsFingerprint; null for a store converted before fingerprints were recorded. */
   fingerprint: string | null;
+}
+
+/**
+ * A checkpoint directory opened, its weights planned from names and shapes (planCheckpoint) but not read: each
+ * `weights.get(key)` reads and maps that weight (mapWeight) anew, so at most one weight is in memory at a time
+ * (what convert streams). Close it.
+ */
+export interface OpenCheckpoint extends Omit<Checkpoint<WeightLookup>, 'fingerprint'> {
+  close(): void;
+}
+
+/** Opens a HF checkpoint directory for reading one weight at a time (see OpenCheckpoint). */
+export function openCheckpoint(dir: string, opts: { weightFile?: string } = {}): OpenCheckpoint {
+  const config = readModelConfig(dir);
+  const preprocessor = readPreprocessorConfig(dir);
+  const weightFile = findWeightFile(dir, opts.weightFile);
+  // Names and shapes are checked against config.json before any data is read, and only what the model needs is read.
+  const plan = planCheckpoint(listStateDict(weightFile), config, weightFile);
+  const wanted = new Set([...plan.values()].flatMap((w) => w.from));
+  const reader = openStateDict(weightFile, (n) => wanted.has(n));
+  const weights: WeightLookup = {
+    keys: () => plan.keys(),
+    get: (key) => {
+      const source = plan.get(key);
+      return source && mapWeight(key, source, (name) => reader.read(name), weightFile);
+    },
+  };
+  return { dir, weightFile, config, preprocessor, weights, close: () => reader.close() };
 }
 
 /** Fingerprints of the checkpoints read in this process, by weight file. */
@@ -69,20 +102,17 @@ const fingerprints = new Map<string, string>();
 
 /** Loads and maps a HF checkpoint directory into the forward pass's weight set. */
 export function readCheckpoint(dir: string, opts: { weightFile?: string } = {}): Checkpoint & { fingerprint: string } {
-  const config = readModelConfig(dir);
-  const preprocessor = readPreprocessorConfig(dir);
-  const weightFile = findWeightFile(dir, opts.weightFile);
-  // Names and shapes are checked against config.json before any data is read, and only what the model needs is read.
-  const wanted = new Set([...planCheckpoint(listStateDict(weightFile), config, weightFile).values()].flatMap((w) => w.from));
-  const weights = mapCheckpoint(
-    readStateDict(weightFile, (n) => wanted.has(n)),
-    config,
-    weightFile,
-  );
-  const key = path.resolve(weightFile);
+  const { weights: lazy, close, ...ckpt } = openCheckpoint(dir, opts);
+  let weights: WeightSet;
+  try {
+    weights = new Map([...lazy.keys()].map((key) => [key, lazy.get(key) as HostTensor]));
+  } finally {
+    close();
+  }
+  const key = path.resolve(ckpt.weightFile);
   const fingerprint = fingerprints.get(key) ?? weightsFingerprint(fs.readFileSync(path.join(dir, 'config.json')), weights);
   fingerprints.set(key, fingerprint);
-  return { dir, weightFile, config, preprocessor, weights, fingerprint };
+  return { ...ckpt, weights, fingerprint };
 }
 
 /** A checkpoint directory's fingerprint: computed once per process (it reads every weight). */

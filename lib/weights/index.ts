@@ -14,10 +14,16 @@ export { cacheDir } from './cache';
 
 import { Checkpoint, checkpointFingerprint, readCheckpoint } from './checkpoint';
 import { isStore, readStore, readStoreInfo } from './store';
+import { HostWeightSet } from './tensor';
 
-/** Loads a model directory for the forward pass: a converted store (has wavprobe.json), else a HF checkpoint directory. */
-export function loadModelDir(dir: string): Checkpoint {
-  return isStore(dir) ? readStore(dir) : readCheckpoint(dir);
+/**
+ * Loads a model directory for the forward pass: a converted store (has wavprobe.json), else a HF checkpoint
+ * directory. With `keepHalf` (what loadModel asks), a float16 store's weights stay halves until a model uploads them.
+ */
+export function loadModelDir(dir: string, opts?: { keepHalf?: false }): Checkpoint;
+export function loadModelDir(dir: string, opts: { keepHalf?: boolean }): Checkpoint<HostWeightSet>;
+export function loadModelDir(dir: string, opts: { keepHalf?: boolean } = {}): Checkpoint<HostWeightSet> {
+  return isStore(dir) ? readStore(dir, opts) : readCheckpoint(dir);
 }
 
 /**

@@ -189,16 +189,23 @@ export function toStoredLayout(t: HostTensor, layout: Layout): HostTensor {
   return t;
 }
 
+/** One planned weight from its checkpoint tensor(s), `read` by name: checked finite, weight norm folded, in stored layout. */
+export function mapWeight(key: string, { layout, from }: WeightSource, read: (name: string) => HostTensor, file: string): HostTensor {
+  const parts = from.map(read);
+  from.forEach((name, i) => checkFinite(name, parts[i].data, file));
+  const t = parts.length === 2 ? foldWeightNorm(parts[0], parts[1]) : parts[0];
+  if (parts.length === 2) checkFinite(key, t.data, file); // an all-zero tap of v folds to 0/0
+  return toStoredLayout(t, layout);
+}
+
 /** Raw state dict (float32) → validated WeightSet in stored layouts. `file` names the checkpoint in errors. */
 export function mapCheckpoint(raw: Map<string, HostTensor>, c: ModelConfig, file: string): WeightSet {
   const plan = planCheckpoint(new Map([...raw].map(([k, t]) => [k, t.shape])), c, file);
   const out: WeightSet = new Map();
-  for (const [key, { layout, from }] of plan) {
-    const parts = from.map((name) => raw.get(name) as HostTensor);
-    from.forEach((name, i) => checkFinite(name, parts[i].data, file));
-    const t = parts.length === 2 ? foldWeightNorm(parts[0], parts[1]) : parts[0];
-    if (parts.length === 2) checkFinite(key, t.data, file); // an all-zero tap of v folds to 0/0
-    out.set(key, toStoredLayout(t, layout));
-  }
+  for (const [key, source] of plan)
+    out.set(
+      key,
+      mapWeight(key, source, (name) => raw.get(name) as HostTensor, file),
+    );
   return out;
 }

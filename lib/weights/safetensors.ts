@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import { CheckpointError } from '../errors';
 import { showJson } from './json';
-import { readSharded } from './shards';
+import { TensorReader, openSharded, readAll } from './shards';
 import { HostTensor, decodeFloats, sizeOf } from './tensor';
 
 const BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
@@ -130,30 +130,34 @@ function decodeKey(literal: string): string {
   }
 }
 
-/** Reads float tensors (F32/F16/BF16 → float32). `keep` selects names; others are skipped without reading. */
-export function readSafetensors(file: string, keep: (name: string) => boolean = () => true): Map<string, HostTensor> {
-  const { entries } = readSafetensorsHeader(file);
-  const out = new Map<string, HostTensor>();
+/** Opens a safetensors file for the names `keep` selects; each read decodes one float tensor (F32/F16/BF16 → float32). */
+export function openSafetensors(file: string, keep: (name: string) => boolean = () => true): TensorReader {
+  const entries = new Map([...readSafetensorsHeader(file).entries].filter(([name]) => keep(name)));
   const fd = openOrThrow(file);
-  try {
-    for (const [name, e] of entries) {
-      if (!keep(name)) continue;
+  return {
+    shapes: new Map([...entries].map(([name, e]) => [name, e.shape.slice()])),
+    read(name) {
+      const e = entries.get(name);
+      if (!e) throw new CheckpointError(`no tensor "${name}"`, file);
       if (!FLOAT_DTYPES.has(e.dtype))
         throw new CheckpointError(`tensor "${name}" has dtype ${e.dtype}; only F32, F16 and BF16 weights are supported`, file);
       const bytes = Buffer.alloc(e.end - e.begin);
       const got = fs.readSync(fd, bytes, 0, bytes.length, e.begin);
       if (got !== bytes.length) throw new CheckpointError(`tensor "${name}": short read (${got} of ${bytes.length} bytes)`, file);
-      out.set(name, { shape: e.shape.slice(), data: decodeFloats(bytes, e.dtype as 'F32' | 'F16' | 'BF16') });
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return out;
+      return { shape: e.shape.slice(), data: decodeFloats(bytes, e.dtype as 'F32' | 'F16' | 'BF16') };
+    },
+    close: () => fs.closeSync(fd),
+  };
+}
+
+/** Reads float tensors (F32/F16/BF16 → float32). `keep` selects names; others are skipped without reading. */
+export function readSafetensors(file: string, keep: (name: string) => boolean = () => true): Map<string, HostTensor> {
+  return readAll(openSafetensors(file, keep));
 }
 
 /** A sharded checkpoint: `model.safetensors.index.json` maps each weight to its shard file. */
 export function readShardedSafetensors(indexFile: string, keep: (name: string) => boolean = () => true): Map<string, HostTensor> {
-  return readSharded(indexFile, readSafetensors, keep);
+  return readAll(openSharded(indexFile, openSafetensors, keep));
 }
 
 function openOrThrow(file: string): number {
@@ -164,22 +168,24 @@ function openOrThrow(file: string): number {
   }
 }
 
-/** Writes a safetensors file (F32, or F16/BF16 bits given as a Uint16Array), atomically. Used for fixtures. */
+/**
+ * Writes a safetensors file (F32, or F16/BF16 bits given as a Uint16Array), atomically. Used for fixtures and bench
+ * checkpoints: `data` may be a function, called for each tensor only as it is written, so a multi-GB file is
+ * written holding one tensor at a time.
+ */
 export function writeSafetensors(
   file: string,
-  tensors: Map<string, { shape: number[]; data: Float32Array | Uint16Array; dtype?: 'F32' | 'F16' | 'BF16' }>,
+  tensors: Map<string, { shape: number[]; data: Float32Array | Uint16Array | (() => Float32Array); dtype?: 'F32' | 'F16' | 'BF16' }>,
   metadata?: Record<string, string>,
 ): void {
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
   let offset = 0;
-  const parts: Uint8Array[] = [];
   for (const [name, t] of tensors) {
-    const dtype = t.dtype ?? (t.data instanceof Float32Array ? 'F32' : 'F16');
-    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes.length] };
-    parts.push(bytes);
-    offset += bytes.length;
+    const dtype = t.dtype ?? (t.data instanceof Uint16Array ? 'F16' : 'F32');
+    const bytes = typeof t.data === 'function' ? sizeOf(t.shape) * BYTES[dtype] : t.data.byteLength; // as given, even if wrong (fixtures of bad files)
+    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
   }
   let json = JSON.stringify(header);
   json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
@@ -190,7 +196,12 @@ export function writeSafetensors(
   try {
     fs.writeSync(fd, len);
     fs.writeSync(fd, Buffer.from(json, 'utf8'));
-    for (const p of parts) fs.writeSync(fd, p);
+    for (const [name, t] of tensors) {
+      const data = typeof t.data === 'function' ? t.data() : t.data;
+      const [begin, end] = (header[name] as { data_offsets: number[] }).data_offsets;
+      if (data.byteLength !== end - begin) throw new Error(`${name}: ${data.byteLength} bytes, ${end - begin} announced`);
+      fs.writeSync(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    }
   } finally {
     fs.closeSync(fd);
   }

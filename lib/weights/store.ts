@@ -17,7 +17,7 @@ import type { Checkpoint } from './checkpoint';
 import { DEFAULT_PREPROCESSOR, preprocessorConfigToJson, readJsonFile, readModelConfig, readPreprocessorConfig } from './config';
 import { showJson } from './json';
 import { expectedWeights, storedShape } from './keymap';
-import { HostTensor, WeightSet, checkFinite, decodeFloats, float32ToFloat16, sizeOf } from './tensor';
+import { HostTensor, HostWeightSet, WeightLookup, checkFinite, checkFiniteHalf, decodeFloats, float32ToFloat16, sizeOf } from './tensor';
 
 export const STORE_FORMAT = 'wavprobe-weights';
 export const STORE_VERSION = 1;
@@ -143,14 +143,15 @@ export function sha256File(file: string): string {
 
 /**
  * Writes `ckpt` as a store at `dir`: everything goes to `<dir>.tmp-<pid>`, renamed to `dir` only when complete
- * (the temp directory is removed on failure). `dir` must not exist yet.
+ * (the temp directory is removed on failure). `dir` must not exist yet. Weights are got one at a time, in
+ * expectedWeights order, and written as they come: with an OpenCheckpoint's weights only one is in memory at a time.
  */
-export function writeStore(dir: string, ckpt: Checkpoint, opts: WriteStoreOptions): StoreInfo {
+export function writeStore(dir: string, ckpt: Checkpoint<WeightLookup>, opts: WriteStoreOptions): StoreInfo {
   if (fs.existsSync(dir)) throw new UsageError('output directory already exists (remove it or choose another)', dir);
   const shardBytes = opts.shardBytes ?? DEFAULT_SHARD_BYTES;
   const per = bytesPerElement(opts.dtype);
-  const weights = [...ckpt.weights];
-  const total = weights.reduce((a, [, t]) => a + t.data.length * per, 0);
+  const weights = expectedWeights(ckpt.config).map((e): [string, number[]] => [e.key, storedShape(e)]);
+  const total = weights.reduce((a, [, shape]) => a + sizeOf(shape) * per, 0);
   const count = Math.max(1, Math.ceil(total / shardBytes));
   const tmp = `${dir}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -158,7 +159,13 @@ export function writeStore(dir: string, ckpt: Checkpoint, opts: WriteStoreOption
   try {
     const shards = new ShardWriter(tmp, shardBytes, count);
     let done = 0;
-    for (const [name, t] of weights) {
+    for (const [name, shape] of weights) {
+      const t = ckpt.weights.get(name);
+      if (!t || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
+        throw new CheckpointError(
+          `weight "${name}" is ${t ? `of shape ${showJson(t.shape)}` : 'missing'}, expected ${JSON.stringify(shape)}`,
+          ckpt.weightFile,
+        );
       shards.write(encodeWeight(name, t, opts.dtype, ckpt.weightFile));
       done += t.data.length * per;
       opts.onProgress?.(done, total);
@@ -170,9 +177,9 @@ export function writeStore(dir: string, ckpt: Checkpoint, opts: WriteStoreOption
       weightsManifest: [
         {
           paths: Object.keys(shards.files),
-          weights: weights.map(([name, t]): ManifestWeight => ({
+          weights: weights.map(([name, shape]): ManifestWeight => ({
             name,
-            shape: t.shape,
+            shape,
             dtype: 'float32',
             ...(opts.dtype === 'float16' ? { quantization: { dtype: 'float16', original_dtype: 'float32' } } : {}),
           })),
@@ -197,7 +204,7 @@ export function writeStore(dir: string, ckpt: Checkpoint, opts: WriteStoreOption
       sourceWeightFile: path.relative(ckpt.dir, ckpt.weightFile),
       modelType: ckpt.config.modelType,
       dtype: opts.dtype,
-      parameters: weights.reduce((a, [, t]) => a + t.data.length, 0),
+      parameters: weights.reduce((a, [, shape]) => a + sizeOf(shape), 0),
       fingerprint: ckpt.fingerprint,
       preprocessorConfig: hasPre ? 'copied' : 'default',
       layouts: STORE_LAYOUTS,
@@ -297,12 +304,21 @@ class ShardReader {
   }
 }
 
+export interface ReadStoreOptions {
+  /** Check every file's sha256 (sizes are always checked). */
+  verify?: boolean;
+  /** Keep a float16 store's weights as halves (HalfTensor): half the host memory, widened when a model uploads them. */
+  keepHalf?: boolean;
+}
+
 /**
  * Loads a store written by writeStore: the same config, preprocessor and weight set (names, shapes and layouts)
  * that readCheckpoint gives for the source, and its recorded fingerprint. File sizes and the weights' finiteness are
  * always checked, sha256 sums with `verify`.
  */
-export function readStore(dir: string, opts: { verify?: boolean } = {}): Checkpoint {
+export function readStore(dir: string, opts?: ReadStoreOptions & { keepHalf?: false }): Checkpoint;
+export function readStore(dir: string, opts: ReadStoreOptions): Checkpoint<HostWeightSet>;
+export function readStore(dir: string, opts: ReadStoreOptions = {}): Checkpoint<HostWeightSet> {
   const info = readStoreInfo(dir);
   verifyStoreFiles(dir, info, opts.verify ?? false);
   const config = readModelConfig(dir);
@@ -330,13 +346,21 @@ export function readStore(dir: string, opts: { verify?: boolean } = {}): Checkpo
   try {
     const need = weights.reduce((a, w) => a + sizeOf(w.shape) * (w.quantization ? 2 : 4), 0);
     if (need !== reader.total) throw new CheckpointError(`shards hold ${reader.total} bytes, but the weights need ${need}`, manifestFile);
-    const out: WeightSet = new Map();
+    const out: HostWeightSet = new Map();
     let pos = 0;
     for (const w of weights) {
       const len = sizeOf(w.shape) * (w.quantization ? 2 : 4);
-      const data = decodeFloats(reader.read(pos, len), w.quantization ? 'F16' : 'F32');
-      checkFinite(w.name, data, manifestFile); // only verify checks the sha256 sums; this costs ~0.1 s for 95 M weights
-      out.set(w.name, { shape: w.shape.slice(), data });
+      const bytes = reader.read(pos, len);
+      // Only verify checks the sha256 sums; the finiteness checks cost ~0.1 s for 95 M weights.
+      if (w.quantization && opts.keepHalf) {
+        const half = new Uint16Array(bytes.buffer, bytes.byteOffset, len / 2); // read() returns a fresh, aligned buffer
+        checkFiniteHalf(w.name, half, manifestFile);
+        out.set(w.name, { shape: w.shape.slice(), half });
+      } else {
+        const data = decodeFloats(bytes, w.quantization ? 'F16' : 'F32');
+        checkFinite(w.name, data, manifestFile);
+        out.set(w.name, { shape: w.shape.slice(), data });
+      }
       pos += len;
     }
     return { dir, weightFile: manifestFile, config, preprocessor, weights: out, fingerprint: info.fingerprint };

@@ -1,4 +1,7 @@
-/** Host-side tensors: weights live in the JS heap as float32 until a model uploads them to the backend. */
+/**
+ * Host-side tensors: weights live in the JS heap until a model uploads them to the backend, as float32, or (from a
+ * float16 store) as their IEEE half bits, widened to float32 only when uploaded (hostFloats).
+ */
 import { CheckpointError } from '../errors';
 
 export interface HostTensor {
@@ -6,8 +9,30 @@ export interface HostTensor {
   data: Float32Array;
 }
 
+/** A float16 store's weight as stored: IEEE half bits, half the host memory of its float32 values. */
+export interface HalfTensor {
+  shape: number[];
+  half: Uint16Array;
+}
+
+export type HostWeight = HostTensor | HalfTensor;
+
 /** A model's weights by HuggingFace key (prefix stripped), in the layouts lib/models expects (see keymap.ts). */
 export type WeightSet = Map<string, HostTensor>;
+
+/** What reads weights by key needs of a weight set: a WeightSet, or weights read on demand (OpenCheckpoint). */
+export type WeightLookup = Pick<WeightSet, 'keys' | 'get'>;
+
+/** A weight set that may keep a float16 store's weights as halves (what a model is built from: lib/models). */
+export type HostWeightSet = Map<string, HostWeight>;
+
+/**
+ * A weight's float32 values: its data, or its halves widened (exactly: every half is a float32), into `into` when
+ * given (at least as long; a caller reusing one buffer for every weight saves an allocation per upload).
+ */
+export function hostFloats(t: HostWeight, into?: Float32Array): Float32Array {
+  return 'half' in t ? float16ToFloat32(t.half, into) : t.data;
+}
 
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
@@ -25,6 +50,13 @@ export function checkFinite(name: string, data: Float32Array, file: string): voi
   }
 }
 
+/** checkFinite on a float16 weight's halves (all-ones exponent: ±Inf or NaN), with the same message. */
+export function checkFiniteHalf(name: string, half: Uint16Array, file: string): void {
+  for (let i = 0; i < half.length; i++) {
+    if ((half[i] & 0x7c00) === 0x7c00) throw new CheckpointError(`${name}: non-finite value ${halfToFloat(half[i])} at index ${i}`, file);
+  }
+}
+
 /** IEEE half → float32 of one value. */
 function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
@@ -35,18 +67,24 @@ function halfToFloat(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
-let halfTable: Float32Array | null = null;
+let halfBits: Uint32Array | null = null;
 
-/** IEEE half → float32, through a table of all 65536 halves (a float16 store's load was ~40× slower computing each). */
-export function float16ToFloat32(src: Uint16Array): Float32Array {
-  if (!halfTable) {
-    halfTable = new Float32Array(65536);
-    for (let h = 0; h < 65536; h++) halfTable[h] = halfToFloat(h);
+/**
+ * IEEE half → float32, through a table of all 65536 halves (a float16 store's load was ~40× slower computing each),
+ * into `out`'s first src.length values when given. The table holds bit patterns and the copy moves integers, so no
+ * value passes through a double (a NaN's payload is kept as the table has it).
+ */
+export function float16ToFloat32(src: Uint16Array, out: Float32Array = new Float32Array(src.length)): Float32Array {
+  if (!halfBits) {
+    const table = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) table[h] = halfToFloat(h);
+    halfBits = new Uint32Array(table.buffer);
   }
-  const table = halfTable;
-  const out = new Float32Array(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = table[src[i]];
-  return out;
+  if (out.length < src.length) throw new RangeError(`float16ToFloat32: ${src.length} values into ${out.length}`);
+  const table = halfBits;
+  const bits = new Uint32Array(out.buffer, out.byteOffset, src.length);
+  for (let i = 0; i < src.length; i++) bits[i] = table[src[i]];
+  return out.length === src.length ? out : out.subarray(0, src.length);
 }
 
 /** float32 → IEEE half with round-to-nearest-even (overflow to ±Inf). */

@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import { CheckpointError } from '../errors';
 import { showJson } from './json';
 import { HostTensor, MAX_TENSOR_ELEMENTS, decodeFloats, sizeOf } from './tensor';
+import { TensorReader } from './shards';
 import { PickleGlobal, unpickle } from './unpickle';
 import { ZipArchive, ZipEntry, closeZip, openZip, readEntry, readStoredRange } from './zip';
 
@@ -236,27 +237,56 @@ function readSpan(zip: ZipArchive, storage: StorageRef, lo: number, hi: number):
   );
 }
 
+/** The views `keep` selects, grouped by storage; refused when they hold MAX_REPEATED_VALUES more values than their storages. */
+function wantedViews(file: string, tensors: Map<string, TensorRef>, keep: (name: string) => boolean): Map<StorageRef, [string, TensorRef][]> {
+  const byStorage = new Map<StorageRef, [string, TensorRef][]>();
+  let values = 0;
+  for (const view of tensors) {
+    if (!keep(view[0])) continue;
+    values += sizeOf(view[1].shape);
+    const views = byStorage.get(view[1].storage);
+    if (views) views.push(view);
+    else byStorage.set(view[1].storage, [view]);
+  }
+  let stored = 0;
+  for (const s of byStorage.keys()) stored += s.numel;
+  if (values > stored + MAX_REPEATED_VALUES) {
+    throw new CheckpointError(
+      `views expand ${stored} stored values to ${values}: broadcast or overlapping views may add at most ${MAX_REPEATED_VALUES}`,
+      file,
+    );
+  }
+  return byStorage;
+}
+
+/** Opens a torch.save zip for the names `keep` selects; each read reads only the storage span that one view covers. */
+export function openTorchReader(file: string, keep: (name: string) => boolean = () => true): TensorReader {
+  const { zip, tensors } = openTorchZip(file);
+  let wanted: Map<string, TensorRef>;
+  try {
+    wanted = new Map([...wantedViews(file, tensors, keep).values()].flat());
+  } catch (e) {
+    closeZip(zip);
+    throw e;
+  }
+  return {
+    shapes: new Map([...tensors].filter(([name]) => wanted.has(name)).map(([name, t]) => [name, t.shape.slice()])),
+    read(name) {
+      const t = wanted.get(name);
+      if (!t) throw new CheckpointError(`no tensor "${name}"`, file);
+      if (sizeOf(t.shape) === 0) return { shape: t.shape.slice(), data: new Float32Array(0) };
+      return gather(readSpan(zip, t.storage, t.offset, lastIndex(t) + 1), t.offset, t);
+    },
+    close: () => closeZip(zip),
+  };
+}
+
 /** Reads a torch.save zip's float tensors (→ float32). `keep` selects names; others are never read. */
 export function readTorchZip(file: string, keep: (name: string) => boolean = () => true): Map<string, HostTensor> {
   const { zip, tensors } = openTorchZip(file);
   try {
+    const byStorage = wantedViews(file, tensors, keep);
     const wanted = [...tensors].filter(([name]) => keep(name));
-    const byStorage = new Map<StorageRef, [string, TensorRef][]>();
-    let values = 0;
-    for (const view of wanted) {
-      values += sizeOf(view[1].shape);
-      const views = byStorage.get(view[1].storage);
-      if (views) views.push(view);
-      else byStorage.set(view[1].storage, [view]);
-    }
-    let stored = 0;
-    for (const s of byStorage.keys()) stored += s.numel;
-    if (values > stored + MAX_REPEATED_VALUES) {
-      throw new CheckpointError(
-        `views expand ${stored} stored values to ${values}: broadcast or overlapping views may add at most ${MAX_REPEATED_VALUES}`,
-        file,
-      );
-    }
     // Each storage is read once, as the span its views cover: a compressed one is inflated once, however many views it has.
     const read = new Map<string, HostTensor>();
     for (const [storage, views] of byStorage) {

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CheckpointError } from '../../lib/errors';
+import { readSafetensors, writeSafetensors } from '../../lib/weights/safetensors';
 import type { HostTensor } from '../../lib/weights/tensor';
 import { unzipSync } from 'fflate';
 import { FIXTURES, GOLDEN } from '../helpers/fixtures';
@@ -289,4 +290,70 @@ export function writeTorchBin(
   ];
   writeZip(file, entries);
   return entries;
+}
+
+/**
+ * Every weight-file layout convert reads, as checkpoint directories built from a golden model: its safetensors
+ * (F32) and .bin as they are, the safetensors split into two shards with an index, the same tensors written as F16
+ * and as BF16 safetensors (bits rounded and truncated here, independently of lib/weights), and the .bin as a
+ * two-shard index whose shards each hold every tensor. Deterministic, so convert's output can be pinned.
+ */
+export function checkpointVariants(model: string): Record<string, string> {
+  const golden = path.join(goldenDir(model), 'model.safetensors');
+  const all = readSafetensors(golden);
+  const names = [...all.keys()];
+  const withFile = (file: string, write: (dir: string) => void): string => {
+    const d = copyGolden(model);
+    write(d);
+    return path.join(d, file);
+  };
+  const f16 = (x: Float32Array) => Uint16Array.from(x, (v) => roundToHalf(v));
+  const bf16 = (x: Float32Array) => Uint16Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length), (u) => u >>> 16);
+  const recoded = (dtype: 'F16' | 'BF16') => (d: string) =>
+    writeSafetensors(
+      path.join(d, 'model.safetensors'),
+      new Map(names.map((n) => [n, { shape: all.get(n)!.shape, data: (dtype === 'F16' ? f16 : bf16)(all.get(n)!.data), dtype }])),
+    );
+  return {
+    safetensors: withFile('model.safetensors', (d) => fs.copyFileSync(golden, path.join(d, 'model.safetensors'))),
+    'safetensors-sharded': withFile('model.safetensors.index.json', (d) => {
+      const shard = (i: number) => (i < names.length / 2 ? 'model-00001-of-00002.safetensors' : 'model-00002-of-00002.safetensors');
+      for (const s of [shard(0), shard(names.length)]) {
+        writeSafetensors(path.join(d, s), new Map(names.filter((_, i) => shard(i) === s).map((n) => [n, all.get(n)!])));
+      }
+      const weightMap = Object.fromEntries(names.map((n, i) => [n, shard(i)]));
+      fs.writeFileSync(path.join(d, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+    }),
+    'safetensors-f16': withFile('model.safetensors', recoded('F16')),
+    'safetensors-bf16': withFile('model.safetensors', recoded('BF16')),
+    bin: withFile('pytorch_model.bin', (d) => fs.copyFileSync(path.join(goldenDir(model), 'pytorch_model.bin'), path.join(d, 'pytorch_model.bin'))),
+    'bin-sharded': withFile('pytorch_model.bin.index.json', (d) => {
+      const weightMap = Object.fromEntries(names.map((n, i) => [n, `pytorch_model-0000${(i % 2) + 1}-of-00002.bin`]));
+      for (const s of new Set(Object.values(weightMap))) fs.copyFileSync(path.join(goldenDir(model), 'pytorch_model.bin'), path.join(d, s));
+      fs.writeFileSync(path.join(d, 'pytorch_model.bin.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+    }),
+  };
+}
+
+/** float32 → nearest float16 bits (ties to even), in float64 arithmetic: for finite values in half's range. */
+export function roundToHalf(v: number): number {
+  const sign = v < 0 || Object.is(v, -0) ? 0x8000 : 0;
+  const a = Math.abs(v);
+  let e = -14; // the smallest normal exponent; below 2^-14, subnormal steps of 2^-24
+  while (e < 15 && 2 ** (e + 1) <= a) e++;
+  let m = a / 2 ** (e - 10); // exact (a power-of-two scaling): 1024 ≤ m < 2048, or m < 1024 for a subnormal
+  const f = Math.floor(m);
+  m = m - f > 0.5 || (m - f === 0.5 && f % 2 === 1) ? f + 1 : f;
+  if (m === 2048) [e, m] = [e + 1, 1024];
+  if (e > 15 || a >= 2 ** 16) throw new Error(`${v} overflows float16`);
+  return m < 1024 ? sign | m : sign | ((e + 15) << 10) | (m - 1024);
+}
+
+/** float16 bits → value, in float64 arithmetic (the IEEE definition). */
+export function halfValue(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 31) return f ? NaN : s * Infinity;
+  return e === 0 ? s * f * 2 ** -24 : s * (1024 + f) * 2 ** (e - 25);
 }
