@@ -1,2 +1,377 @@
 /// <reference lib="dom" />
-import './api';
+/**
+ * The app's page: pick a model and a head (from `wavprobe serve --models` or local files), drop, pick or record
+ * audio, and see the waveform, the calibrated P(spoof), the decision and its reliability, each frame's contribution
+ * to the logit (hover a frame), and, for a probe's heads/ folder, every layer's score. Every failure is shown in
+ * the page; nothing is thrown past a handler, and nothing leaves the machine.
+ */
+import { defaultThreads, detect, info, listModels } from './api';
+import type { LocalFile, Source } from './protocol';
+
+interface Frame {
+  window: number;
+  start_s: number;
+  end_s: number;
+  logit: number;
+}
+
+interface Detection {
+  file: string;
+  ok: boolean;
+  error?: string;
+  p_spoof: number;
+  prior_spoof: number;
+  llr: number;
+  decision: 'spoof' | 'bona-fide';
+  reliability: number;
+  logit: number;
+  duration_s: number;
+  windows: number;
+  timeline?: Frame[];
+  threshold_logit?: number | null;
+  spoof_above?: boolean;
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const LOCAL = '__local__';
+const LAYERS = 'layers:';
+
+let localModel: LocalFile[] | undefined;
+let localHead: LocalFile[] | undefined;
+/** The heads of a probe's heads/ folder, by the select's value. */
+const layerSets = new Map<string, string[]>();
+
+function showError(message: string | undefined): void {
+  const box = $('error');
+  box.hidden = !message;
+  box.textContent = message ?? '';
+}
+
+/** Runs a handler; whatever it throws is shown in the page. */
+function guard(f: () => Promise<void>): () => void {
+  return () => {
+    f().catch((e: unknown) => {
+      showError(e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e));
+      $('progress-row').hidden = true;
+    });
+  };
+}
+
+function option(select: HTMLSelectElement, value: string, label: string): void {
+  const o = document.createElement('option');
+  o.value = value;
+  o.textContent = label;
+  select.append(o);
+}
+
+async function fillPickers(): Promise<void> {
+  const { stores, heads } = await listModels();
+  const model = $<HTMLSelectElement>('model');
+  const head = $<HTMLSelectElement>('head');
+  for (const s of stores) option(model, `models/${s}`, decodeURIComponent(s));
+  option(model, LOCAL, 'a store folder on this computer…');
+  const byDir = new Map<string, string[]>();
+  for (const h of heads) {
+    const dir = h.includes('/') ? h.slice(0, h.lastIndexOf('/')) : '';
+    if (/(^|\/)layer_\d+\.json$/.test(h)) byDir.set(dir, [...(byDir.get(dir) ?? []), h]);
+  }
+  for (const [dir, files] of byDir) {
+    if (files.length < 2) continue;
+    layerSets.set(LAYERS + dir, files);
+    option(head, LAYERS + dir, `every layer in ${decodeURIComponent(dir)}/ (${files.length} heads)`);
+  }
+  for (const h of heads) option(head, `models/${h}`, decodeURIComponent(h));
+  option(head, LOCAL, 'a head file on this computer…');
+}
+
+const readFiles = async (files: FileList): Promise<LocalFile[]> =>
+  Promise.all(Array.from(files).map(async (f) => ({ name: f.webkitRelativePath || f.name, bytes: await f.arrayBuffer() })));
+
+function currentModel(): Source {
+  const v = $<HTMLSelectElement>('model').value;
+  if (v === LOCAL) {
+    if (!localModel) throw new Error('pick a store folder first');
+    return localModel;
+  }
+  if (!v) throw new Error('no model: start `wavprobe serve --models DIR` with a converted store in DIR, or pick a store folder');
+  return v;
+}
+
+/** The head(s) to score with: one, or every layer of a probe's heads/ folder. */
+function currentHeads(): { label: string; head: Source }[] {
+  const v = $<HTMLSelectElement>('head').value;
+  if (v === LOCAL) {
+    if (!localHead) throw new Error('pick a head file first');
+    return [{ label: localHead[0].name, head: localHead }];
+  }
+  const set = layerSets.get(v);
+  if (set) return set.map((h) => ({ label: `layer ${Number(/layer_(\d+)/.exec(h)![1])}`, head: `models/${h}` }));
+  if (!v) throw new Error('no head: start `wavprobe serve --models DIR` with a head file in DIR, or pick one');
+  return [{ label: v, head: v }];
+}
+
+function progress(p: { loaded: number; total: number; file: string }): void {
+  $('progress-row').hidden = p.loaded >= p.total;
+  $<HTMLProgressElement>('progress').value = p.total ? p.loaded / p.total : 0;
+  $('progress-text').textContent = `${(p.loaded / 2 ** 20).toFixed(1)} of ${(p.total / 2 ** 20).toFixed(1)} MB (${p.file})`;
+}
+
+/** Mono samples for the waveform (the page's own decoder; the engine decodes for the model). */
+async function waveform(bytes: ArrayBuffer): Promise<{ samples: Float32Array; rate: number } | undefined> {
+  try {
+    const ctx = new OfflineAudioContext(1, 1, 16000);
+    const b = await ctx.decodeAudioData(bytes.slice(0));
+    const samples = new Float32Array(b.length);
+    for (let c = 0; c < b.numberOfChannels; c++) b.getChannelData(c).forEach((v, i) => (samples[i] += v / b.numberOfChannels));
+    return { samples, rate: b.sampleRate };
+  } catch {
+    return undefined; // the engine says what is wrong with the file
+  }
+}
+
+async function analyse(name: string, bytes: ArrayBuffer): Promise<void> {
+  showError(undefined);
+  const model = currentModel();
+  const heads = currentHeads();
+  $('status').textContent = `analysing ${name}…`;
+  try {
+    const wave = await waveform(bytes);
+    const results: { label: string; r: Detection }[] = [];
+    for (const h of heads) {
+      const r = (await detect({
+        model,
+        head: h.head,
+        audio: bytes,
+        name,
+        timeline: heads.length === 1,
+        onProgress: progress,
+      })) as unknown as Detection;
+      if (!r.ok) throw new Error(`${name}: ${r.error}`);
+      results.push({ label: h.label, r });
+    }
+    render(results, wave);
+  } finally {
+    $('status').textContent = '';
+  }
+}
+
+function render(results: { label: string; r: Detection }[], wave: { samples: Float32Array; rate: number } | undefined): void {
+  const { r } = results[results.length - 1];
+  $('result').hidden = false;
+  $('decision').textContent = r.decision;
+  $('decision').className = `decision ${r.decision}`;
+  $('p-spoof').textContent = r.p_spoof.toFixed(3);
+  const rows: [string, string][] = [
+    ['file', r.file],
+    ['reliability', `${r.reliability.toFixed(3)} (0: a coin flip, 1: certain)`],
+    ['head logit', r.logit.toFixed(4)],
+    ['LLR (bona fide : spoof)', r.llr.toFixed(3)],
+    ['spoof prior', `${+r.prior_spoof.toFixed(4)} (the head's calibration data)`],
+    ['duration', `${r.duration_s.toFixed(2)} s in ${r.windows} window${r.windows > 1 ? 's' : ''}`],
+  ];
+  if (results.length > 1) rows.unshift(['scored by', results[results.length - 1].label]);
+  $('details').replaceChildren(
+    ...rows.flatMap(([k, v]) => {
+      const dt = document.createElement('dt');
+      const dd = document.createElement('dd');
+      dt.textContent = k;
+      dd.textContent = v;
+      return [dt, dd];
+    }),
+  );
+  $('layers').hidden = results.length < 2;
+  $('layer-bars').replaceChildren(
+    ...results.map(({ label, r: x }) => {
+      const row = document.createElement('div');
+      row.className = 'bar';
+      const bar = document.createElement('div');
+      bar.style.width = `${(100 * x.p_spoof).toFixed(1)}%`;
+      bar.style.background = x.decision === 'spoof' ? 'var(--spoof)' : 'var(--bona)';
+      const track = document.createElement('span');
+      track.append(bar);
+      row.append(label, track, x.p_spoof.toFixed(3));
+      return row;
+    }),
+  );
+  draw(wave, r);
+}
+
+/** Waveform on top; below it c_t per frame with the decision threshold (dashed) and the spoof side shaded. */
+function draw(wave: { samples: Float32Array; rate: number } | undefined, r: Detection): void {
+  const canvas = $<HTMLCanvasElement>('wave');
+  const dpr = window.devicePixelRatio || 1;
+  const W = canvas.clientWidth;
+  const H = 270;
+  canvas.width = W * dpr;
+  canvas.height = H * dpr;
+  const g = canvas.getContext('2d')!;
+  g.scale(dpr, dpr);
+  g.clearRect(0, 0, W, H);
+  const [left, right, waveTop, waveH, tlTop, tlH] = [46, 8, 8, 90, 120, 110];
+  const plotW = W - left - right;
+  const x = (s: number) => left + (s / r.duration_s) * plotW;
+  g.font = '11px system-ui, sans-serif';
+  g.fillStyle = '#5b6677';
+  g.fillText('audio', 4, waveTop + waveH / 2 + 4);
+  g.fillText('c_t', 4, tlTop + tlH / 2 + 4);
+  g.strokeStyle = '#2f6fd6';
+  if (wave) {
+    const per = wave.samples.length / plotW;
+    const peak = wave.samples.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-9); // scaled to its peak, to be seen
+    g.beginPath();
+    for (let px = 0; px < plotW; px++) {
+      let [lo, hi] = [0, 0];
+      for (let i = Math.floor(px * per); i < Math.min(wave.samples.length, (px + 1) * per); i++)
+        [lo, hi] = [Math.min(lo, wave.samples[i]), Math.max(hi, wave.samples[i])];
+      g.moveTo(left + px + 0.5, waveTop + waveH / 2 - (hi / peak) * (waveH / 2));
+      g.lineTo(left + px + 0.5, waveTop + waveH / 2 - (lo / peak) * (waveH / 2) + 1);
+    }
+    g.stroke();
+  }
+  const frames = r.timeline ?? [];
+  canvas.onmousemove = null;
+  if (!frames.length) return;
+  const values = frames.map((f) => f.logit);
+  const th = r.threshold_logit ?? null;
+  let [lo, hi] = [Math.min(...values, th ?? Infinity), Math.max(...values, th ?? -Infinity)];
+  if (hi - lo < 1e-9) [lo, hi] = [lo - 1, hi + 1];
+  const y = (v: number) => tlTop + tlH - ((v - lo) / (hi - lo)) * tlH;
+  g.strokeStyle = '#d8dee8';
+  g.strokeRect(left, tlTop, plotW, tlH);
+  g.fillStyle = '#5b6677';
+  g.fillText(hi.toFixed(1), left - 40, tlTop + 9);
+  g.fillText(lo.toFixed(1), left - 40, tlTop + tlH);
+  const ticks = 5;
+  for (let i = 0; i <= ticks; i++) {
+    const t = (i / ticks) * r.duration_s;
+    g.fillText(`${t.toFixed(2)} s`, Math.min(x(t) - 12, W - 40), tlTop + tlH + 14);
+  }
+  frames.forEach((f, i) => {
+    // Frames span 25 ms every 20 ms: each is drawn up to the next one's start, so none hides another.
+    const next = frames[i + 1];
+    const end = next && next.window === f.window ? Math.min(f.end_s, next.start_s) : f.end_s;
+    const spoofSide = th !== null && (r.spoof_above ? f.logit >= th : f.logit < th);
+    g.fillStyle = spoofSide ? 'rgba(192,57,43,0.75)' : 'rgba(30,132,73,0.6)';
+    const [x0, x1] = [x(f.start_s), Math.max(x(f.start_s) + 1, x(end) - 1)];
+    const base = y(th ?? lo);
+    g.fillRect(x0, Math.min(base, y(f.logit)), x1 - x0, Math.abs(y(f.logit) - base));
+  });
+  if (th !== null) {
+    g.setLineDash([5, 4]);
+    g.strokeStyle = '#1c2430';
+    g.beginPath();
+    g.moveTo(left, y(th));
+    g.lineTo(left + plotW, y(th));
+    g.stroke();
+    g.setLineDash([]);
+    g.fillStyle = '#1c2430';
+    g.fillText(`threshold ${th.toFixed(2)}`, left + 4, y(th) - 4);
+  }
+  canvas.onmousemove = (e) => {
+    const t = ((e.offsetX - left) / plotW) * r.duration_s;
+    const f = frames.find((fr) => t >= fr.start_s && t < fr.end_s) ?? null;
+    $('hover').textContent = f
+      ? `frame ${f.start_s.toFixed(3)}–${f.end_s.toFixed(3)} s (window ${f.window}): c_t = ${f.logit.toFixed(3)} — pulls the mean towards ${th !== null && (r.spoof_above ? f.logit >= th : f.logit < th) ? 'spoof' : 'bona fide'}; the file's logit is their mean, ${r.logit.toFixed(3)}`
+      : 'Hover a frame of the timeline.';
+  };
+}
+
+/** 16-bit PCM WAV of mono samples (a recording, so the engine's decoders read it). */
+function wavBytes(samples: Float32Array, rate: number): ArrayBuffer {
+  const out = new DataView(new ArrayBuffer(44 + 2 * samples.length));
+  const text = (at: number, s: string) => [...s].forEach((c, i) => out.setUint8(at + i, c.charCodeAt(0)));
+  text(0, 'RIFF');
+  out.setUint32(4, 36 + 2 * samples.length, true);
+  text(8, 'WAVEfmt ');
+  out.setUint32(16, 16, true);
+  out.setUint16(20, 1, true);
+  out.setUint16(22, 1, true);
+  out.setUint32(24, rate, true);
+  out.setUint32(28, 2 * rate, true);
+  out.setUint16(32, 2, true);
+  out.setUint16(34, 16, true);
+  text(36, 'data');
+  out.setUint32(40, 2 * samples.length, true);
+  samples.forEach((v, i) => out.setInt16(44 + 2 * i, Math.round(Math.max(-1, Math.min(1, v)) * 32767), true));
+  return out.buffer;
+}
+
+let recorder: MediaRecorder | undefined;
+
+async function toggleRecording(): Promise<void> {
+  const button = $('record');
+  if (recorder) {
+    recorder.stop();
+    return;
+  }
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  const chunks: Blob[] = [];
+  recorder = new MediaRecorder(stream);
+  recorder.ondataavailable = (e) => chunks.push(e.data);
+  recorder.onstop = guard(async () => {
+    stream.getTracks().forEach((t) => t.stop());
+    recorder = undefined;
+    button.textContent = '● record';
+    button.classList.remove('on');
+    const wave = await waveform(await new Blob(chunks).arrayBuffer());
+    if (!wave) throw new Error('the recording could not be decoded');
+    await analyse('recording.wav', wavBytes(wave.samples, wave.rate));
+  });
+  recorder.start();
+  button.textContent = '■ stop';
+  button.classList.add('on');
+}
+
+function wire(): void {
+  const drop = $('drop');
+  const audioInput = $<HTMLInputElement>('audio-file');
+  $('pick').onclick = () => audioInput.click();
+  $('record').onclick = guard(toggleRecording);
+  audioInput.onchange = guard(async () => {
+    const f = audioInput.files?.[0];
+    audioInput.value = '';
+    if (f) await analyse(f.name, await f.arrayBuffer());
+  });
+  drop.ondragover = (e) => {
+    e.preventDefault();
+    drop.classList.add('over');
+  };
+  drop.ondragleave = () => drop.classList.remove('over');
+  drop.ondrop = (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    const f = e.dataTransfer?.files[0];
+    if (f) guard(async () => analyse(f.name, await f.arrayBuffer()))();
+  };
+  const pickLocal = (select: HTMLSelectElement, input: HTMLInputElement) => () => {
+    if (select.value === LOCAL) input.click();
+  };
+  $<HTMLSelectElement>('model').onchange = pickLocal($('model'), $('model-folder'));
+  $<HTMLSelectElement>('head').onchange = pickLocal($('head'), $('head-file'));
+  $<HTMLInputElement>('model-folder').onchange = guard(async () => {
+    localModel = await readFiles($<HTMLInputElement>('model-folder').files!);
+  });
+  $<HTMLInputElement>('head-file').onchange = guard(async () => {
+    localHead = await readFiles($<HTMLInputElement>('head-file').files!);
+  });
+  window.addEventListener('unhandledrejection', (e) => {
+    e.preventDefault();
+    showError(String(e.reason?.message ?? e.reason));
+  });
+}
+
+async function start(): Promise<void> {
+  wire();
+  await fillPickers();
+  const threads = defaultThreads();
+  const i = await info({ threads });
+  const engine = $('engine');
+  engine.textContent = `engine: ${i.backend}, ${i.threads} thread${i.threads > 1 ? 's' : ''}${i.crossOriginIsolated ? ', cross-origin isolated' : ''}${i.note ? ` — ${i.note}` : ''}`;
+  if (!i.crossOriginIsolated) {
+    engine.textContent += ' — not cross-origin isolated: one thread (serve the page with `wavprobe serve`)';
+    engine.classList.add('warn');
+  }
+  document.body.dataset.ready = 'true';
+}
+
+guard(start)();

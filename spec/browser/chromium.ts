@@ -7,11 +7,16 @@ import * as os from 'os';
 import * as path from 'path';
 import type { Browser, Page } from 'puppeteer-core';
 import puppeteer from 'puppeteer-core';
+import { readDataset } from '../../lib/data';
+import { extractFeatures } from '../../lib/features/extract';
+import { trainHead, writeHead } from '../../lib/probe/head';
 import { Served, serve } from '../../lib/serve';
 import { SystemComponent } from '../helpers/system';
 
 export const CHROMIUM = process.env.WAVPROBE_CHROMIUM ?? '/usr/bin/chromium';
-export const APP = path.join(__dirname, '..', '..', 'dist', 'browser');
+const ROOT = path.join(__dirname, '..', '..');
+export const APP = path.join(ROOT, 'dist', 'browser');
+const DEMO_MODEL = path.join(ROOT, 'weights', 'demo');
 
 export const chromium: SystemComponent = {
   name: 'chromium',
@@ -94,4 +99,18 @@ export async function forwardInPage(page: Page, args: { model: string; inputs: u
       return [name, { shape, data: new Float32Array(buf.buffer, buf.byteOffset, buf.length / 4) }];
     }),
   );
+}
+
+/** The demo model and a layer-3 head trained on 30 digits-spoof files, in a folder `serve` offers at /models/. */
+export async function demoModels(dir: string): Promise<{ model: string; head: string }> {
+  const model = path.join(dir, 'demo');
+  fs.cpSync(DEMO_MODEL, model, { recursive: true });
+  const items = readDataset(`in-the-wild:${path.join(ROOT, 'data', 'digits-spoof', 'train')}`).slice(0, 30);
+  const store = path.join(os.tmpdir(), `wavprobe-browser-features-${process.pid}`);
+  fs.rmSync(store, { recursive: true, force: true });
+  await extractFeatures(items, { model, layers: '3' }, store);
+  const head = path.join(dir, 'head.json');
+  writeHead(head, trainHead(store, 3, { C: 1 }));
+  fs.rmSync(store, { recursive: true, force: true });
+  return { model, head };
 }

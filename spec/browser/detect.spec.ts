@@ -8,35 +8,17 @@ import * as os from 'os';
 import * as path from 'path';
 import type { Page } from 'puppeteer-core';
 import { useBackend } from '../../lib/backend';
-import { readDataset } from '../../lib/data';
-import { extractFeatures } from '../../lib/features/extract';
-import { trainHead, writeHead } from '../../lib/probe/head';
 import { runCli } from '../helpers/cli';
 import { FIXTURES } from '../helpers/fixtures';
 import { describeWith } from '../helpers/system';
-import { Session, chromium, openApp, startSession } from './chromium';
+import { Session, chromium, demoModels, openApp, startSession } from './chromium';
 
 const ROOT = path.join(__dirname, '..', '..');
-const DEMO_MODEL = path.join(ROOT, 'weights', 'demo');
 const FILES = [
   ...['0000.wav', '0001.wav', '0002.wav'].map((f) => path.join(ROOT, 'data', 'digits-spoof', 'eval', f)),
   path.join(FIXTURES, 'audio', 'digit-8k.flac'),
   path.join(FIXTURES, 'audio', 'digit-8k.mp3'),
 ];
-
-/** The demo model and a layer-3 head trained on 30 digits-spoof files, in a folder `serve` offers at /models/. */
-export async function demoModels(dir: string): Promise<{ model: string; head: string }> {
-  const model = path.join(dir, 'demo');
-  fs.cpSync(DEMO_MODEL, model, { recursive: true });
-  const items = readDataset(`in-the-wild:${path.join(ROOT, 'data', 'digits-spoof', 'train')}`).slice(0, 30);
-  const store = path.join(os.tmpdir(), `wavprobe-browser-features-${process.pid}`);
-  fs.rmSync(store, { recursive: true, force: true });
-  await extractFeatures(items, { model, layers: '3' }, store);
-  const head = path.join(dir, 'head.json');
-  writeHead(head, trainHead(store, 3, { C: 1 }));
-  fs.rmSync(store, { recursive: true, force: true });
-  return { model, head };
-}
 
 describeWith(chromium, 'wavprobe.detect in Chromium = wavprobe detect --json', () => {
   let tmp: string;

@@ -1,0 +1,114 @@
+/**
+ * The page itself in Chromium: a detection through the pickers and the file input (the screenshot the README shows
+ * is written here, to out/browser.png), and bad input shown in the page without a page error: a file that is not
+ * audio, a store whose shard is corrupt, a head trained on another model.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { ElementHandle, Page } from 'puppeteer-core';
+import { useBackend } from '../../lib/backend';
+import { describeWith } from '../helpers/system';
+import { Session, chromium, demoModels, openApp, startSession } from './chromium';
+
+const ROOT = path.join(__dirname, '..', '..');
+export const SCREENSHOT = path.join(ROOT, 'out', 'browser.png');
+const CLIP = path.join(ROOT, 'data', 'digits-spoof', 'eval', '0003.wav');
+
+describeWith(chromium, 'the page in Chromium', () => {
+  let tmp: string;
+  let session: Session;
+  let page: Page;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    await useBackend('wasm');
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wavprobe-browser-page-'));
+    const { model, head } = await demoModels(tmp);
+    // A corrupt copy of the store: one byte of its shard flipped (same size, so only the sha256 can tell).
+    const corrupt = path.join(tmp, 'corrupt');
+    fs.cpSync(model, corrupt, { recursive: true });
+    const shard = path.join(corrupt, 'group1-shard1of1.bin');
+    const bytes = fs.readFileSync(shard);
+    bytes[1000] ^= 0xff;
+    fs.writeFileSync(shard, bytes);
+    // A head that names another model.
+    const other = JSON.parse(fs.readFileSync(head, 'utf8'));
+    fs.writeFileSync(
+      path.join(tmp, 'other-model-head.json'),
+      JSON.stringify({ ...other, model: 'another/model', model_fingerprint: `sha256:${'0'.repeat(64)}` }),
+    );
+    session = await startSession(tmp);
+    page = await openApp(session, errors);
+    await page.setViewport({ width: 1000, height: 900 });
+    await page.waitForSelector('body[data-ready="true"]');
+  }, 120_000);
+
+  afterAll(async () => {
+    await session?.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  /** Picks model and head, gives the page a file through its file input, and waits for a result or an error. */
+  async function analyse(model: string, head: string, file: string): Promise<{ error: string | null; decision: string | null }> {
+    await page.evaluate(() => {
+      document.getElementById('error')!.hidden = true;
+      document.getElementById('result')!.hidden = true;
+    });
+    await page.select('#model', model);
+    await page.select('#head', head);
+    const input = (await page.$('#audio-file')) as ElementHandle<HTMLInputElement>;
+    await input.uploadFile(file);
+    await page.waitForFunction(() => !document.getElementById('error')!.hidden || !document.getElementById('result')!.hidden, { timeout: 60_000 });
+    return page.evaluate(() => ({
+      error: document.getElementById('error')!.hidden ? null : document.getElementById('error')!.textContent,
+      decision: document.getElementById('result')!.hidden ? null : document.getElementById('decision')!.textContent,
+    }));
+  }
+
+  it('offers the served stores and heads', async () => {
+    const values = await page.$$eval('#model option, #head option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(values).toEqual(expect.arrayContaining(['models/demo', 'models/corrupt', 'models/head.json', 'models/other-model-head.json']));
+  });
+
+  it('shows a detection: decision, P(spoof), reliability and the frame timeline; writes the screenshot', async () => {
+    const r = await analyse('models/demo', 'models/head.json', CLIP);
+    expect(r.error).toBeNull();
+    expect(['spoof', 'bona-fide']).toContain(r.decision);
+    const p = Number(await page.$eval('#p-spoof', (e) => e.textContent));
+    expect(p).toBeGreaterThanOrEqual(0);
+    expect(p).toBeLessThanOrEqual(1);
+    expect(await page.$eval('#details', (e) => e.textContent)).toContain('reliability');
+    // Hovering a frame of the timeline names its contribution.
+    const box = (await (await page.$('#wave'))!.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + 180);
+    expect(await page.$eval('#hover', (e) => e.textContent)).toMatch(/c_t = -?\d/);
+    fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(fs.statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
+  });
+
+  it('shows a file that is not audio as an error in the page', async () => {
+    const notes = path.join(tmp, 'notes.wav');
+    fs.writeFileSync(notes, 'these are notes, not audio');
+    const r = await analyse('models/demo', 'models/head.json', notes);
+    expect(r.error).toMatch(/notes\.wav: .*(WAV|FLAC|MP3|audio)/i);
+    expect(r.decision).toBeNull();
+  });
+
+  it('shows a corrupt store as an error in the page', async () => {
+    const r = await analyse('models/corrupt', 'models/head.json', CLIP);
+    expect(r.error).toMatch(/group1-shard1of1\.bin: sha256 does not match wavprobe\.json/);
+  });
+
+  it('shows a head trained on another model as an error in the page', async () => {
+    const r = await analyse('models/demo', 'models/other-model-head.json', CLIP);
+    expect(r.error).toMatch(/other-model-head\.json.*model/);
+  });
+
+  it('stays usable after the errors', async () => {
+    expect((await analyse('models/demo', 'models/head.json', CLIP)).error).toBeNull();
+  });
+
+  it('raised no page error', () => expect(errors).toEqual([]));
+});
