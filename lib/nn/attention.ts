@@ -48,23 +48,54 @@ export function multiHeadAttention(
   opts: { keyBias?: tf.Tensor2D; position?: PositionBias; entropy?: boolean; probs?: boolean } = {},
 ): AttentionResult {
   return tf.tidy((): AttentionResult => {
-    const [B, T, H] = x.shape;
     if (kernels() && !opts.entropy && !opts.probs) {
-      const inputs: Record<string, tf.Tensor> = {
-        q: linear(x, p.qWeight, p.qBias), // [B, T, H]
-        k: linear(x, p.kWeight, p.kBias), // [B, T, H]
-        v: linear(x, p.vWeight, p.vBias), // [B, T, H]
-      };
-      if (opts.keyBias) inputs.key = opts.keyBias; // [B, T]
-      if (opts.position) Object.assign(inputs, { pos: opts.position.bias, gate: opts.position.gate });
-      const context = runKernel<tf.Tensor3D>('WavprobeAttention', inputs, { heads, scale: 1 / Math.sqrt(H / heads) }); // [B, T, H]
-      return { output: linear(context, p.outWeight, p.outBias) };
+      const q = linear(x, p.qWeight, p.qBias); // [B, T, H]
+      const k = linear(x, p.kWeight, p.kBias); // [B, T, H]
+      const v = linear(x, p.vWeight, p.vBias); // [B, T, H]
+      return { output: linear(attentionCore(q, k, v, heads, opts), p.outWeight, p.outBias) };
     }
-    const biases: tf.Tensor[] = [];
-    if (opts.keyBias) biases.push(tf.reshape(opts.keyBias, [B, 1, 1, T]));
-    if (opts.position) biases.push(tf.mul(tf.expandDims(opts.position.gate, 3), tf.expandDims(opts.position.bias, 0))); // [B, h, T, T]
-    return selfAttention(x, p, heads, { biases, entropy: opts.entropy, probs: opts.probs });
+    return selfAttention(x, p, heads, { biases: scoreBiases(x.shape[0], x.shape[1], opts), entropy: opts.entropy, probs: opts.probs });
   });
+}
+
+/** The key padding and position biases as terms added to the scores [B, heads, T, T]. */
+function scoreBiases(B: number, T: number, opts: { keyBias?: tf.Tensor2D; position?: PositionBias }): tf.Tensor[] {
+  const biases: tf.Tensor[] = [];
+  if (opts.keyBias) biases.push(tf.reshape(opts.keyBias, [B, 1, 1, T]));
+  if (opts.position) biases.push(tf.mul(tf.expandDims(opts.position.gate, 3), tf.expandDims(opts.position.bias, 0))); // [B, h, T, T]
+  return biases;
+}
+
+/**
+ * softmax(q_h·k_hᵀ/√d + biases)·v_h for every head h, between the projections: q, k, v [B, T, H] → [B, T, H].
+ * One kernel on wavprobe's wasm kernels (every head, heads over threads); elsewhere tfjs ops.
+ */
+export function attentionCore(
+  q: tf.Tensor3D,
+  k: tf.Tensor3D,
+  v: tf.Tensor3D,
+  heads: number,
+  opts: { keyBias?: tf.Tensor2D; position?: PositionBias } = {},
+): tf.Tensor3D {
+  const [B, T, H] = q.shape;
+  if (!kernels()) return tf.tidy(() => contextOf(q, k, v, heads, scoreBiases(B, T, opts)).context);
+  const inputs: Record<string, tf.Tensor> = { q, k, v };
+  if (opts.keyBias) inputs.key = opts.keyBias; // [B, T]
+  if (opts.position) Object.assign(inputs, { pos: opts.position.bias, gate: opts.position.gate });
+  return runKernel<tf.Tensor3D>('WavprobeAttention', inputs, { heads, scale: 1 / Math.sqrt(H / heads) }); // [B, T, H]
+}
+
+/** tfjs ops: the probabilities [B, heads, T, T] and the context [B, T, H] of q, k, v [B, T, H]. */
+function contextOf(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number, biases: tf.Tensor[]): { probs: tf.Tensor4D; context: tf.Tensor3D } {
+  const [B, T, H] = q.shape;
+  const d = H / heads;
+  const qh = splitHeads(tf.mul(q, 1 / Math.sqrt(d)), heads); // [B, h, T, d]
+  const kT = tf.transpose(tf.reshape(k, [B, T, heads, d]), [0, 2, 3, 1]); // [B, h, d, T]
+  let scores: tf.Tensor4D = tf.matMul(qh, kT); // [B, h, T, T]
+  for (const b of biases) scores = tf.add(scores, b);
+  const probs = tf.softmax(scores); // [B, h, T, T], over keys
+  const context = tf.reshape(tf.transpose(tf.matMul(probs, splitHeads(v, heads)), [0, 2, 1, 3]), [B, T, H]) as tf.Tensor3D; // [B, T, H]
+  return { probs, context };
 }
 
 /** [B, T, H] → [B, heads, T, H/heads]. */
@@ -80,15 +111,10 @@ export function selfAttention(
   opts: { biases?: tf.Tensor[]; entropy?: boolean; probs?: boolean } = {},
 ): AttentionResult {
   return tf.tidy((): AttentionResult => {
-    const [B, T, H] = x.shape;
-    const d = H / heads;
-    const q = splitHeads(tf.mul(linear(x, p.qWeight, p.qBias), 1 / Math.sqrt(d)), heads); // [B, h, T, d]
-    const kT = tf.transpose(tf.reshape(linear(x, p.kWeight, p.kBias), [B, T, heads, d]), [0, 2, 3, 1]); // [B, h, d, T]
-    const v = splitHeads(linear(x, p.vWeight, p.vBias), heads); // [B, h, T, d]
-    let scores: tf.Tensor4D = tf.matMul(q, kT); // [B, h, T, T]
-    for (const b of opts.biases ?? []) scores = tf.add(scores, b);
-    const probs = tf.softmax(scores); // [B, h, T, T], over keys
-    const context = tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [B, T, H]); // [B, T, H]
+    const q = linear(x, p.qWeight, p.qBias); // [B, T, H]
+    const k = linear(x, p.kWeight, p.kBias); // [B, T, H]
+    const v = linear(x, p.vWeight, p.vBias); // [B, T, H]
+    const { probs, context } = contextOf(q, k, v, heads, opts.biases ?? []);
     const output = linear(context, p.outWeight, p.outBias) as tf.Tensor3D; // [B, T, H]
     const result: AttentionResult = { output };
     // 0·log 0 = 0: masked keys get probability exactly 0.
