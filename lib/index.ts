@@ -13,6 +13,7 @@ export * as data from './data';
 export * as probe from './probe/index';
 export * as metrics from './metrics';
 export * as report from './report/index';
+export * as cluster from './cluster/index';
 export { loadAudio } from './audio';
 export { loadModel } from './models';
 export { convert } from './weights/convert';

@@ -15,7 +15,7 @@ import { DataError } from '../errors';
 import { Lock, withLock } from '../lock';
 import type { FrontEndInfo, FrontEndSpec, PooledFrontEnd } from './frontend';
 import { describeFrontEnd } from './frontends';
-import { Journal } from './journal';
+import { Journal, journalDir } from './journal';
 import { ExtractionPlan, Shard, makePlan, shardItems } from './plan';
 import { ERRORS_FILE, LayerArray, StoreMeta, readMeta, writeStoreAtomic } from './store';
 import { PoolFileResult, openRunner } from './workers';
@@ -100,7 +100,7 @@ async function extractInto(
   opts: ExtractOptions,
 ): Promise<ExtractSummary> {
   const record = new Float32Array(recordFloats(info));
-  const journal = new Journal(`${out}.partial`, plan, record.byteLength);
+  const journal = new Journal(journalDir(out), plan, record.byteLength);
   const runner = openRunner(frontEnd, opts.workers ?? 1, opts.backend ?? 'wasm');
   const started = Date.now();
   let audioSeconds = 0;
