@@ -3,10 +3,12 @@
  * `wavprobe detect`.
  *
  * Long audio is cut into windows of `windowS` seconds (default 30; the last window is aligned to the end of the
- * file). Each window's hidden state of the head's layer is mean-pooled, and the window means are averaged
- * weighted by their frame counts: the same statistic as one whole-file mean, except that attention does not reach
- * across window boundaries (and the end-aligned last window's overlap counts twice). The head then scores that
- * utterance vector, so long and short files are scored the way the head was trained.
+ * file). Each window's hidden states of the layers the head's feature set needs are pooled (mean, and for mean+std
+ * the std), and the window statistics are combined weighted by their frame counts: the same statistics as one
+ * whole-file pass (the std through the pooled variance Σ n_w (s_w² + (m_w − m)²) / N), except that attention does
+ * not reach across window boundaries (and the end-aligned last window's overlap counts twice). The feature set's
+ * vector is then built from them by the function that builds it from a store (probe/feature-set.ts), and the head
+ * scores it, so long and short files are scored the way the head was trained.
  *
  * The calibrated P(spoof) is a posterior under the spoof prior of the head's calibration data (headPrior). Where the
  * deployment prior differs, `targetPriorSpoof` moves it there by Bayes' rule and decides by the Bayes threshold of
@@ -26,6 +28,7 @@
  * LFCC's 20 ms window every 10 ms), so the duration-weighted mean of the timeline is its plain mean = `logit`.
  * With a timeline the mean is taken in float64 from the frames read back, so `logit` can differ from a run
  * without one by the float32 rounding of the device's mean (about 1e-7 relative).
+ * The timeline needs a head on one layer's mean (a std is not a mean of per-frame terms).
  * What c_t is not: a per-frame detector. The head was fitted to means over whole utterances; one frame's c_t
  * has no calibration, its hidden state already mixes the whole window through attention, and a high c_t says
  * the frame pulls the mean towards spoof, not that the frame is spoofed.
@@ -39,6 +42,7 @@ import { firstNonFinite } from './features/pool';
 import { ASVSPOOF5_C_FA, ASVSPOOF5_C_MISS, bayesThresholdLlr, checkPrior, llrFromProb, logOdds, retarget } from './metrics/asvspoof5';
 import { confidence } from './metrics/reliability';
 import { loadModel } from './models';
+import { buildFeatures, deepestLayer, featureDim, featureSetName, isSingleLayerMean, oneRow } from './probe/feature-set';
 import { Head, assertSameModel, headPrior, readHead, scoreHead } from './probe/head';
 
 export interface DetectorOptions {
@@ -127,23 +131,24 @@ export function createDetector(opts: DetectorOptions): Detector {
   }
   const prior = headPrior(head);
   const headFile = typeof opts.head === 'string' ? opts.head : '<head>';
+  if (opts.timeline && !isSingleLayerMean(head.features)) {
+    throw new UsageError(`the timeline needs a head on one layer's mean; this head's features are ${featureSetName(head.features)}`);
+  }
   const fe = openFor(head, headFile, opts);
 
   async function detectSamples(samples: Float32Array, name = '<samples>'): Promise<Detection> {
-    const sum = new Float64Array(head.weights.length); // frame-weighted sum of window means
-    let frames = 0;
-    let n = 0;
+    const parts: WindowStats[] = [];
     const timeline: TimelineFrame[] = [];
     for (const w of windows(samples, { windowS, sampleRate: 16000 })) {
-      const { mean, count } = opts.timeline ? await frameEvidence(w.samples, w.start, n, timeline, name) : await pooledMean(w.samples);
-      const bad = firstNonFinite([mean], fe.layers);
+      const stats = opts.timeline ? await frameEvidence(w.samples, w.start, parts.length, timeline, name) : await fe.pool(w.samples);
+      const bad = firstNonFinite(stats.vectors, fe.layers) ?? (stats.std ? firstNonFinite(stats.std, fe.layers) : null);
       if (bad) throw new DataError(bad, name);
-      for (let j = 0; j < mean.length; j++) sum[j] += mean[j] * count;
-      frames += count;
-      n++;
+      parts.push(stats);
     }
-    const x = sum.map((s) => s / frames);
-    const { logits, probs } = scoreHead(head, x, 1, x.length, name);
+    const { means, stds } = combineWindows(parts, fe.layers);
+    const x = buildFeatures(head.features, oneRow(means), stds && oneRow(stds), name);
+    const n = parts.length;
+    const { logits, probs } = scoreHead(head, x.data, 1, x.d, name);
     const shifted = target === undefined ? null : retarget(probs[0], prior, target, costs);
     const p = shifted ? shifted.p_spoof : probs[0];
     return {
@@ -164,13 +169,8 @@ export function createDetector(opts: DetectorOptions): Detector {
     };
   }
 
-  async function pooledMean(w: Float32Array): Promise<{ mean: ArrayLike<number>; count: number }> {
-    const pooled = await fe.pool(w);
-    return { mean: pooled.vectors[0], count: pooled.frames };
-  }
-
   /** The window's frames scored one by one onto `timeline`, and their mean in float64. */
-  async function frameEvidence(w: Float32Array, start: number, index: number, timeline: TimelineFrame[], name: string) {
+  async function frameEvidence(w: Float32Array, start: number, index: number, timeline: TimelineFrame[], name: string): Promise<WindowStats> {
     const f = await fe.frames(w, head.layer);
     const mean = new Float64Array(f.dims);
     for (let t = 0; t < f.frames; t++) for (let j = 0; j < f.dims; j++) mean[j] += f.data[t * f.dims + j];
@@ -183,7 +183,7 @@ export function createDetector(opts: DetectorOptions): Detector {
         timeline.push({ window: index, start_s: s0 / 16000, end_s: (s0 + f.span) / 16000, logit: c });
       });
     }
-    return { mean, count: f.frames };
+    return { vectors: [mean], frames: f.frames };
   }
 
   return {
@@ -201,6 +201,33 @@ export function createDetector(opts: DetectorOptions): Detector {
   };
 }
 
+/** One window's pooled statistics, per front-end layer: means, and stds when pooled so; over `frames` frames. */
+type WindowStats = { vectors: ArrayLike<number>[]; std?: ArrayLike<number>[]; frames: number };
+
+/**
+ * The windows' statistics combined into the whole file's, per layer, in float64: the frame-weighted mean of the
+ * means, and the pooled std sqrt(Σ n_w (s_w² + (m_w − m)²) / N) (exact for population stds).
+ */
+function combineWindows(parts: WindowStats[], layers: number[]): { means: Map<number, Float64Array>; stds: Map<number, Float64Array> | null } {
+  const N = parts.reduce((a, p) => a + p.frames, 0);
+  const means = new Map<number, Float64Array>();
+  const stds = parts[0].std ? new Map<number, Float64Array>() : null;
+  layers.forEach((k, li) => {
+    const m = new Float64Array(parts[0].vectors[li].length);
+    for (const p of parts) for (let j = 0; j < m.length; j++) m[j] += p.vectors[li][j] * p.frames;
+    for (let j = 0; j < m.length; j++) m[j] /= N;
+    means.set(k, m);
+    if (!stds) return;
+    const v = new Float64Array(m.length);
+    for (const p of parts) for (let j = 0; j < m.length; j++) v[j] += p.frames * (p.std![li][j] ** 2 + (p.vectors[li][j] - m[j]) ** 2);
+    stds.set(
+      k,
+      v.map((x) => Math.sqrt(x / N)),
+    );
+  });
+  return { means, stds };
+}
+
 /**
  * The decision threshold on the head's logit, from the threshold on the calibrated logit (σ⁻¹ of P(spoof) at the
  * head's prior): the inverse of z/T, or of a·z + b for Platt.
@@ -212,21 +239,34 @@ function thresholdLogit(head: Head, calibrated: number): { threshold_logit: numb
 
 /**
  * The head's front-end, once the head is known to fit it: the same model (by fingerprint, unless allowed
- * otherwise), a layer the model has, and the head's dimension (never overridable: a head of the wrong size
- * would score some other vector).
+ * otherwise), the layers its feature set needs, and the head's dimension (never overridable: a head of the wrong
+ * size would score some other vector). One forward per window, up to the deepest layer the set needs.
  */
 function openFor(head: Head, headFile: string, opts: DetectorOptions): PooledFrontEnd {
-  if (head.model === LFCC_ID) return lfccFrontEnd();
+  const fs = head.features;
+  const layers = [...fs.layers].sort((a, b) => a - b);
+  const pooling = fs.pool === 'mean+std' ? 'mean,std' : 'mean';
+  const single = isSingleLayerMean(fs);
+  const fits = (what: string, numLayers: number, dim: number) => {
+    const deepest = deepestLayer(fs);
+    if (deepest > numLayers) {
+      const need = single ? `the head is for layer ${deepest}` : `the head's features ${featureSetName(fs)} need layer ${deepest}`;
+      throw new DataError(`${need}, ${what} has layers 0..${numLayers}`, headFile);
+    }
+    if (head.weights.length !== featureDim(fs, dim)) {
+      const gives = single ? `${dim}-dimensional features` : `${featureDim(fs, dim)} values for features ${featureSetName(fs)}`;
+      throw new DataError(`the head has ${head.weights.length} weights, ${what} gives ${gives}`, headFile);
+    }
+  };
+  if (head.model === LFCC_ID) {
+    fits('the LFCC front-end', 0, 60);
+    return lfccFrontEnd(pooling);
+  }
   const model = loadModel(opts.model);
   try {
-    const { hiddenSize, numHiddenLayers } = model.config;
-    if (head.layer > numHiddenLayers)
-      throw new DataError(`the head is for layer ${head.layer}, ${opts.model} has layers 0..${numHiddenLayers}`, headFile);
-    if (head.weights.length !== hiddenSize) {
-      throw new DataError(`the head has ${head.weights.length} weights, ${opts.model} gives ${hiddenSize}-dimensional features`, headFile);
-    }
+    fits(opts.model, model.config.numHiddenLayers, model.config.hiddenSize);
     assertSameModel(head, { model: modelId(opts.model), fingerprint: model.fingerprint }, headFile, opts.allowModelMismatch);
-    return sslFrontEnd(model, head.model ?? modelId(opts.model), [head.layer]);
+    return sslFrontEnd(model, head.model ?? modelId(opts.model), layers, pooling);
   } catch (e) {
     model.dispose();
     throw e;

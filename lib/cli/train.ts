@@ -2,13 +2,15 @@ import * as fs from 'fs';
 import type { CommandModule } from 'yargs';
 import { SingleBar } from 'cli-progress';
 import { UsageError } from '../errors';
+import { FEATURE_POOLS, FeaturePool, featureSetName, parseFeatureSet } from '../probe/feature-set';
 import { DEFAULT_C, trainHead, writeHead } from '../probe/head';
 import { withLock } from '../lock';
 import { ALLOW_MODEL_MISMATCH, runCommand } from './run';
 
 interface TrainArgs {
   features: string;
-  layer: number;
+  layers: string;
+  pool: FeaturePool;
   C: number;
   standardize?: boolean;
   'class-weight'?: string;
@@ -28,13 +30,26 @@ export function parseCalibrateOn(v: string | undefined): string | number | null 
   throw new UsageError(`--calibrate-on "${v}" is neither a feature store directory nor a fraction in (0, 1)`);
 }
 
+/** `--pool` of train, probe: which pooled statistics of each layer the features hold. */
+export const POOL_OPTION = {
+  choices: FEATURE_POOLS,
+  default: 'mean' as FeaturePool,
+  describe: "mean, or mean+std: each layer's mean then its std over frames (a store extracted with --pool mean,std)",
+};
+
 export const trainCommand: CommandModule<object, TrainArgs> = {
   command: 'train',
-  describe: 'Train a logistic-regression head on one layer of a feature store, optionally calibrated',
+  describe: 'Train a logistic-regression head on a layer (or feature set) of a feature store, optionally calibrated',
   builder: (y) =>
     y
       .option('features', { type: 'string', demandOption: true, describe: 'feature store directory (index.csv + layer_NN.npy)' })
-      .option('layer', { type: 'number', demandOption: true, describe: 'layer to train on' })
+      .option('layers', {
+        alias: 'layer',
+        type: 'string',
+        demandOption: true,
+        describe: 'features to train on: a layer (7), layers concatenated (5,7) or averaged (mean:0-24)',
+      })
+      .option('pool', POOL_OPTION)
       .option('C', { type: 'number', default: DEFAULT_C, describe: 'inverse L2 strength, as scikit-learn' })
       .option('standardize', { type: 'boolean', describe: 'standardise features with the training mean/std first' })
       .option('class-weight', { type: 'string', choices: ['balanced'], describe: 'weight classes by n / (2·n_class)' })
@@ -51,7 +66,7 @@ async function train(args: TrainArgs): Promise<void> {
   bar?.start(0, 0, { f: '' });
   let head;
   try {
-    head = trainHead(args.features, args.layer, {
+    head = trainHead(args.features, parseFeatureSet(args.layers, args.pool), {
       C: args.C,
       standardize: args.standardize,
       classWeight: args['class-weight'] === 'balanced' ? 'balanced' : null,
@@ -71,6 +86,6 @@ async function train(args: TrainArgs): Promise<void> {
       (head.platt ? '' : ` (T = ${head.temperature.toPrecision(5)})`)
     : '';
   console.log(
-    `layer ${head.layer}: ${t.n} rows × ${t.dim}, ${t.iterations} L-BFGS iterations${t.converged ? '' : ' (NOT converged)'}${cal}; wrote ${args.out}`,
+    `${head.features.layers.length > 1 ? 'layers' : 'layer'} ${featureSetName(head.features)}: ${t.n} rows × ${t.dim}, ${t.iterations} L-BFGS iterations${t.converged ? '' : ' (NOT converged)'}${cal}; wrote ${args.out}`,
   );
 }

@@ -1,5 +1,6 @@
 /**
- * The head file: a trained, calibrated detector on one layer of a feature store.
+ * The head file: a trained, calibrated detector on a feature set (feature-set.ts) of a feature store: one layer's
+ * mean, layers side by side or averaged, with or without their stds.
  *   logit = w·((x − mean)/std) + bias   (or w·x + bias when `standardize` is null)
  *   P(spoof) = σ(logit / temperature)   (or σ(a·logit + b) when `platt` is set)
  */
@@ -8,9 +9,20 @@ import * as path from 'path';
 import { writeFileAtomic } from '../atomic';
 import { assertBothClasses, countClasses } from '../data/labels';
 import { DataError } from '../errors';
-import { FeatureStore, LayerArray, layerFile, readStore } from '../features/store';
+import type { FeatureStore } from '../features/store';
 import { brier, ece, nll } from '../metrics/calibration';
 import { fitPlatt, fitTemperature, PlattParams } from './calibration';
+import {
+  FeatureMatrix,
+  FeatureSet,
+  deepestLayer,
+  featureDim,
+  featureSetError,
+  featureSource,
+  isSingleLayerMean,
+  readFeatures,
+  singleLayer,
+} from './feature-set';
 import { MinimizeOptions } from './lbfgs';
 import { ClassWeight, sigmoid, trainLogReg } from './logreg';
 import { stratifiedSplit } from './split';
@@ -26,14 +38,19 @@ export interface CalibrationQuality {
 
 export interface Head {
   format: typeof HEAD_FORMAT;
-  version: 1;
+  /** 1 for one layer's mean (readable by wavprobe before feature sets), 2 for any other feature set. */
+  version: 1 | 2;
   model: string | null;
   /**
    * The fingerprint of the model the training features came from (lib/weights modelFingerprint): detect, eval
    * and probe refuse features of another model. null for features of unknown origin (and heads written before it).
    */
   model_fingerprint: string | null;
+  /** The deepest layer the features need (the layer itself for one layer). */
   layer: number;
+  /** What the weights apply to; a head file without it (written before feature sets) is `layer`'s mean. */
+  features: FeatureSet;
+  /** The store's pooling (meta.json), as recorded at training. */
   pooling: string | null;
   /** [D], applied to the standardised features when `standardize` is set */
   weights: number[];
@@ -136,11 +153,11 @@ function quality(probs: Float64Array, y: Uint8Array): CalibrationQuality {
   return { nll: nll(probs, y), ece_15: ece(probs, y, 15), brier: brier(probs, y) };
 }
 
-/** Rows `idx` of a [n, d] layer. */
-export function takeRows(layer: LayerArray, idx: ArrayLike<number>): LayerArray {
-  const { d } = layer;
-  const data = new Float32Array(idx.length * d);
-  for (let k = 0; k < idx.length; k++) data.set(layer.data.subarray(idx[k] * d, (idx[k] + 1) * d), k * d);
+/** Rows `idx` of a [n, d] matrix, in its own precision. */
+export function takeRows(m: FeatureMatrix, idx: ArrayLike<number>): FeatureMatrix {
+  const { d } = m;
+  const data = m.data instanceof Float64Array ? new Float64Array(idx.length * d) : new Float32Array(idx.length * d);
+  for (let k = 0; k < idx.length; k++) data.set(m.data.subarray(idx[k] * d, (idx[k] + 1) * d), k * d);
   return { data, n: idx.length, d };
 }
 
@@ -158,14 +175,14 @@ export interface TrainHeadOptions {
   onIteration?: MinimizeOptions['onIteration'];
 }
 
-/** Trains a head on layer `layer` of a feature store and, when asked, calibrates it. */
-export function trainHead(storeDir: string, layer: number, opts: TrainHeadOptions = {}): Head {
-  const store = readStore(storeDir, { layers: [layer] });
-  const features = store.layers.get(layer)!;
+/** Trains a head on a feature set (or one layer's mean) of a feature store and, when asked, calibrates it. */
+export function trainHead(storeDir: string, set: FeatureSet | number, opts: TrainHeadOptions = {}): Head {
+  const fs = typeof set === 'number' ? singleLayer(set) : set;
+  const { store, X: features } = readFeatures(storeDir, fs);
   const origin = storeOrigin(store);
   const trainedOn = { model: origin.model, model_fingerprint: origin.fingerprint }; // recorded in the head
   let trainIdx: ArrayLike<number> | null = null;
-  let calib: { X: LayerArray; y: Uint8Array; source: string; dir: string } | null = null;
+  let calib: { X: FeatureMatrix; y: Uint8Array; source: string; dir: string } | null = null;
   if (typeof opts.calibrateOn === 'number') {
     const seed = opts.seed ?? 0;
     const split = stratifiedSplit(store.labels, opts.calibrateOn, seed);
@@ -177,9 +194,9 @@ export function trainHead(storeDir: string, layer: number, opts: TrainHeadOption
       dir: store.dir,
     };
   } else if (typeof opts.calibrateOn === 'string') {
-    const other = readStore(opts.calibrateOn, { layers: [layer] });
-    assertSameModel(trainedOn, storeOrigin(other), other.dir, opts.allowModelMismatch);
-    calib = { X: other.layers.get(layer)!, y: other.labels, source: path.resolve(opts.calibrateOn), dir: other.dir };
+    const other = readFeatures(opts.calibrateOn, fs);
+    assertSameModel(trainedOn, storeOrigin(other.store), other.store.dir, opts.allowModelMismatch);
+    calib = { X: other.X, y: other.store.labels, source: path.resolve(opts.calibrateOn), dir: other.store.dir };
   }
   const X = trainIdx ? takeRows(features, trainIdx) : features;
   const y = trainIdx ? Uint8Array.from(trainIdx, (i) => store.labels[i]) : store.labels;
@@ -187,7 +204,7 @@ export function trainHead(storeDir: string, layer: number, opts: TrainHeadOption
   // Fail on an unusable calibration set before the (possibly long) training.
   if (calib) {
     assertBothClasses(calib.y, path.join(calib.dir, 'index.csv'), 'calibration');
-    if (calib.X.d !== X.d) throw new DataError(`features have ${calib.X.d} dimensions, the training store has ${X.d}`, layerFile(calib.dir, layer));
+    if (calib.X.d !== X.d) throw new DataError(`features have ${calib.X.d} dimensions, the training store has ${X.d}`, featureSource(calib.dir, fs));
   }
 
   const C = opts.C ?? DEFAULT_C;
@@ -195,9 +212,10 @@ export function trainHead(storeDir: string, layer: number, opts: TrainHeadOption
   const counts = countClasses(y);
   const head: Head = {
     format: HEAD_FORMAT,
-    version: 1,
+    version: isSingleLayerMean(fs) ? 1 : 2,
     ...trainedOn,
-    layer,
+    layer: deepestLayer(fs),
+    features: fs,
     pooling: typeof store.meta?.pooling === 'string' ? store.meta.pooling : null,
     weights: Array.from(model.weights),
     bias: model.bias,
@@ -227,9 +245,9 @@ export function trainHead(storeDir: string, layer: number, opts: TrainHeadOption
  * Fits the temperature (or Platt parameters) of `head` on held-out rows of the store in `dir` (named in errors)
  * and records the calibration quality before and after.
  */
-export function calibrateHead(head: Head, X: LayerArray, y: Uint8Array, source: string, dir: string, method: 'temperature' | 'platt'): void {
+export function calibrateHead(head: Head, X: FeatureMatrix, y: Uint8Array, source: string, dir: string, method: 'temperature' | 'platt'): void {
   assertBothClasses(y, path.join(dir, 'index.csv'), 'calibration');
-  const { logits } = scoreHead({ ...head, temperature: 1, platt: null }, X.data, X.n, X.d, layerFile(dir, head.layer));
+  const { logits } = scoreHead({ ...head, temperature: 1, platt: null }, X.data, X.n, X.d, featureSource(dir, head.features));
   const before = logits.map(sigmoid);
   if (method === 'platt') head.platt = fitPlatt(logits, y);
   else head.temperature = fitTemperature(logits, y);
@@ -266,11 +284,18 @@ export function readHead(file: string): Head {
   };
   if (h === null || typeof h !== 'object' || h.format !== HEAD_FORMAT) bad(`"format" is not "${HEAD_FORMAT}"`);
   // Only a number is shown: any other value is the file's to make arbitrarily deep or unprintable.
-  if (h.version !== 1)
+  if (h.version !== 1 && h.version !== 2)
     bad(`unsupported version ${typeof h.version === 'number' ? h.version : `(a ${Array.isArray(h.version) ? 'list' : typeof h.version})`}`);
   if (!isNumArray(h.weights) || h.weights.length === 0) bad('"weights" must be a non-empty array of finite numbers');
   if (typeof h.bias !== 'number' || !Number.isFinite(h.bias)) bad('"bias" must be a finite number');
   if (!Number.isInteger(h.layer) || h.layer < 0) bad('"layer" must be a non-negative integer');
+  // Version 1 is one layer's mean by definition (its "features", when written, only repeat it).
+  if (h.version === 1) h.features = singleLayer(h.layer);
+  const fsWhy = featureSetError(h.features);
+  if (fsWhy) bad(`"features": ${fsWhy}`);
+  if (deepestLayer(h.features) !== h.layer) bad(`"layer" must be the deepest layer of "features" (${deepestLayer(h.features)})`);
+  const per = featureDim(h.features, 1);
+  if (h.weights.length % per !== 0) bad(`${h.weights.length} weights do not split into the ${per} equal parts "features" needs`);
   const d = h.weights.length;
   if (h.standardize !== null) {
     const s = h.standardize;
@@ -337,13 +362,13 @@ export interface HeadScores {
 }
 
 /**
- * Scores every row of a feature store with a head (on the head's layer). A store of another model than the head's
- * is refused unless `allowModelMismatch`; a store whose dimension differs is always refused.
+ * Scores every row of a feature store with a head (on the head's feature set). A store of another model than the
+ * head's is refused unless `allowModelMismatch`; a store whose dimension differs, or that lacks a layer or the stds
+ * the set needs, is always refused.
  */
 export function scoreStore(head: Head, storeDir: string, opts: { allowModelMismatch?: boolean } = {}): HeadScores {
-  const s = readStore(storeDir, { layers: [head.layer] });
+  const { store: s, X } = readFeatures(storeDir, head.features);
   assertSameModel(head, storeOrigin(s), s.dir, opts.allowModelMismatch);
-  const X = s.layers.get(head.layer)!;
-  const { logits, probs } = scoreHead(head, X.data, X.n, X.d, layerFile(s.dir, head.layer));
+  const { logits, probs } = scoreHead(head, X.data, X.n, X.d, featureSource(s.dir, head.features));
   return { ids: s.index.map((r) => r.id), labels: s.labels, logits, uncalibrated: logits.map(sigmoid), probs };
 }

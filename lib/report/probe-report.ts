@@ -4,7 +4,8 @@ import * as path from 'path';
 import { writeFileAtomic } from '../atomic';
 import { formatCsv } from '../data/csv';
 import { writeHead } from '../probe/head';
-import { LayerResult, probeTable } from '../probe/layerwise';
+import { isSingleLayerMean } from '../probe/feature-set';
+import { LayerEval, LayerResult, probeTable } from '../probe/layerwise';
 import { layerwiseChart, writePlot } from './plots';
 
 export interface ProbeReportInput {
@@ -20,25 +21,30 @@ export interface ProbeReportInput {
 
 const slug = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_');
 
-/** The paper's main table: per row (layer or baseline), calibrated EER, ECE and min_dcf per eval set (and their mean). */
+/** heads/layer_07.json for one layer's mean (as before feature sets), heads/features_<set>.json otherwise. */
+const headFileName = (x: LayerResult): string =>
+  isSingleLayerMean(x.features) ? `layer_${String(x.layer).padStart(2, '0')}.json` : `features_${slug(x.label)}.json`;
+
+/** The paper's main table: per row (layer, feature set or baseline), calibrated EER, ECE and min_dcf per eval set (and their mean). */
 interface TableRow {
   label: string;
   /** Per eval set, then the mean over sets when there are several: [eer, ece, min_dcf]. */
   cells: [number, number, number][];
+  /** Per eval set (not the mean): the EER's 95 % interval, with a bootstrap. */
+  intervals: ([number, number] | undefined)[];
 }
 
-function tableRows(r: ProbeReportInput): { sets: string[]; rows: TableRow[] } {
+function tableRows(r: ProbeReportInput): { sets: string[]; rows: TableRow[]; withIntervals: boolean } {
   const sets = Object.keys(r.results[0]?.eval ?? {});
-  const all = [...r.results.map((x) => ({ label: String(x.layer), result: x })), ...(r.baselines ?? [])];
+  const all = [...r.results.map((x) => ({ label: x.label, result: x })), ...(r.baselines ?? [])];
   const rows = all.map(({ label, result }) => {
-    const cells = sets.map((n): [number, number, number] => {
-      const m = result.eval[n].calibrated;
-      return [m.eer_asvspoof, m.ece_15, m.min_dcf];
-    });
+    const evals: LayerEval[] = sets.map((n) => result.eval[n]);
+    const cells = evals.map(({ calibrated: m }): [number, number, number] => [m.eer_asvspoof, m.ece_15, m.min_dcf]);
     const mean = [0, 1, 2].map((k) => cells.reduce((s, c) => s + c[k], 0) / cells.length) as [number, number, number];
-    return { label, cells: sets.length > 1 ? [...cells, mean] : cells };
+    return { label, cells: sets.length > 1 ? [...cells, mean] : cells, intervals: evals.map((e) => e.eer_interval) };
   });
-  return { sets: sets.length > 1 ? [...sets, 'mean'] : sets, rows };
+  const withIntervals = rows.some((x) => x.intervals.some((i) => i));
+  return { sets: sets.length > 1 ? [...sets, 'mean'] : sets, rows, withIntervals };
 }
 
 const pct = (v: number) => (100 * v).toFixed(2);
@@ -46,29 +52,47 @@ const texEscape = (s: string) => s.replace(/[\\&%$#_{}~^]/g, (c) => (c === '\\' 
 
 /**
  * table.md, table.csv and table.tex: EER % and ECE % with two decimals and min_dcf with four in the Markdown and
- * LaTeX; the CSV keeps full precision (fractions, as in report.json) for further processing.
+ * LaTeX, the EER followed by its 95 % interval `[lo, hi]` under a bootstrap (none for the mean over sets); the CSV
+ * keeps full precision (fractions, as in report.json), the interval in `<set>_eer_lo` and `<set>_eer_hi` columns.
  */
 export function writeProbeTables(outDir: string, r: ProbeReportInput): { md: string; csv: string; tex: string } {
-  const { sets, rows } = tableRows(r);
-  const shown = (c: [number, number, number]) => [pct(c[0]), pct(c[1]), c[2].toFixed(4)];
-  const mdHead = ['layer', ...sets.flatMap((n) => [`${n} EER %`, `${n} ECE %`, `${n} minDCF`])];
+  const { sets, rows, withIntervals } = tableRows(r);
+  const shown = (x: TableRow) =>
+    x.cells.flatMap((c, k) => {
+      const ci = x.intervals[k];
+      return [ci ? `${pct(c[0])} [${pct(ci[0])}, ${pct(ci[1])}]` : pct(c[0]), pct(c[1]), c[2].toFixed(4)];
+    });
+  // Intervals for the eval sets, not for their mean.
+  const hasCi = (k: number) => withIntervals && k < (rows[0]?.intervals.length ?? 0);
+  const mdHead = ['layer', ...sets.flatMap((n, k) => [`${n} EER %${hasCi(k) ? ' [95 % CI]' : ''}`, `${n} ECE %`, `${n} minDCF`])];
   const md = [
     `| ${mdHead.join(' | ')} |`,
     `|${mdHead.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
-    ...rows.map((x) => `| ${x.label} | ${x.cells.flatMap(shown).join(' | ')} |`),
+    ...rows.map((x) => `| ${x.label} | ${shown(x).join(' | ')} |`),
   ].join('\n');
-  const csvHead = ['layer', ...sets.flatMap((n) => [`${n}_eer`, `${n}_ece`, `${n}_min_dcf`])];
+  const ciCols = (k: number) => (hasCi(k) ? [`${sets[k]}_eer_lo`, `${sets[k]}_eer_hi`] : []);
+  const csvHead = ['layer', ...sets.flatMap((n, k) => [`${n}_eer`, ...ciCols(k), `${n}_ece`, `${n}_min_dcf`])];
   const csv = formatCsv(
     csvHead,
-    rows.map((x) => Object.fromEntries([['layer', x.label], ...x.cells.flat().map((v, i) => [csvHead[i + 1], v])])),
+    rows.map((x) =>
+      Object.fromEntries([
+        ['layer', x.label],
+        ...x.cells.flatMap((c, k) => [
+          [`${sets[k]}_eer`, c[0]],
+          ...ciCols(k).map((col, i) => [col, x.intervals[k]?.[i] ?? '']),
+          [`${sets[k]}_ece`, c[1]],
+          [`${sets[k]}_min_dcf`, c[2]],
+        ]),
+      ]),
+    ),
   );
   const tex = [
     `\\begin{tabular}{l${'rrr'.repeat(sets.length)}}`,
     '\\hline',
     ` & ${sets.map((n) => `\\multicolumn{3}{c}{${texEscape(n)}}`).join(' & ')} \\\\`,
-    `layer & ${sets.map(() => 'EER (\\%) & ECE (\\%) & minDCF').join(' & ')} \\\\`,
+    `layer & ${sets.map((_, k) => `EER (\\%)${hasCi(k) ? ' [95\\,\\% CI]' : ''} & ECE (\\%) & minDCF`).join(' & ')} \\\\`,
     '\\hline',
-    ...rows.map((x) => `${texEscape(x.label)} & ${x.cells.flatMap(shown).join(' & ')} \\\\`),
+    ...rows.map((x) => `${texEscape(x.label)} & ${shown(x).join(' & ')} \\\\`),
     '\\hline',
     '\\end{tabular}',
   ].join('\n');
@@ -81,12 +105,14 @@ export function writeProbeTables(outDir: string, r: ProbeReportInput): { md: str
 
 export async function writeProbeReport(outDir: string, r: ProbeReportInput): Promise<{ markdown: string; json: string }> {
   fs.mkdirSync(path.join(outDir, 'heads'), { recursive: true });
-  for (const x of r.results) writeHead(path.join(outDir, 'heads', `layer_${String(x.layer).padStart(2, '0')}.json`), x.head);
+  for (const x of r.results) writeHead(path.join(outDir, 'heads', headFileName(x)), x.head);
   for (const b of r.baselines ?? []) writeHead(path.join(outDir, 'heads', `${slug(b.label)}.json`), b.result.head);
   const names = Object.keys(r.results[0]?.eval ?? {});
   const md = [`# ${r.title}`, '', ...r.intro.flatMap((p) => [p, '']), probeTable(r.results, r.baselines), ''];
-  for (const name of names) {
-    const rows = r.results.map((x) => ({ layer: x.layer, eer: x.eval[name].calibrated.eer_asvspoof, ece: x.eval[name].calibrated.ece_15 }));
+  // The chart runs over layers: the rows of one layer's mean.
+  const single = r.results.filter((x) => isSingleLayerMean(x.features));
+  for (const name of single.length ? names : []) {
+    const rows = single.map((x) => ({ layer: x.layer, eer: x.eval[name].calibrated.eer_asvspoof, ece: x.eval[name].calibrated.ece_15 }));
     const plot = `layerwise_${slug(name)}`;
     await writePlot(outDir, plot, layerwiseChart(rows, `EER and ECE per layer on ${name} (after calibration)`));
     md.push(`![layer-wise EER and ECE on ${name}](${plot}.png)`, '');
@@ -96,6 +122,7 @@ export async function writeProbeReport(outDir: string, r: ProbeReportInput): Pro
     ...r.extra,
     layers: r.results.map((x) => ({
       layer: x.layer,
+      features: x.features,
       eval: x.eval,
       temperature: x.head.temperature,
       training: x.head.training,
