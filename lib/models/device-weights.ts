@@ -5,11 +5,12 @@
  *
  * A model too large for the backend's heap (XLS-R 1B on wasm's 4 GB) streams its transformer layers: their
  * weights stay in the JS heap and withLayer() uploads one layer just before it runs and frees it right after.
+ * A float16 store's weights stay halves in the JS heap (half the memory) and are widened as upload() sends them.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError } from '../errors';
 import { packWeight } from '../nn/linear';
-import { HostTensor, WeightSet, sizeOf } from '../weights/tensor';
+import { HostWeight, HostWeightSet, hostFloats, sizeOf } from '../weights/tensor';
 
 /** 1.5 GiB: XLS-R 300M (1.26 GB) stays resident, XLS-R 1B (3.9 GB) streams. */
 export const STREAM_ABOVE_BYTES = 1.5 * 2 ** 30;
@@ -37,20 +38,41 @@ export class DeviceWeights {
   readonly streamsLayers: boolean;
   private readonly tensors = new Map<string, tf.Tensor>();
   /** The streamed weights' host copies. */
-  private readonly host = new Map<string, HostTensor>();
+  private readonly host = new Map<string, HostWeight>();
+  /** Where halves are widened before wasm copies them into its heap: one buffer for every upload, not one per weight. */
+  private widened: Float32Array | null = null;
 
-  constructor(source: WeightSet, opts: DeviceWeightsOptions = {}) {
+  constructor(source: HostWeightSet, opts: DeviceWeightsOptions = {}) {
     let bytes = 0;
     for (const t of source.values()) bytes += 4 * sizeOf(t.shape);
     this.streamsLayers = opts.streamLayers ?? (tf.getBackend() === 'wasm' && bytes > STREAM_ABOVE_BYTES);
     for (const [key, t] of source) {
       if (this.streamsLayers && isLayerWeight(key)) this.host.set(key, t);
       else {
-        const uploaded = tf.tensor(t.data, t.shape, 'float32');
+        const uploaded = this.upload(t);
         this.tensors.set(key, isDenseWeight(key) ? packWeight(uploaded) : uploaded);
       }
       if (opts.releaseHost) source.delete(key);
     }
+    this.widened = null; // kept only while streamed layers need it
+  }
+
+  /**
+   * A host weight as a float32 tensor on the backend: every upload goes through here (a packing step belongs after
+   * it). Halves are widened exactly. wasm copies the values into its heap at once, so they are widened into one
+   * reused buffer there; other backends may keep the array they are given, so each gets its own.
+   */
+  private upload(t: HostWeight): tf.Tensor {
+    if (!('half' in t)) return tf.tensor(t.data, t.shape, 'float32');
+    if (tf.getBackend() !== 'wasm') return tf.tensor(hostFloats(t), t.shape, 'float32');
+    if (!this.widened || this.widened.length < t.half.length) this.widened = new Float32Array(this.largestHalf(t.half.length));
+    return tf.tensor(hostFloats(t, this.widened), t.shape, 'float32');
+  }
+
+  /** The most values of any streamed half weight, and at least n: the reused buffer's size. */
+  private largestHalf(n: number): number {
+    for (const t of this.host.values()) if ('half' in t) n = Math.max(n, t.half.length);
+    return n;
   }
 
   /** A weight by its HF key; a streamed one only while its layer runs. */
@@ -70,7 +92,7 @@ export class DeviceWeights {
     const w: LayerWeights = (name) => this.get(prefix + name);
     if (!this.streamsLayers) return fn(w);
     // Kept out of the caller's tidy: freed here, after fn.
-    for (const [key, t] of this.host) if (key.startsWith(prefix)) this.tensors.set(key, tf.keep(tf.tensor(t.data, t.shape, 'float32')));
+    for (const [key, t] of this.host) if (key.startsWith(prefix)) this.tensors.set(key, tf.keep(this.upload(t)));
     try {
       return fn(w);
     } finally {

@@ -1,7 +1,7 @@
 /** The speech models: load a checkpoint (or an in-memory weight set) into the forward pass for its model_type. */
 import { loadModelDir } from '../weights';
 import { ModelConfig, PreprocessorConfig, DEFAULT_PREPROCESSOR } from '../weights/config';
-import { WeightSet } from '../weights/tensor';
+import { HostWeightSet } from '../weights/tensor';
 import { DeviceWeights } from './device-weights';
 import { SpeechModel } from './types';
 import { Wav2Vec2Model } from './wav2vec2';
@@ -20,7 +20,7 @@ export { WavLMModel, relativePositionBuckets } from './wavlm';
 export interface ModelSource {
   config: ModelConfig;
   preprocessor?: PreprocessorConfig;
-  weights: WeightSet;
+  weights: HostWeightSet;
   /** See SpeechModel.fingerprint; loadModelDir gives it. */
   fingerprint?: string | null;
 }
@@ -48,5 +48,5 @@ export function createModel(source: ModelSource, opts: CreateModelOptions = {}):
 
 /** A model directory (HF checkpoint or converted store, see lib/weights) → model on the current backend. */
 export function loadModel(dir: string, opts: { streamWeights?: boolean } = {}): SpeechModel {
-  return createModel(loadModelDir(dir), { ...opts, releaseHostWeights: true });
+  return createModel(loadModelDir(dir, { keepHalf: true }), { ...opts, releaseHostWeights: true });
 }

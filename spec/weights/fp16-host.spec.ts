@@ -1,0 +1,99 @@
+/**
+ * A float16 store's weights stay halves in the JS heap (readStore keepHalf, loadModel) and are widened as the model
+ * uploads them. Widening is exact: every half equals its IEEE value computed in float64 here, and a model built from
+ * the halves — resident, or streamed layer by layer through one reused buffer — gives bit for bit the outputs of
+ * the same store widened at read (the path before halves were kept).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as path from 'path';
+import { useBackend } from '../../lib/backend';
+import { createModel, loadModel, namedOutputs } from '../../lib/models';
+import { DeviceWeights } from '../../lib/models/device-weights';
+import { convert } from '../../lib/weights/convert';
+import { readStore } from '../../lib/weights/store';
+import { HostTensor, hostFloats } from '../../lib/weights/tensor';
+import { caseInputs, readCase } from '../helpers/golden';
+import { cleanupTmp, firstBitDiff, goldenDir, halfValue, tmpDir } from './helpers';
+
+afterAll(cleanupTmp);
+
+async function float16Store(m: string): Promise<string> {
+  const out = path.join(tmpDir(), 'store');
+  await convert(goldenDir(m), out, { dtype: 'float16' });
+  return out;
+}
+
+/** Outputs whose bits differ, by name (empty when every output is bit-identical). */
+function bitMismatches(got: Map<string, HostTensor>, want: Map<string, HostTensor>): Record<string, number> {
+  const bad: Record<string, number> = {};
+  for (const [name, w] of want) {
+    const i = firstBitDiff(got.get(name)?.data ?? new Float32Array(0), w.data);
+    if (i >= 0) bad[name] = i;
+  }
+  return bad;
+}
+
+describe('float16 host weights', () => {
+  it('keepHalf keeps every weight as halves, widened exactly (float64 IEEE values) and as readStore widens them', async () => {
+    const store = await float16Store('wav2vec2_base_tiny');
+    const halves = readStore(store, { keepHalf: true }).weights;
+    const widened = readStore(store).weights;
+    expect([...halves.keys()]).toEqual([...widened.keys()]);
+    for (const [k, t] of halves) {
+      if (!('half' in t)) throw new Error(`${k} is not kept as halves`);
+      const want = widened.get(k)!;
+      expect([k, t.shape]).toEqual([k, want.shape]);
+      const got = hostFloats(t);
+      expect([k, firstBitDiff(got, want.data)]).toEqual([k, -1]);
+      expect([k, got.findIndex((x, i) => x !== halfValue(t.half[i]))]).toEqual([k, -1]);
+    }
+    // Into a longer reused buffer: the prefix, the same values.
+    const [k, t] = [...halves].find(([, w]) => 'half' in w && w.half.length > 100)!;
+    const into = new Float32Array(10_000).fill(7);
+    const got = hostFloats(t, into);
+    expect([got.buffer === into.buffer, got.length, firstBitDiff(got, widened.get(k)!.data), into[got.length]]).toEqual([true, got.length, -1, 7]);
+  });
+
+  it('a float32 store is read as float32 either way', async () => {
+    const out = path.join(tmpDir(), 'f32');
+    await convert(goldenDir('wav2vec2_base_tiny'), out, { dtype: 'float32' });
+    for (const t of readStore(out, { keepHalf: true }).weights.values()) expect('data' in t).toBe(true);
+  });
+
+  it.each(['wav2vec2_base_tiny', 'wavlm_large_tiny'])(
+    '%s on wasm: the model from halves (resident and streamed) gives the widened-at-read outputs bit for bit',
+    async (m) => {
+      await useBackend('wasm');
+      const store = await float16Store(m);
+      const c = readCase(m, 'batch_padded');
+      const { inputValues, attentionMask } = caseInputs(c);
+      const run = (model: ReturnType<typeof loadModel>) => {
+        const out = model.forward(inputValues, { attentionMask, outputs: { attentionEntropy: true } });
+        const named = namedOutputs(out);
+        tf.dispose(out as unknown as tf.TensorContainer);
+        model.dispose();
+        return named;
+      };
+      const want = run(createModel(readStore(store), { streamWeights: false }));
+      const resident = loadModel(store, { streamWeights: false });
+      expect(resident.streamsWeights).toBe(false);
+      expect(bitMismatches(run(resident), want)).toEqual({});
+      const streamed = loadModel(store, { streamWeights: true });
+      expect(streamed.streamsWeights).toBe(true);
+      expect(bitMismatches(run(streamed), want)).toEqual({});
+      tf.dispose([inputValues, attentionMask]);
+    },
+  );
+
+  it('on cpu (which keeps the arrays it is given) every upload has its own values', async () => {
+    await useBackend('cpu');
+    const store = await float16Store('wav2vec2_base_tiny');
+    const widened = readStore(store).weights;
+    const weights = new DeviceWeights(readStore(store, { keepHalf: true }).weights, { streamLayers: false });
+    for (const [k, t] of widened) {
+      if (/(_proj|_dense|projection)\.weight$/.test(k)) continue; // packed for the GEMM on wasm only; cpu keeps the layout
+      expect([k, firstBitDiff(weights.get(k).dataSync() as Float32Array, t.data)]).toEqual([k, -1]);
+    }
+    weights.dispose();
+  });
+});
