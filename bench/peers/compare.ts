@@ -147,7 +147,7 @@ function main(): void {
   }
   load.push(os.loadavg()[0]);
 
-  const medians = Object.fromEntries(names.map((n) => [n, median(times[n])]));
+  const medians = Object.fromEntries(names.map((n) => [n, +median(times[n]).toFixed(3)]));
   const summary = {
     arch,
     audio_s: Number(seconds),
@@ -156,7 +156,7 @@ function main(): void {
     rounds,
     date: new Date().toISOString(),
     machine: { cpu: os.cpus()[0]?.model.trim(), cores: os.cpus().length, node: process.version, loadavg_1min: load },
-    torch_splits: Object.fromEntries(Object.entries(splitTimes).map(([s, ts]) => [s, median(ts)])),
+    torch_splits: Object.fromEntries(Object.entries(splitTimes).map(([s, ts]) => [s, +median(ts).toFixed(3)])),
     peers: Object.fromEntries(names.map((n) => [n, { config: config[n], median_s: medians[n], rounds: times[n] }])),
     // wavprobe's median time over each peer's: below 1 is faster.
     ratios: Object.fromEntries(peers.map((n) => [n, ratio(medians.wavprobe, medians[n])])),
