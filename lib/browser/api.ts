@@ -72,14 +72,15 @@ export async function engineFor(threads = defaultThreads()): Promise<Engine> {
     engine?.terminate();
     engine = new Engine(threads);
   }
+  const e = engine;
   try {
-    await engine.ready;
-  } catch (e) {
-    engine.terminate();
-    engine = undefined;
-    throw e;
+    await e.ready;
+  } catch (err) {
+    e.terminate();
+    if (engine === e) engine = undefined; // (unless a call with another thread count replaced it meanwhile)
+    throw err;
   }
-  return engine;
+  return e;
 }
 
 export async function info(opts: CallOptions = {}): Promise<EngineInfo> {

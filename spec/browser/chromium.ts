@@ -71,7 +71,7 @@ export async function openApp(s: Session, errors: string[] = []): Promise<Page> 
   const page = await s.browser.newPage();
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(s.served.url);
-  await page.waitForFunction(() => 'wavprobe' in globalThis);
+  await page.waitForSelector('body[data-ready="true"]'); // the page's own engine has started: no call races it
   return page;
 }
 
@@ -101,16 +101,21 @@ export async function forwardInPage(page: Page, args: { model: string; inputs: u
   );
 }
 
-/** The demo model and a layer-3 head trained on 30 digits-spoof files, in a folder `serve` offers at /models/. */
+/**
+ * The demo model, a layer-3 head trained on 30 digits-spoof files (head.json) and a probe-like heads/ folder with
+ * layer_01.json and layer_03.json, in a folder `serve` offers at /models/.
+ */
 export async function demoModels(dir: string): Promise<{ model: string; head: string }> {
   const model = path.join(dir, 'demo');
   fs.cpSync(DEMO_MODEL, model, { recursive: true });
   const items = readDataset(`in-the-wild:${path.join(ROOT, 'data', 'digits-spoof', 'train')}`).slice(0, 30);
   const store = path.join(os.tmpdir(), `wavprobe-browser-features-${process.pid}`);
   fs.rmSync(store, { recursive: true, force: true });
-  await extractFeatures(items, { model, layers: '3' }, store);
+  await extractFeatures(items, { model, layers: '1,3' }, store);
   const head = path.join(dir, 'head.json');
   writeHead(head, trainHead(store, 3, { C: 1 }));
+  fs.mkdirSync(path.join(dir, 'heads'));
+  for (const layer of [1, 3]) writeHead(path.join(dir, 'heads', `layer_0${layer}.json`), trainHead(store, layer, { C: 1 }));
   fs.rmSync(store, { recursive: true, force: true });
   return { model, head };
 }

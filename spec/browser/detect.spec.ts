@@ -26,12 +26,13 @@ describeWith(chromium, 'wavprobe.detect in Chromium = wavprobe detect --json', (
   let page: Page;
   const errors: string[] = [];
   const cli = new Map<string, Record<string, unknown>>();
+  let demo: { model: string; head: string };
 
   beforeAll(async () => {
     await useBackend('wasm');
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wavprobe-browser-detect-'));
-    const { model, head } = await demoModels(tmp);
-    const r = await runCli(['detect', '--json', '--model', model, '--head', head, ...FILES]);
+    demo = await demoModels(tmp);
+    const r = await runCli(['detect', '--json', '--model', demo.model, '--head', demo.head, ...FILES]);
     expect(r.exitCode).toBe(0);
     for (const line of r.stdout.trim().split('\n')) {
       const j = JSON.parse(line);
@@ -69,6 +70,22 @@ describeWith(chromium, 'wavprobe.detect in Chromium = wavprobe detect --json', (
       expect(Math.abs(got.llr - (want.llr as number))).toBeLessThanOrEqual(1e-4);
       expect({ ...got, p_spoof: 0, llr: 0, logit: 0, reliability: 0 }).toEqual({ ...want, p_spoof: 0, llr: 0, logit: 0, reliability: 0 });
     });
+  });
+
+  it('gives the frame timeline of `detect --timeline --json` (issue 13): the same frames, c_t within 1e-4', async () => {
+    const file = FILES[0];
+    const want = JSON.parse((await runCli(['detect', '--json', '--timeline', '--model', demo.model, '--head', demo.head, file])).stdout);
+    const got = await page.evaluate(
+      (a) =>
+        (globalThis as any).wavprobe.detect({ model: '/models/demo', head: '/models/head.json', audio: new Uint8Array(a).buffer, timeline: true }),
+      [...fs.readFileSync(file)],
+    );
+    expect(got.timeline.length).toBe(want.timeline.length);
+    expect(got.timeline.map((f: any) => [f.window, f.start_s, f.end_s])).toEqual(want.timeline.map((f: any) => [f.window, f.start_s, f.end_s]));
+    const err = Math.max(...got.timeline.map((f: any, i: number) => Math.abs(f.logit - want.timeline[i].logit)));
+    expect(err).toBeLessThanOrEqual(1e-4);
+    expect(got.threshold_logit).toBeCloseTo(want.threshold_logit, 9);
+    expect(Math.abs(got.p_spoof - want.p_spoof)).toBeLessThanOrEqual(1e-5);
   });
 
   it('answers a file that is not audio as the CLI does: ok false, with the reason', async () => {

@@ -50,7 +50,7 @@ describeWith(chromium, 'the page in Chromium', () => {
   });
 
   /** Picks model and head, gives the page a file through its file input, and waits for a result or an error. */
-  async function analyse(model: string, head: string, file: string): Promise<{ error: string | null; decision: string | null }> {
+  async function analyse(head: string, file: string, model = 'models/demo'): Promise<{ error: string | null; decision: string | null }> {
     await page.evaluate(() => {
       document.getElementById('error')!.hidden = true;
       document.getElementById('result')!.hidden = true;
@@ -68,11 +68,13 @@ describeWith(chromium, 'the page in Chromium', () => {
 
   it('offers the served stores and heads', async () => {
     const values = await page.$$eval('#model option, #head option', (os) => os.map((o) => (o as HTMLOptionElement).value));
-    expect(values).toEqual(expect.arrayContaining(['models/demo', 'models/corrupt', 'models/head.json', 'models/other-model-head.json']));
+    expect(values).toEqual(
+      expect.arrayContaining(['models/demo', 'models/corrupt', 'models/head.json', 'models/other-model-head.json', 'layers:heads']),
+    );
   });
 
   it('shows a detection: decision, P(spoof), reliability and the frame timeline; writes the screenshot', async () => {
-    const r = await analyse('models/demo', 'models/head.json', CLIP);
+    const r = await analyse('models/head.json', CLIP);
     expect(r.error).toBeNull();
     expect(['spoof', 'bona-fide']).toContain(r.decision);
     const p = Number(await page.$eval('#p-spoof', (e) => e.textContent));
@@ -88,26 +90,34 @@ describeWith(chromium, 'the page in Chromium', () => {
     expect(fs.statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
   });
 
+  it("scores every layer of a probe's heads/ folder", async () => {
+    const r = await analyse('layers:heads', CLIP);
+    expect(r.error).toBeNull();
+    const bars = await page.$$eval('#layer-bars .bar', (rows) => rows.map((row) => row.textContent));
+    expect(bars).toEqual([expect.stringMatching(/^layer 1\d\.\d{3}$/), expect.stringMatching(/^layer 3\d\.\d{3}$/)]);
+    expect(await page.$eval('#layers', (e) => (e as HTMLElement).hidden)).toBe(false);
+  });
+
   it('shows a file that is not audio as an error in the page', async () => {
     const notes = path.join(tmp, 'notes.wav');
     fs.writeFileSync(notes, 'these are notes, not audio');
-    const r = await analyse('models/demo', 'models/head.json', notes);
+    const r = await analyse('models/head.json', notes);
     expect(r.error).toMatch(/notes\.wav: .*(WAV|FLAC|MP3|audio)/i);
     expect(r.decision).toBeNull();
   });
 
   it('shows a corrupt store as an error in the page', async () => {
-    const r = await analyse('models/corrupt', 'models/head.json', CLIP);
+    const r = await analyse('models/head.json', CLIP, 'models/corrupt');
     expect(r.error).toMatch(/group1-shard1of1\.bin: sha256 does not match wavprobe\.json/);
   });
 
   it('shows a head trained on another model as an error in the page', async () => {
-    const r = await analyse('models/demo', 'models/other-model-head.json', CLIP);
+    const r = await analyse('models/other-model-head.json', CLIP);
     expect(r.error).toMatch(/other-model-head\.json.*model/);
   });
 
   it('stays usable after the errors', async () => {
-    expect((await analyse('models/demo', 'models/head.json', CLIP)).error).toBeNull();
+    expect((await analyse('models/head.json', CLIP)).error).toBeNull();
   });
 
   it('raised no page error', () => expect(errors).toEqual([]));
