@@ -24,7 +24,7 @@ const SLURM_OPTIONS = {
   partition: { type: 'string', describe: 'sbatch --partition' },
   time: { type: 'string', describe: 'sbatch --time of each task and of the merge' },
   account: { type: 'string', describe: 'sbatch --account' },
-  'sbatch-arg': { type: 'string', array: true, describe: 'one more #SBATCH line (repeatable), e.g. --sbatch-arg "--qos=long"' },
+  'sbatch-arg': { type: 'string', array: true, describe: 'one more #SBATCH line (repeatable), e.g. --sbatch-arg=--qos=long' },
   'max-running': { type: 'number', describe: 'at most this many array tasks at once (--array=…%N)' },
   submit: { type: 'boolean', describe: 'submit with sbatch and print the job ids (else the scripts are printed)' },
   wait: { type: 'boolean', describe: 'submit, then follow the jobs until the merge ends; non-zero exit when a job failed' },
@@ -41,6 +41,8 @@ export interface ClusterArgs {
   layers: string;
   out: string;
   shard?: string;
+  shards?: number;
+  workers: number;
   tasks: number;
   'cpus-per-task': number;
   mem?: string;
@@ -78,7 +80,9 @@ export function withExtractOptions(y: Argv, own: Record<string, Options>): Argv 
 
 /** The extraction a cluster command describes; refuses what a task sets itself. */
 export function clusterExtraction(args: ClusterArgs, own: Record<string, unknown>, out: string, wavprobe: string): ClusterExtraction {
-  if (args.shard !== undefined) throw new UsageError('--shard is set per task; give --tasks N');
+  if (args.shard !== undefined || args.shards !== undefined) throw new UsageError('--shard is set per task; give --tasks N');
+  if (args.workers !== 1 && args.workers !== args['cpus-per-task'])
+    throw new UsageError("each task's --workers is its --cpus-per-task; give --cpus-per-task N");
   if (!Number.isInteger(args.tasks) || args.tasks < 1) throw new UsageError(`--tasks must be a positive integer, got ${args.tasks}`);
   return { out, tasks: args.tasks, extractArgs: forwardedExtractArgs(args, own), wavprobe, cwd: process.cwd() };
 }

@@ -62,6 +62,9 @@ describe('wavprobe slurm extract (scripts only)', () => {
     const base = ['slurm', 'extract', '--model', DEMO, '--data', `csv:${csv}`, '--out', path.join(tmp, 'bad')];
     expect((await runCli([...base, '--tasks', '2', '--shard', '0/2'])).stderr).toBe('wavprobe slurm: --shard is set per task; give --tasks N\n');
     expect((await runCli([...base, '--tasks', '7'])).stderr).toBe("wavprobe slurm: --tasks 7 is more than the dataset's 6 files\n");
+    expect((await runCli([...base, '--tasks', '2', '--workers', '4'])).stderr).toBe(
+      "wavprobe slurm: each task's --workers is its --cpus-per-task; give --cpus-per-task N\n",
+    );
     const r = await runCli(['slurm', 'extract', '--model', tmp, '--data', `csv:${csv}`, '--out', path.join(tmp, 'bad'), '--tasks', '2']);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/^wavprobe slurm: .*\n$/);
