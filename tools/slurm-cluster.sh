@@ -85,14 +85,14 @@ start() {
 up() {
   [ "$(id -u)" -eq 0 ] || { say 'run as root (sudo tools/slurm-cluster.sh up)'; exit 1; }
   install_packages
-  mkdir -p "$RUN" "$STATE/ctld" "$STATE/d" /run/munge /var/lib/munge /var/log/munge
+  mkdir -p "$RUN" "$STATE/ctld" "$STATE/d" /run/munge /var/lib/munge
   [ -s /etc/munge/munge.key ] || mungekey --create --keyfile=/etc/munge/munge.key
   local running=0
   alive "$RUN/slurmctld.pid" && running=1
   CONF_CHANGED=0
   write_conf
   if munge -n </dev/null 2>/dev/null | unmunge >/dev/null 2>&1; then :; else
-    start munged /run/munge/munged.pid munged --force --pid-file=/run/munge/munged.pid
+    start munged "$RUN/munged.pid" munged --force --pid-file="$RUN/munged.pid" --log-file="$STATE/munged.log"
   fi
   start slurmctld "$RUN/slurmctld.pid" slurmctld
   start slurmd "$RUN/slurmd.pid" slurmd
