@@ -1,11 +1,13 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { benchStore, cutConfig } from '../../lib/bench/browser';
+import { benchBrowser, benchStore, cutConfig } from '../../lib/bench/browser';
 import { PRESETS } from '../../lib/bench/presets';
 import { ModelConfig } from '../../lib/weights/config';
 import { readStore } from '../../lib/weights/store';
+import { chromium } from '../browser/chromium';
 import { runCli } from '../helpers/cli';
+import { describeWith } from '../helpers/system';
 
 const TINY: ModelConfig = {
   ...PRESETS['wav2vec2-base'],
@@ -42,4 +44,25 @@ describe('bench browser (no browser needed: the store it serves, its arguments)'
     expect(layers.stderr.trim().split('\n')).toHaveLength(1);
     expect(layers.stderr).toMatch(/^wavprobe bench browser: .*13/);
   });
+});
+
+describeWith(chromium, 'bench browser in Chromium (the JSON of bench forward plus the browser; no timing assertions)', () => {
+  let models: string;
+  beforeAll(() => (models = fs.mkdtempSync(path.join(os.tmpdir(), 'wavprobe-bench-browser-spec-'))));
+  afterAll(() => fs.rmSync(models, { recursive: true, force: true }));
+
+  it.each([1, 2])(
+    'times a tiny model in the served page on %i thread(s) and reports every field',
+    async (threads) => {
+      const r = await benchBrowser({ arch: TINY, seconds: 0.5, runs: 2, threads, models });
+      expect(r).toMatchObject({ arch: 'wav2vec2', backend: 'wasm', threads, audio_s: 0.5, layers: 3, runs: 2, cross_origin_isolated: true });
+      expect(r.browser).toMatch(/Chrome\/\d+/);
+      for (const k of ['median_s', 'min_s', 'rtf', 'load_s'] as const) expect(r[k]).toBeGreaterThan(0);
+      expect(r.gflop).toEqual(expect.any(Number)); // 0.0 at this size, to one decimal
+      expect(r.gflops).toEqual(expect.any(Number));
+      expect(r.min_s).toBeLessThanOrEqual(r.median_s);
+      expect(r.machine.cores).toBeGreaterThan(0);
+    },
+    180_000,
+  );
 });
