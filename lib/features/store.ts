@@ -128,9 +128,6 @@ export function readStore(dir: string, opts: { layers?: number[]; std?: boolean 
   return { dir, header, index: rows, labels, layers, std, meta: readMeta(dir) };
 }
 
-/** Whether every layer of the store has its standard deviations (`layer_NN_std.npy`). */
-export const hasStd = (dir: string): boolean => listLayers(dir).every((k) => fs.existsSync(stdFile(dir, k)));
-
 /**
  * Writes a store (each file atomically). Index rows need `id` and `label`; other columns keep first-seen order;
  * `std`, when given, holds the standard deviations of the same layers.

@@ -1,4 +1,5 @@
 export * from './calibration';
+export * from './feature-set';
 export * from './head';
 export * from './layerwise';
 export * from './lbfgs';

@@ -12,6 +12,7 @@ import { asvspoof5Metrics, Asvspoof5Metrics } from '../metrics/asvspoof5';
 import { selectivePrediction, SelectivePoint } from '../metrics/reliability';
 import { readScoresCsv, writeScoresCsv } from '../metrics/scores';
 import { computeMetrics, Metrics } from '../metrics/summary';
+import { featureSetName } from '../probe/feature-set';
 import { Head, headPrior, readHead, scoreStore } from '../probe/head';
 import { detCurve, reliabilityDiagram, ScoredSet, selectivePredictionCurve, writePlot } from './plots';
 
@@ -187,7 +188,7 @@ export async function evaluateHead(
       ]
     : [{ name: 'head', probs: s.probs, priorSpoof: opts.priorSpoof ?? headPrior(head) }];
   return writeEvalReport(outDir, {
-    title: `wavprobe eval: layer ${head.layer}${head.model ? ` of ${head.model}` : ''}`,
+    title: `wavprobe eval: ${head.features.layers.length > 1 ? 'layers' : 'layer'} ${featureSetName(head.features)}${head.model ? ` of ${head.model}` : ''}`,
     source: {
       head: path.resolve(headFile),
       features: path.resolve(storeDir),

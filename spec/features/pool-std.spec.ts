@@ -164,6 +164,12 @@ describe('extract --pool mean,std', () => {
     expect(() => mergeStores([shards[0], plainShard], path.join(tmp, 'm2'))).toThrow(/another model, layers, --pool or --max-seconds/);
   });
 
+  it('gives the same store, stds included, with 2 worker threads', async () => {
+    const out = path.join(tmp, 'workers');
+    expect(await extractFeatures(items, { model: MODEL, layers: 'all', pooling: 'mean,std' }, out, { workers: 2 })).toMatchObject({ ok: 6 });
+    expect(bytes(out)).toEqual(bytes(reference));
+  });
+
   it('LFCC pools mean and std too', async () => {
     const out = path.join(tmp, 'lfcc');
     await extractFeatures(items.slice(0, 2), lfccFrontEnd('mean,std'), out);
