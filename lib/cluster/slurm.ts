@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import { writeFileAtomic } from '../atomic';
-import { UsageError, WavprobeError } from '../errors';
+import { DataError, UsageError, WavprobeError } from '../errors';
 import { shardItems } from '../features/plan';
 import { lockFile, withLock } from '../lock';
 import {
@@ -66,13 +66,20 @@ export interface RunStatus {
   active: string[];
 }
 
-export const readRun = (out: string): RunRecord | null => (fs.existsSync(runFile(out)) ? JSON.parse(fs.readFileSync(runFile(out), 'utf8')) : null);
+export function readRun(out: string): RunRecord | null {
+  if (!fs.existsSync(runFile(out))) return null;
+  try {
+    return JSON.parse(fs.readFileSync(runFile(out), 'utf8'));
+  } catch (e) {
+    throw new DataError(`not valid JSON (${(e as Error).message}); delete ${slurmDir(out)} to start the submissions over`, runFile(out));
+  }
+}
 
 const sameExtraction = (a: RunRecord['extraction'], b: RunRecord['extraction']) =>
   JSON.stringify([a.extractArgs, a.tasks, a.cwd]) === JSON.stringify([b.extractArgs, b.tasks, b.cwd]);
 
 export interface SubmitResult {
-  /** null when `out` was already complete or the previous submission is still running (`resumed` then). */
+  /** null when `out` was already complete or the previous submission is still running (`running` then). */
   submission: Submission | null;
   /** Still queued or running from an earlier identical submission: nothing was submitted. */
   running: string[];
@@ -102,10 +109,10 @@ export function submitExtraction(x: ClusterExtraction, r: SlurmResources, files:
     const running = jobsOf(run.submissions.at(-1), activeJobs());
     if (running.length) return { submission: null, running, notes: [] };
     const todo = [...Array(x.tasks).keys()].filter((i) => !isFinished(shardDir(x.out, i)));
-    // No job of this extraction is queued or running: a shard lock left by a killed job can belong to no one.
+    // No job of this extraction is queued or running: a lock left by a killed task or merge can belong to no one.
     const notes: string[] = [];
-    for (const i of todo) {
-      const lock = lockFile(shardDir(x.out, i));
+    for (const target of [...todo.map((i) => shardDir(x.out, i)), x.out]) {
+      const lock = lockFile(target);
       if (fs.existsSync(lock)) {
         notes.push(`removed ${lock}, left by a job that is no longer queued (${fs.readFileSync(lock, 'utf8').trim()})`);
         fs.rmSync(lock, { force: true });

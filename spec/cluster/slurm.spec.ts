@@ -9,6 +9,7 @@ import * as path from 'path';
 import { shardDir } from '../../lib/cluster/layout';
 import { readRun } from '../../lib/cluster/slurm';
 import { committedItems, journalDir } from '../../lib/features/journal';
+import { lockFile } from '../../lib/lock';
 import { runCli } from '../helpers/cli';
 import { describeWith } from '../helpers/system';
 
@@ -112,7 +113,7 @@ describeWith(slurm, 'wavprobe slurm extract on a real SLURM', () => {
     expect((await run(data, out, 3, '--wait')).stdout).toBe(`${out}: already complete\n`);
   });
 
-  it('one array task cancelled mid-run: --wait names it; the same command again resubmits only it and the merge, same store', async () => {
+  it('one array task cancelled mid-run: --wait names it; the same command again resubmits only it (its lock cleared) and the merge, same store', async () => {
     const data = dataset(path.join(tmp, 'long.csv'), 240);
     const out = path.join(tmp, 'long');
     const submitted = await run(data, out, 3, '--submit');
@@ -136,7 +137,12 @@ describeWith(slurm, 'wavprobe slurm extract on a real SLURM', () => {
     expect(kept).toBeGreaterThanOrEqual(3);
     expect(kept).toBeLessThan(80);
 
+    // As if the task had been killed on another node: a lock no process here can prove stale.
+    const lock = lockFile(shardDir(out, 1));
+    fs.writeFileSync(lock, JSON.stringify({ pid: 1, host: 'node-gone', started: '2026-01-01T00:00:00Z', command: 'extract' }) + '\n');
+
     const resumed = await run(data, out, 3, '--wait');
+    expect(resumed.stderr).toContain(`wavprobe slurm: removed ${lock}, left by a job that is no longer queued`);
     expect(resumed.stderr).toContain('merge complete');
     expect(resumed.exitCode).toBe(0);
     const subs = readRun(out)!.submissions;
