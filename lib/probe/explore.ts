@@ -3,7 +3,9 @@
  * of the two classes along their class-mean difference, and, for trained heads, along the head's own direction
  * with the head's accuracy on the store. Everything in float64, by hand.
  */
+import { UsageError } from '../errors';
 import { FeatureStore, LayerArray } from '../features/store';
+import { featureSetName } from './feature-set';
 import { Head, scoreStore } from './head';
 
 /**
@@ -262,6 +264,9 @@ export interface LayerView {
  * Fisher ratio of the logits is the Fisher ratio along the head's direction (scale-free).
  */
 export function headView(head: Head, storeDir: string, opts: { allowModelMismatch?: boolean } = {}): HeadView {
+  // Shown beside its layer: a head on several layers belongs to none of them.
+  if (head.features.layers.length > 1)
+    throw new UsageError(`a head is shown beside its layer; this one's features are ${featureSetName(head.features)}`);
   const { logits, probs, labels } = scoreStore(head, storeDir, opts);
   let right = 0;
   for (let i = 0; i < labels.length; i++) if (probs[i] > 0.5 === (labels[i] === 1) && probs[i] !== 0.5) right++;

@@ -205,6 +205,11 @@ describe('heads whose features cannot be built', () => {
     ]);
   });
 
+  it('explore --heads refuses a head on several layers (it shows heads beside their layer)', async () => {
+    const r = await runCli(['explore', '--features', store, '--heads', path.join(tmp, 'head-0_2-mean.json'), '--out', path.join(tmp, 'explore')]);
+    expect([r.exitCode, r.stderr]).toEqual([1, "wavprobe explore: a head is shown beside its layer; this one's features are 0,2\n"]);
+  });
+
   it('detect --timeline needs one layer mean', async () => {
     const r = await runCli(['detect', '--model', MODEL, '--head', path.join(tmp, 'head-0_2-mean.json'), '--timeline', dataset('dev', 1)[0].path]);
     expect([r.exitCode, r.stderr]).toEqual([1, "wavprobe detect: the timeline needs a head on one layer's mean; this head's features are 0,2\n"]);
