@@ -42,6 +42,8 @@ interface OrtPageTimes {
   seconds: number[];
   isolated: boolean;
   version: string;
+  /** What onnxruntime-web ran on (it falls back to 1 where wasm threads are missing). */
+  threads: number;
 }
 
 /** Runs in the page: onnxruntime-web (wasm) on `threads` threads, a first run (load + warm-up), then `runs` timed. */
@@ -68,7 +70,13 @@ async function ortInPage(ortDir: string, modelUrl: string, samples: number, thre
     await session.run(feeds);
     seconds.push((performance.now() - t0) / 1000);
   }
-  return { first, seconds, isolated: (globalThis as unknown as { crossOriginIsolated: boolean }).crossOriginIsolated, version: ort.env.versions.web };
+  return {
+    first,
+    seconds,
+    isolated: (globalThis as unknown as { crossOriginIsolated: boolean }).crossOriginIsolated,
+    version: ort.env.versions.web,
+    threads: ort.env.wasm.numThreads,
+  };
 }
 
 async function ortWebInBrowser(models: string, ortDir: string, onnxName: string, samples: number, threads: number, runs: number) {
@@ -117,7 +125,7 @@ async function main(): Promise<void> {
       } else {
         const r = await ortWebInBrowser(models, ortDir, onnxName, samples, threads, runs);
         row['ort-web'] = +median(r.seconds).toFixed(3);
-        config['ort-web'] ??= `onnxruntime-web ${r.version} (wasm SIMD) × ${threads} threads, ${r.browser}, isolated ${r.isolated}`;
+        config['ort-web'] ??= `onnxruntime-web ${r.version} (wasm SIMD) × ${r.threads} threads, ${r.browser}, isolated ${r.isolated}`;
       }
       times[peer].push(row[peer]);
     }

@@ -49,7 +49,8 @@ const r3 = (x) => Number(x.toFixed(3));
 console.log(
   JSON.stringify({
     backend: `onnxruntime-${a.flavour} ${ort.env.versions[a.flavour]} (${a.flavour === 'node' ? 'cpu, MLAS' : 'wasm SIMD'})`,
-    threads,
+    // onnxruntime-web falls back to one thread (with a warning) where wasm threads are missing: report what it ran.
+    threads: a.flavour === 'web' ? ort.env.wasm.numThreads : threads,
     audio_s: Number(a.seconds),
     runs: seconds.length,
     median_s: r3(med),
