@@ -1,9 +1,7 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import type { Argv, CommandModule, Options } from 'yargs';
 import { ClusterExtraction, SlurmResources, arrayScript, mergeScript } from '../cluster/sbatch';
-import { exitDir, isFinished, logsDir, shardDir } from '../cluster/layout';
-import { RunStatus, runStatus, submitExtraction, waitForRun } from '../cluster/slurm';
+import { RunStatus, runStatus, submitExtraction, unfinishedShards, waitForRun, writeScripts } from '../cluster/slurm';
 import { thisInvocation } from '../cluster/shell';
 import { readDataset } from '../data';
 import { UsageError } from '../errors';
@@ -87,11 +85,6 @@ export function clusterExtraction(args: ClusterArgs, own: Record<string, unknown
   return { out, tasks: args.tasks, extractArgs: forwardedExtractArgs(args, own), wavprobe, cwd: process.cwd() };
 }
 
-const mergeFileFor = (file: string) => {
-  const ext = path.extname(file);
-  return `${file.slice(0, file.length - ext.length)}-merge${ext}`;
-};
-
 function summary(st: RunStatus): string {
   const complete = st.shards.filter((s) => s.state === 'complete').length;
   const done = st.shards.reduce((a, s) => a + s.done, 0);
@@ -120,22 +113,15 @@ const slurmExtractCommand: CommandModule<object, SlurmArgs> = {
         sbatchArgs: args['sbatch-arg'],
         maxRunning: args['max-running'],
       };
-      if (!args.submit && !args.wait) {
-        const todo = [...Array(x.tasks).keys()].filter((i) => !isFinished(shardDir(out, i)));
-        const [array, merge] = [arrayScript(x, r, todo), mergeScript(x, r)];
-        if (!args['script-out']) return void process.stdout.write(`${array}\n${merge}`);
-        // The jobs write their logs and exit statuses there: sbatch does not create folders.
-        fs.mkdirSync(logsDir(out), { recursive: true });
-        fs.mkdirSync(exitDir(out), { recursive: true });
-        const mergeFile = mergeFileFor(args['script-out']);
-        fs.writeFileSync(args['script-out'], array);
-        fs.writeFileSync(mergeFile, merge);
+      if (args['script-out']) {
+        const mergeFile = writeScripts(x, r, args['script-out']);
         process.stdout.write(
           `wrote ${args['script-out']} and ${mergeFile}; submit them with\n` +
             `  jid=$(sbatch --parsable ${args['script-out']}) && sbatch --dependency=afterok:$jid --kill-on-invalid-dep=yes ${mergeFile}\n`,
         );
         return;
       }
+      if (!args.submit && !args.wait) return void process.stdout.write(`${arrayScript(x, r, unfinishedShards(out, x.tasks))}\n${mergeScript(x, r)}`);
       const s = await submitExtraction(x, r, files);
       for (const note of s.notes) process.stderr.write(`wavprobe slurm: ${note}\n`);
       if (s.submission) {

@@ -2,7 +2,7 @@
 export { resolveShard, shardFromEnv } from './shard';
 export { arrayScript, arraySpec, mergeScript } from './sbatch';
 export type { ClusterExtraction, SlurmResources } from './sbatch';
-export { ClusterJobError, failures, readRun, runStatus, submitExtraction, waitForRun } from './slurm';
+export { ClusterJobError, failures, readRun, runStatus, submitExtraction, unfinishedShards, waitForRun, writeScripts } from './slurm';
 export type { RunRecord, RunStatus, ShardState, Submission, SubmitResult, WaitOptions } from './slurm';
 export { k8sManifests } from './k8s';
 export type { K8sExtraction, K8sOptions } from './k8s';

@@ -4,6 +4,7 @@
  * resubmits only what is unfinished, and `slurm status` can tell every shard's state.
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import { writeFileAtomic } from '../atomic';
 import { DataError, UsageError, WavprobeError } from '../errors';
 import { shardItems } from '../features/plan';
@@ -78,6 +79,28 @@ export function readRun(out: string): RunRecord | null {
 const sameExtraction = (a: RunRecord['extraction'], b: RunRecord['extraction']) =>
   JSON.stringify([a.extractArgs, a.tasks, a.cwd]) === JSON.stringify([b.extractArgs, b.tasks, b.cwd]);
 
+/** The shards whose store is not finished: what a submission runs. */
+export const unfinishedShards = (out: string, tasks: number): number[] => [...Array(tasks).keys()].filter((i) => !isFinished(shardDir(out, i)));
+
+/** The jobs write their logs and exit statuses there, and sbatch does not create folders. */
+function makeJobFolders(out: string): void {
+  fs.mkdirSync(logsDir(out), { recursive: true });
+  fs.mkdirSync(exitDir(out), { recursive: true });
+}
+
+/**
+ * For submitting by hand: the array script of the unfinished shards to `file`, the merge script beside it
+ * (`<name>-merge<ext>`), and the folders their jobs write to. Returns the merge script's path.
+ */
+export function writeScripts(x: ClusterExtraction, r: SlurmResources, file: string): string {
+  const ext = path.extname(file);
+  const mergeFile = `${file.slice(0, file.length - ext.length)}-merge${ext}`;
+  makeJobFolders(x.out);
+  fs.writeFileSync(file, arrayScript(x, r, unfinishedShards(x.out, x.tasks)));
+  fs.writeFileSync(mergeFile, mergeScript(x, r));
+  return mergeFile;
+}
+
 export interface SubmitResult {
   /** null when `out` was already complete or the previous submission is still running (`running` then). */
   submission: Submission | null;
@@ -108,7 +131,7 @@ export function submitExtraction(x: ClusterExtraction, r: SlurmResources, files:
     }
     const running = jobsOf(run.submissions.at(-1), activeJobs());
     if (running.length) return { submission: null, running, notes: [] };
-    const todo = [...Array(x.tasks).keys()].filter((i) => !isFinished(shardDir(x.out, i)));
+    const todo = unfinishedShards(x.out, x.tasks);
     // No job of this extraction is queued or running: a lock left by a killed task or merge can belong to no one.
     const notes: string[] = [];
     for (const target of [...todo.map((i) => shardDir(x.out, i)), x.out]) {
@@ -118,8 +141,7 @@ export function submitExtraction(x: ClusterExtraction, r: SlurmResources, files:
         fs.rmSync(lock, { force: true });
       }
     }
-    fs.mkdirSync(logsDir(x.out), { recursive: true });
-    fs.mkdirSync(exitDir(x.out), { recursive: true });
+    makeJobFolders(x.out);
     const arrayFile = `${slurmDir(x.out)}/extract.sbatch`;
     const mergeFile = `${slurmDir(x.out)}/merge.sbatch`;
     writeFileAtomic(mergeFile, mergeScript(x, r));
