@@ -8,9 +8,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { useBackend } from '../../lib/backend';
+import { loadAudio } from '../../lib/audio';
+import { windows } from '../../lib/audio/windows';
 import { readCsv } from '../../lib/data/csv';
+import { createDetector } from '../../lib/detector';
 import { readDataset } from '../../lib/data';
 import { extractFeatures } from '../../lib/features/extract';
+import { openFrontEnd } from '../../lib/features/frontends';
 import { readNpy } from '../../lib/features/npy';
 import { layerFile, stdFile } from '../../lib/features/store';
 import { FeatureSet, featureSetName, parseFeatureSet, readFeatures } from '../../lib/probe/feature-set';
@@ -177,6 +181,38 @@ describe.each(KINDS)('%s (--layers %s --pool %s)', (_kind, layers, pool) => {
     });
     // Not the same numbers by accident: the files score differently.
     expect(new Set(detections.map((r) => r.logit.toFixed(4))).size).toBeGreaterThan(3);
+  });
+});
+
+describe('detect in windows, mean+std', () => {
+  it("combines the windows' stds into the std over all their frames (computed here from each window's hidden states)", async () => {
+    const head = readHead(path.join(tmp, 'head-mean_0-2-mean+std.json'));
+    const parts = await Promise.all(dataset('dev', 4).map(async (it) => (await loadAudio(it.path)).samples));
+    const x = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+    parts.reduce((off, p) => (x.set(p, off), off + p.length), 0);
+    const detector = createDetector({ model: MODEL, head, windowS: 0.5 });
+    const r = await detector.detectSamples(x, 'long');
+    detector.dispose();
+    expect(r.windows).toBe(Math.ceil(x.length / 8000));
+    // Every window's frames of every layer, pooled here as one set of frames: mean and population std in float64.
+    const fe = openFrontEnd({ model: MODEL, layers: 'all' });
+    const frames: Float32Array[][] = [[], [], []];
+    for (const w of windows(x, { windowS: 0.5, sampleRate: 16000 })) for (const k of [0, 1, 2]) frames[k].push((await fe.frames(w.samples, k)).data);
+    fe.dispose();
+    const stats = frames.map((ws) => {
+      const all = ws.flatMap((f) => Array.from(f));
+      const T = all.length / H;
+      const m = Array.from({ length: H }, (_, j) => all.filter((_, i) => i % H === j).reduce((a, v) => a + v, 0) / T);
+      const sd = m.map((mj, j) => Math.sqrt(all.filter((_, i) => i % H === j).reduce((a, v) => a + (v - mj) ** 2, 0) / T));
+      return { m, sd };
+    });
+    const feat = [
+      ...Array.from({ length: H }, (_, j) => stats.reduce((a, s) => a + s.m[j], 0) / 3),
+      ...Array.from({ length: H }, (_, j) => stats.reduce((a, s) => a + s.sd[j], 0) / 3),
+    ];
+    const { mean, std } = head.standardize!;
+    const logit = feat.reduce((z, v, j) => z + (head.weights[j] * (v - mean[j])) / std[j], head.bias);
+    expect(Math.abs(r.logit - logit)).toBeLessThan(1e-4 * Math.max(1, Math.abs(logit)));
   });
 });
 
