@@ -66,7 +66,7 @@ const kernels: CommandModule<object, BenchArgs & { only?: string }> = {
         if (args.json) console.log(JSON.stringify(r));
         else
           console.log(
-            `${r.kernel.padEnd(44)} ${r.ok ? `${String(r.median_ms).padStart(9)} ms ${String(r.gflops).padStart(7)} GFLOP/s` : `REFERENCE MISMATCH ${r.max_err}`}`,
+            `${r.kernel.padEnd(48)} ${r.ok ? `${String(r.median_ms).padStart(9)} ms (CPU ${String(r.cpu_ms).padStart(9)} ms) ${String(r.gflops).padStart(7)} GFLOP/s  ×${String(r.count).padEnd(3)} ${(100 * r.flop_share).toFixed(1).padStart(5)} % of FLOPs` : `REFERENCE MISMATCH ${r.max_err}`}`,
           );
       }
       return results.every((r) => r.ok) ? 0 : 1;
