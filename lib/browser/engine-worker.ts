@@ -10,7 +10,7 @@ import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { useBackend, wasmThreadsCount } from '../backend';
 import { Detector, createDetector } from '../detector';
 import { UsageError } from '../errors';
-import { kernels } from '../kernels';
+import { kernels, kernelsInUse } from '../kernels';
 import { SpeechModel, disposeOutput, loadModel, namedOutputs } from '../models';
 import { fetchBytes, fetchStore, releaseShards, sha256 } from './fetch-store';
 import type { DetectRequest, EngineInfo, ForwardRequest, LocalFile, Reply, Request, Source } from './protocol';
@@ -40,7 +40,14 @@ async function init(threads: number, base: string): Promise<EngineInfo> {
   }
   const backend = await useBackend('wasm', { threads });
   const k = kernels();
-  info = { backend, threads: k?.threads ?? 1, tfjsThreads: await wasmThreadsCount(), crossOriginIsolated: isolated, ...(note && { note }) };
+  info = {
+    backend,
+    threads: k?.threads ?? 1,
+    tfjsThreads: await wasmThreadsCount(),
+    kernels: kernelsInUse(),
+    crossOriginIsolated: isolated,
+    ...(note && { note }),
+  };
   if (threads > 1 && info.threads < threads) info.note = `the kernel pool did not start: ${info.threads} thread(s)`;
   return info;
 }
@@ -92,7 +99,7 @@ async function modelOf(source: Source, id: number): Promise<SpeechModel> {
   return m;
 }
 
-async function forward({ model, inputs }: ForwardRequest, id: number) {
+async function forward({ model, inputs, upToLayer }: ForwardRequest, id: number) {
   const m = await modelOf(model, id);
   const iv = inputs?.input_values;
   if (!iv || iv.shape?.length !== 2) throw new UsageError('inputs.input_values must be {shape: [batch, samples], data}');
@@ -100,7 +107,7 @@ async function forward({ model, inputs }: ForwardRequest, id: number) {
   const inputValues = tf.tensor2d(Float32Array.from(iv.data), iv.shape as [number, number]);
   const attentionMask = am && tf.tensor2d(Float32Array.from(am.data), am.shape as [number, number]);
   try {
-    const out = m.forward(inputValues, { attentionMask });
+    const out = m.forward(inputValues, { attentionMask, upToLayer });
     const named = namedOutputs(out);
     disposeOutput(out);
     return Object.fromEntries([...named].map(([name, t]) => [name, { shape: t.shape, data: t.data }]));

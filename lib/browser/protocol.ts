@@ -12,6 +12,8 @@ export interface EngineInfo {
   /** Threads of tfjs-wasm's own pool (its threaded build when > 1). */
   tfjsThreads: number;
   crossOriginIsolated: boolean;
+  /** Which kernels the dense layers and convolutions use (wavprobe-relaxed, wavprobe-plain or tfjs). */
+  kernels: string;
   /** Why fewer threads than asked for, if so. */
   note?: string;
 }
@@ -27,6 +29,8 @@ export type Source = string | LocalFile[];
 
 export interface ForwardRequest {
   model: Source;
+  /** Stop after encoder layer k (as `wavprobe forward --layers ..k`); default all. */
+  upToLayer?: number;
   inputs: { input_values: { shape: number[]; data: ArrayLike<number> }; attention_mask?: { shape: number[]; data: ArrayLike<number> } };
 }
 
