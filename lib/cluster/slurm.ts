@@ -258,8 +258,18 @@ export interface WaitOptions {
 export async function waitForRun(out: string, opts: WaitOptions = {}): Promise<RunStatus> {
   const pollMs = (opts.pollS ?? 10) * 1000;
   let seen = '';
-  for (;;) {
-    const st = runStatus(out);
+  for (let failedLooks = 0; ;) {
+    let active: Map<string, string>;
+    try {
+      active = activeJobs();
+      failedLooks = 0;
+    } catch (e) {
+      // A busy controller times squeue out now and then: give up only when it keeps failing.
+      if (++failedLooks >= 5) throw e;
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      continue;
+    }
+    const st = runStatus(out, active);
     const key = JSON.stringify([st.shards.map((s) => [s.done, s.state]), st.merge.state]);
     if (key !== seen) opts.onProgress?.(st);
     seen = key;
