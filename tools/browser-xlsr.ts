@@ -13,7 +13,7 @@ import type { wavprobe as Wavprobe } from '../lib/browser/api';
 import { cacheDir } from '../lib/weights/cache';
 import { PRESETS } from '../lib/bench/presets';
 import { writeRandomStore } from '../lib/models/random';
-import { openApp, startSession } from '../spec/browser/chromium';
+import { openApp, startSession } from './chromium';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,21 +1,21 @@
 /**
- * Chromium for the browser specs: Debian's package driven by puppeteer-core, headless, one browser per spec file,
- * the app served by `wavprobe serve` (lib/serve.ts) so the page is cross-origin isolated.
+ * Chromium for the browser specs (one browser per spec file, launched by tools/chromium.ts), tensors out of the
+ * page, and the demo model with heads to serve.
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { Browser, Page } from 'puppeteer-core';
-import puppeteer from 'puppeteer-core';
+import type { Page } from 'puppeteer-core';
 import { readDataset } from '../../lib/data';
 import { extractFeatures } from '../../lib/features/extract';
 import { trainHead, writeHead } from '../../lib/probe/head';
-import { Served, serve } from '../../lib/serve';
+import { CHROMIUM } from '../../tools/chromium';
 import { SystemComponent } from '../helpers/system';
 
-export const CHROMIUM = process.env.WAVPROBE_CHROMIUM ?? '/usr/bin/chromium';
+export { openApp, startSession } from '../../tools/chromium';
+export type { Session } from '../../tools/chromium';
+
 const ROOT = path.join(__dirname, '..', '..');
-export const APP = path.join(ROOT, 'dist', 'browser');
 const DEMO_MODEL = path.join(ROOT, 'weights', 'demo');
 
 export const chromium: SystemComponent = {
@@ -23,57 +23,6 @@ export const chromium: SystemComponent = {
   missing: () => (fs.existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is not installed`),
   enable: 'sh tools/setup-chromium.sh (apt-get install chromium), or set WAVPROBE_CHROMIUM',
 };
-
-/** The flags a closed network and a root account need (without the network ones Chromium keeps calling home). */
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
-
-export interface Session {
-  browser: Browser;
-  served: Served;
-  close(): Promise<void>;
-}
-
-/** Serves the built app (failing clearly when it is not built) and starts Chromium. */
-export async function startSession(models?: string): Promise<Session> {
-  if (!fs.existsSync(path.join(APP, 'engine.js'))) throw new Error(`${APP} has no engine.js: build the app with npm run build`);
-  const served = await serve({ port: 0, app: APP, models });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'wavprobe-chromium-'));
-  let browser: Browser;
-  try {
-    browser = await puppeteer.launch({ executablePath: CHROMIUM, args: [...FLAGS, `--user-data-dir=${profile}`], headless: true });
-  } catch (e) {
-    await served.close();
-    throw e;
-  }
-  return {
-    browser,
-    served,
-    async close() {
-      await browser.close();
-      await served.close();
-      fs.rmSync(profile, { recursive: true, force: true });
-    },
-  };
-}
-
-/** A page of the app with its page errors collected (a spec asserts there are none). */
-export async function openApp(s: Session, errors: string[] = []): Promise<Page> {
-  const page = await s.browser.newPage();
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(s.served.url);
-  await page.waitForSelector('body[data-ready="true"]'); // the page's own engine has started: no call races it
-  return page;
-}
 
 export interface TensorOut {
   shape: number[];
