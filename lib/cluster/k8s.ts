@@ -89,7 +89,7 @@ export function k8sManifests(x: K8sExtraction, o: K8sOptions): string {
       completionMode: 'Indexed',
       completions: x.tasks,
       parallelism: o.parallelism ?? x.tasks,
-      backoffLimit: 3 * x.tasks,
+      backoffLimit: 3 * x.tasks, // counted over all indices together: about 3 retries per shard
       ...pod([
         {
           name: 'extract',
