@@ -243,18 +243,18 @@ function thresholdLogit(head: Head, calibrated: number): { threshold_logit: numb
  * size would score some other vector). One forward per window, up to the deepest layer the set needs.
  */
 function openFor(head: Head, headFile: string, opts: DetectorOptions): PooledFrontEnd {
-  const fs = head.features;
-  const layers = [...fs.layers].sort((a, b) => a - b);
-  const pooling = fs.pool === 'mean+std' ? 'mean,std' : 'mean';
-  const single = isSingleLayerMean(fs);
+  const set = head.features;
+  const layers = [...set.layers].sort((a, b) => a - b);
+  const pooling = set.pool === 'mean+std' ? 'mean,std' : 'mean';
+  const single = isSingleLayerMean(set);
   const fits = (what: string, numLayers: number, dim: number) => {
-    const deepest = deepestLayer(fs);
+    const deepest = deepestLayer(set);
     if (deepest > numLayers) {
-      const need = single ? `the head is for layer ${deepest}` : `the head's features ${featureSetName(fs)} need layer ${deepest}`;
+      const need = single ? `the head is for layer ${deepest}` : `the head's features ${featureSetName(set)} need layer ${deepest}`;
       throw new DataError(`${need}, ${what} has layers 0..${numLayers}`, headFile);
     }
-    if (head.weights.length !== featureDim(fs, dim)) {
-      const gives = single ? `${dim}-dimensional features` : `${featureDim(fs, dim)} values for features ${featureSetName(fs)}`;
+    if (head.weights.length !== featureDim(set, dim)) {
+      const gives = single ? `${dim}-dimensional features` : `${featureDim(set, dim)} values for features ${featureSetName(set)}`;
       throw new DataError(`the head has ${head.weights.length} weights, ${what} gives ${gives}`, headFile);
     }
   };

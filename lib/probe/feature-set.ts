@@ -53,22 +53,22 @@ export function parseFeatureSet(layers: string, pool: string = 'mean'): FeatureS
 }
 
 /** The set as `--layers` and `--pool` would give it: `7`, `5,7`, `mean:0-24`, with ` mean+std` when so pooled. */
-export function featureSetName(fs: FeatureSet): string {
-  const L = fs.layers;
+export function featureSetName(set: FeatureSet): string {
+  const L = set.layers;
   const range = L.length > 2 && L.every((k, i) => k === L[0] + i);
-  const layers = fs.combine === 'mean' ? `mean:${range ? `${L[0]}-${L[L.length - 1]}` : L.join(',')}` : L.join(',');
-  return fs.pool === 'mean' ? layers : `${layers} ${fs.pool}`;
+  const layers = set.combine === 'mean' ? `mean:${range ? `${L[0]}-${L[L.length - 1]}` : L.join(',')}` : L.join(',');
+  return set.pool === 'mean' ? layers : `${layers} ${set.pool}`;
 }
 
 /** Whether the set is one layer's mean, the features of a head written before feature sets. */
-export const isSingleLayerMean = (fs: FeatureSet): boolean => fs.layers.length === 1 && fs.pool === 'mean';
+export const isSingleLayerMean = (set: FeatureSet): boolean => set.layers.length === 1 && set.pool === 'mean';
 
 /** The dimension of the set's features for layers of `d` values. */
-export const featureDim = (fs: FeatureSet, d: number): number =>
-  d * (fs.combine === 'concat' ? fs.layers.length : 1) * (fs.pool === 'mean+std' ? 2 : 1);
+export const featureDim = (set: FeatureSet, d: number): number =>
+  d * (set.combine === 'concat' ? set.layers.length : 1) * (set.pool === 'mean+std' ? 2 : 1);
 
 /** The deepest layer the set needs: how far a forward has to run. */
-export const deepestLayer = (fs: FeatureSet): number => Math.max(...fs.layers);
+export const deepestLayer = (set: FeatureSet): number => Math.max(...set.layers);
 
 /** Why `v` is not a feature set, or null when it is one (head files are untrusted input). */
 export function featureSetError(v: unknown): string | null {
@@ -87,7 +87,7 @@ export function featureSetError(v: unknown): string | null {
  * layer's mean is returned as it is (no copy); anything else is built in float64. `where` names the source in errors.
  */
 export function buildFeatures(
-  fs: FeatureSet,
+  set: FeatureSet,
   means: Map<number, FeatureMatrix>,
   stds: Map<number, FeatureMatrix> | null,
   where: string,
@@ -97,34 +97,34 @@ export function buildFeatures(
     if (!a) throw new DataError(`the features need the ${what} of layer ${k}, which are not there`, where);
     return a;
   };
-  if (isSingleLayerMean(fs)) return pick(means, fs.layers[0], 'means');
-  const parts = fs.layers.map((k) => [pick(means, k, 'means'), ...(fs.pool === 'mean+std' ? [pick(stds, k, 'standard deviations')] : [])]);
+  if (isSingleLayerMean(set)) return pick(means, set.layers[0], 'means');
+  const parts = set.layers.map((k) => [pick(means, k, 'means'), ...(set.pool === 'mean+std' ? [pick(stds, k, 'standard deviations')] : [])]);
   const { n, d } = parts[0][0];
   if (parts.flat().some((a) => a.n !== n || a.d !== d)) throw new DataError('the layers of the feature set differ in size', where);
   const blocks = parts[0].length; // 1 (mean) or 2 (mean, std) per layer
-  const width = featureDim(fs, d);
+  const width = featureDim(set, d);
   const data = new Float64Array(n * width); // [n, width]
   for (let i = 0; i < n; i++) {
     const row = i * width;
     parts.forEach((layer, li) =>
       layer.forEach((a, b) => {
         // concat: layer li's block b at (li·blocks + b)·d; mean: block b at b·d, summed over the layers
-        const off = row + (fs.combine === 'concat' ? li * blocks + b : b) * d;
+        const off = row + (set.combine === 'concat' ? li * blocks + b : b) * d;
         for (let j = 0; j < d; j++) data[off + j] += a.data[i * d + j];
       }),
     );
-    if (fs.combine === 'mean') for (let j = 0; j < width; j++) data[row + j] /= fs.layers.length;
+    if (set.combine === 'mean') for (let j = 0; j < width; j++) data[row + j] /= set.layers.length;
   }
   return { data, n, d: width };
 }
 
 /** The file (one layer's mean) or folder a feature set is read from, for errors. */
-export const featureSource = (dir: string, fs: FeatureSet): string => (isSingleLayerMean(fs) ? layerFile(dir, fs.layers[0]) : dir);
+export const featureSource = (dir: string, set: FeatureSet): string => (isSingleLayerMean(set) ? layerFile(dir, set.layers[0]) : dir);
 
 /** A store's features for a set: the layers it needs (and their stds for mean+std) read and combined. */
-export function readFeatures(dir: string, fs: FeatureSet): { store: FeatureStore; X: FeatureMatrix } {
-  const store = readStore(dir, { layers: [...new Set(fs.layers)].sort((a, b) => a - b), std: fs.pool === 'mean+std' });
-  return { store, X: buildFeatures(fs, store.layers, store.std, featureSource(dir, fs)) };
+export function readFeatures(dir: string, set: FeatureSet): { store: FeatureStore; X: FeatureMatrix } {
+  const store = readStore(dir, { layers: [...set.layers].sort((a, b) => a - b), std: set.pool === 'mean+std' });
+  return { store, X: buildFeatures(set, store.layers, store.std, featureSource(dir, set)) };
 }
 
 /** One row of pooled vectors per layer as [1, d] matrices, for buildFeatures on a single file. */

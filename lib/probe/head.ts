@@ -176,9 +176,9 @@ export interface TrainHeadOptions {
 }
 
 /** Trains a head on a feature set (or one layer's mean) of a feature store and, when asked, calibrates it. */
-export function trainHead(storeDir: string, set: FeatureSet | number, opts: TrainHeadOptions = {}): Head {
-  const fs = typeof set === 'number' ? singleLayer(set) : set;
-  const { store, X: features } = readFeatures(storeDir, fs);
+export function trainHead(storeDir: string, featureSet: FeatureSet | number, opts: TrainHeadOptions = {}): Head {
+  const set = typeof featureSet === 'number' ? singleLayer(featureSet) : featureSet;
+  const { store, X: features } = readFeatures(storeDir, set);
   const origin = storeOrigin(store);
   const trainedOn = { model: origin.model, model_fingerprint: origin.fingerprint }; // recorded in the head
   let trainIdx: ArrayLike<number> | null = null;
@@ -194,7 +194,7 @@ export function trainHead(storeDir: string, set: FeatureSet | number, opts: Trai
       dir: store.dir,
     };
   } else if (typeof opts.calibrateOn === 'string') {
-    const other = readFeatures(opts.calibrateOn, fs);
+    const other = readFeatures(opts.calibrateOn, set);
     assertSameModel(trainedOn, storeOrigin(other.store), other.store.dir, opts.allowModelMismatch);
     calib = { X: other.X, y: other.store.labels, source: path.resolve(opts.calibrateOn), dir: other.store.dir };
   }
@@ -204,7 +204,7 @@ export function trainHead(storeDir: string, set: FeatureSet | number, opts: Trai
   // Fail on an unusable calibration set before the (possibly long) training.
   if (calib) {
     assertBothClasses(calib.y, path.join(calib.dir, 'index.csv'), 'calibration');
-    if (calib.X.d !== X.d) throw new DataError(`features have ${calib.X.d} dimensions, the training store has ${X.d}`, featureSource(calib.dir, fs));
+    if (calib.X.d !== X.d) throw new DataError(`features have ${calib.X.d} dimensions, the training store has ${X.d}`, featureSource(calib.dir, set));
   }
 
   const C = opts.C ?? DEFAULT_C;
@@ -212,10 +212,10 @@ export function trainHead(storeDir: string, set: FeatureSet | number, opts: Trai
   const counts = countClasses(y);
   const head: Head = {
     format: HEAD_FORMAT,
-    version: isSingleLayerMean(fs) ? 1 : 2,
+    version: isSingleLayerMean(set) ? 1 : 2,
     ...trainedOn,
-    layer: deepestLayer(fs),
-    features: fs,
+    layer: deepestLayer(set),
+    features: set,
     pooling: typeof store.meta?.pooling === 'string' ? store.meta.pooling : null,
     weights: Array.from(model.weights),
     bias: model.bias,
