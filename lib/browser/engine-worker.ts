@@ -14,7 +14,7 @@ import { kernels, kernelsInUse } from '../kernels';
 import { SpeechModel, disposeOutput, loadModel, namedOutputs } from '../models';
 import { fetchBytes, fetchStore, releaseShards, sha256 } from './fetch-store';
 import type { DetectRequest, EngineInfo, ForwardRequest, LocalFile, Reply, Request, Source } from './protocol';
-import { existsSync, putFile } from './shims/fs';
+import { existsSync, putFile, removeFiles } from './shims/fs';
 import { prestartWorkers } from './shims/worker_threads';
 import { CheckpointError } from '../errors';
 import { STORE_INFO, readStoreInfo } from '../weights/store';
@@ -86,9 +86,24 @@ async function storeOf(model: Source, id: number): Promise<string> {
 }
 
 const models = new Map<string, SpeechModel>();
+/** Detectors by model, head and timeline: each holds its own copy of the model, so only a few are kept. */
+const detectors = new Map<string, Detector>();
+const MAX_DETECTORS = 4;
+let currentModel: string | undefined;
+
+/** A request for another model frees the previous one's models and detectors (a page works with one model at a time). */
+function useModel(key: string): void {
+  if (key === currentModel) return;
+  for (const m of models.values()) m.dispose();
+  for (const d of detectors.values()) d.dispose();
+  models.clear();
+  detectors.clear();
+  currentModel = key;
+}
 
 async function modelOf(source: Source, id: number): Promise<SpeechModel> {
   const key = sourceKey(source);
+  useModel(key);
   let m = models.get(key);
   if (!m) {
     const dir = await storeOf(source, id);
@@ -116,25 +131,34 @@ async function forward({ model, inputs, upToLayer }: ForwardRequest, id: number)
   }
 }
 
-const detectors = new Map<string, Detector>();
-
 async function detect(req: DetectRequest, id: number) {
-  const key = `${sourceKey(req.model)}\n${sourceKey(req.head)}\n${req.timeline ? 1 : 0}`;
+  useModel(sourceKey(req.model));
+  const key = `${sourceKey(req.head)}\n${req.timeline ? 1 : 0}`;
   let d = detectors.get(key);
-  if (!d) {
+  if (d)
+    detectors.delete(key); // re-inserted below: the map's order is the order of last use
+  else {
     const headFile =
       typeof req.head === 'string' ? `/heads/${encodeURIComponent(new URL(req.head, self.location.href).href)}` : await putLocal(req.head);
     if (typeof req.head === 'string') putFile(headFile, await fetchBytes(new URL(req.head, self.location.href).href));
     const dir = await storeOf(req.model, id);
     d = createDetector({ model: dir, head: headFile, timeline: req.timeline });
     releaseShards(dir);
-    detectors.set(key, d);
+    if (detectors.size >= MAX_DETECTORS) {
+      const [oldest, gone] = detectors.entries().next().value!;
+      gone.dispose();
+      detectors.delete(oldest);
+    }
   }
+  detectors.set(key, d);
   const name = req.name ?? 'audio';
-  const file = `/audio/${++localCount}/${name.replace(/\//g, '_')}`;
-  putFile(file, new Uint8Array(req.audio));
-  const r = await d.detectFile(file);
-  return { ...r, file: name };
+  const dir = `/audio/${++localCount}`;
+  putFile(`${dir}/${name.replace(/\//g, '_')}`, new Uint8Array(req.audio));
+  try {
+    return { ...(await d.detectFile(`${dir}/${name.replace(/\//g, '_')}`)), file: name };
+  } finally {
+    removeFiles(dir);
+  }
 }
 
 /** Float32Array buffers of a result, to transfer rather than copy. */

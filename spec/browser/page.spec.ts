@@ -4,11 +4,13 @@
  * audio, a store whose shard is corrupt, a head trained on another model.
  */
 import * as fs from 'fs';
+import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import type { ElementHandle, Page } from 'puppeteer-core';
 import { useBackend } from '../../lib/backend';
 import { describeWith } from '../helpers/system';
+import { APP } from '../../tools/chromium';
 import { Session, chromium, demoModels, openApp, startSession } from './chromium';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -118,6 +120,35 @@ describeWith(chromium, 'the page in Chromium', () => {
 
   it('stays usable after the errors', async () => {
     expect((await analyse('models/head.json', CLIP)).error).toBeNull();
+  });
+
+  it('without cross-origin isolation: one thread, and the page says so', async () => {
+    // The same files from a plain server, without COOP/COEP.
+    const plain = http.createServer((req, res) => {
+      const rel = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
+      const file = rel.startsWith('/models/') ? path.join(tmp, rel.slice('/models/'.length)) : path.join(APP, rel === '/' ? 'index.html' : rel);
+      if (!fs.existsSync(file) || !fs.statSync(file).isFile()) return void res.writeHead(404).end();
+      const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.wasm') ? 'application/wasm' : file.endsWith('.html') ? 'text/html' : '';
+      res.writeHead(200, type ? { 'Content-Type': type } : {}).end(fs.readFileSync(file));
+    });
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    const other = await session.browser.newPage();
+    other.on('pageerror', (e) => errors.push(String(e)));
+    try {
+      await other.goto(`http://127.0.0.1:${(plain.address() as { port: number }).port}/`);
+      await other.waitForSelector('body[data-ready="true"]');
+      expect(await other.$eval('#engine', (e) => e.textContent)).toMatch(/1 thread.*not cross-origin isolated: one thread/);
+      const info = await other.evaluate(() => (globalThis as any).wavprobe.info({ threads: 2 }));
+      expect(info).toMatchObject({ threads: 1, crossOriginIsolated: false, note: expect.stringMatching(/not cross-origin isolated/) });
+      const r = await other.evaluate(
+        (a) => (globalThis as any).wavprobe.detect({ model: '/models/demo', head: '/models/head.json', audio: new Uint8Array(a).buffer, threads: 2 }),
+        [...fs.readFileSync(CLIP)],
+      );
+      expect(r.ok).toBe(true);
+    } finally {
+      await other.close();
+      plain.close();
+    }
   });
 
   it('raised no page error', () => expect(errors).toEqual([]));
