@@ -39,7 +39,8 @@ export const detectCommand: CommandModule<object, Args> = {
       .option('json', { type: 'boolean', describe: 'one JSON object per file, per line' })
       .option('timeline', {
         type: 'boolean',
-        describe: "each frame's contribution c_t to the logit (their mean is the logit; not a per-frame detector: see the README)",
+        describe:
+          "each frame's contribution c_t to the logit (their mean is the logit; not a per-frame detector: see the README); heads on one layer's mean",
       })
       .option('plot', { type: 'string', describe: 'one file: write its waveform and timeline here (PNG + SVG)' })
       .option('allow-model-mismatch', ALLOW_MODEL_MISMATCH) as never,

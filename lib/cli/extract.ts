@@ -22,7 +22,7 @@ interface Args extends BackendArgs {
 
 export const extractCommand: CommandModule<object, Args> = {
   command: 'extract',
-  describe: 'Mean-pooled features of every requested layer for each file of a dataset, into a feature store (resumable)',
+  describe: 'Pooled features (mean, or mean and std) of every requested layer for each file of a dataset, into a feature store (resumable)',
   builder: (y) =>
     withBackend(y)
       .option('model', {
