@@ -109,12 +109,13 @@ export async function writeProbeReport(outDir: string, r: ProbeReportInput): Pro
   for (const b of r.baselines ?? []) writeHead(path.join(outDir, 'heads', `${slug(b.label)}.json`), b.result.head);
   const names = Object.keys(r.results[0]?.eval ?? {});
   const md = [`# ${r.title}`, '', ...r.intro.flatMap((p) => [p, '']), probeTable(r.results, r.baselines), ''];
-  // The chart runs over layers: the rows of one layer's mean.
-  const single = r.results.filter((x) => isSingleLayerMean(x.features));
+  // The chart runs over layers: the rows of one layer, pooled as the first of them.
+  const pool = r.results.find((x) => x.features.layers.length === 1)?.features.pool;
+  const single = r.results.filter((x) => x.features.layers.length === 1 && x.features.pool === pool);
   for (const name of single.length ? names : []) {
     const rows = single.map((x) => ({ layer: x.layer, eer: x.eval[name].calibrated.eer_asvspoof, ece: x.eval[name].calibrated.ece_15 }));
     const plot = `layerwise_${slug(name)}`;
-    await writePlot(outDir, plot, layerwiseChart(rows, `EER and ECE per layer on ${name} (after calibration)`));
+    await writePlot(outDir, plot, layerwiseChart(rows, `EER and ECE per layer on ${name} (after calibration${pool === 'mean' ? '' : `, ${pool}`})`));
     md.push(`![layer-wise EER and ECE on ${name}](${plot}.png)`, '');
   }
   const json = {

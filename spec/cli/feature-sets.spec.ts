@@ -184,6 +184,21 @@ describe.each(KINDS)('%s (--layers %s --pool %s)', (_kind, layers, pool) => {
   });
 });
 
+describe('probe --pool mean+std', () => {
+  it('probes every layer as mean+std: a row and a head per layer, and the layer-wise chart over them', async () => {
+    const out = path.join(tmp, 'probe-std');
+    const r = await runCli(['probe', '--train', store, '--eval', evalStore, '--pool', 'mean+std', '--C', '1', '--out', out, '--json']);
+    expect([r.exitCode, r.stderr]).toEqual([0, '']);
+    expect(JSON.parse(r.stdout).layers.map((l: { features: string }) => l.features)).toEqual(['0 mean+std', '1 mean+std', '2 mean+std']);
+    expect(fs.readdirSync(path.join(out, 'heads')).sort()).toEqual([
+      'features_0_mean_std.json',
+      'features_1_mean_std.json',
+      'features_2_mean_std.json',
+    ]);
+    expect(fs.readFileSync(path.join(out, 'layerwise_eval.svg'), 'utf8')).toContain('after calibration, mean+std');
+  });
+});
+
 describe('detect in windows, mean+std', () => {
   it("combines the windows' stds into the std over all their frames (computed here from each window's hidden states)", async () => {
     const head = readHead(path.join(tmp, 'head-mean_0-2-mean+std.json'));
