@@ -62,7 +62,9 @@ export const storeDir = (url: string): string => `/stores/${encodeURIComponent(u
  * folder. Each file is checked against wavprobe.json before it is kept or cached.
  */
 export async function fetchStore(url: string, onProgress?: Progress): Promise<string> {
-  const base = url.endsWith('/') ? url : `${url}/`;
+  const folder = new URL(url);
+  if (!folder.pathname.endsWith('/')) folder.pathname += '/';
+  const base = new URL('./', folder).href; // the folder, without query or fragment: file URLs resolve against it
   const dir = storeDir(base);
   const infoUrl = base + STORE_INFO;
   putFile(`${dir}/${STORE_INFO}`, await fetchBytes(infoUrl, undefined, (r, f) => new CheckpointError(r, f)));

@@ -350,9 +350,11 @@ function wire(): void {
   $<HTMLSelectElement>('head').onchange = pickLocal($('head'), $('head-file'));
   $<HTMLInputElement>('model-folder').onchange = guard(async () => {
     localModel = await readFiles($<HTMLInputElement>('model-folder').files!);
+    $('status').textContent = `picked a store folder of ${localModel.length} files`;
   });
   $<HTMLInputElement>('head-file').onchange = guard(async () => {
     localHead = await readFiles($<HTMLInputElement>('head-file').files!);
+    $('status').textContent = `picked the head ${localHead[0]?.name}`;
   });
   window.addEventListener('unhandledrejection', (e) => {
     e.preventDefault();

@@ -122,6 +122,57 @@ describeWith(chromium, 'the page in Chromium', () => {
     expect((await analyse('models/head.json', CLIP)).error).toBeNull();
   });
 
+  it('reports fetch progress up to the store size, and after a reload takes the store from the Cache API', async () => {
+    fs.cpSync(path.join(tmp, 'demo'), path.join(tmp, 'cache-test'), { recursive: true }); // a store no page fetched yet
+    const fresh = await session.browser.newPage();
+    fresh.on('pageerror', (e) => errors.push(String(e)));
+    const shards: string[] = [];
+    fresh.on('request', (r) => void (r.url().endsWith('.bin') && shards.push(r.url())));
+    const storeBytes = Object.values(
+      JSON.parse(fs.readFileSync(path.join(tmp, 'demo', 'wavprobe.json'), 'utf8')).files as Record<string, { bytes: number }>,
+    ).reduce((a, f) => a + f.bytes, 0);
+    const run = () =>
+      fresh.evaluate(
+        async (a) => {
+          const seen: { loaded: number; total: number }[] = [];
+          const r = await (globalThis as any).wavprobe.detect({
+            model: '/models/cache-test',
+            head: '/models/head.json',
+            audio: new Uint8Array(a).buffer,
+            onProgress: (p: { loaded: number; total: number }) => seen.push(p),
+          });
+          return { ok: r.ok, last: seen[seen.length - 1] };
+        },
+        [...fs.readFileSync(CLIP)],
+      );
+    try {
+      await fresh.goto(session.served.url);
+      await fresh.waitForSelector('body[data-ready="true"]');
+      const first = await run();
+      expect(first.ok).toBe(true);
+      expect(first.last).toEqual({ loaded: storeBytes, total: storeBytes, file: expect.any(String) });
+      expect(shards.length).toBe(1);
+      await fresh.reload();
+      await fresh.waitForSelector('body[data-ready="true"]');
+      const second = await run();
+      expect(second.ok).toBe(true);
+      expect(shards.length).toBe(1); // not fetched again
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('takes a store folder and a head file picked from the disk', async () => {
+    // A webkitdirectory input takes the folder itself (Chromium lists its files, named demo/…).
+    await ((await page.$('#model-folder')) as ElementHandle<HTMLInputElement>).uploadFile(path.join(tmp, 'demo'));
+    await page.waitForFunction(() => /store folder of 5 files/.test(document.getElementById('status')!.textContent!));
+    await ((await page.$('#head-file')) as ElementHandle<HTMLInputElement>).uploadFile(path.join(tmp, 'head.json'));
+    await page.waitForFunction(() => /picked the head head\.json/.test(document.getElementById('status')!.textContent!));
+    const r = await analyse('__local__', CLIP, '__local__');
+    expect(r.error).toBeNull();
+    expect(['spoof', 'bona-fide']).toContain(r.decision);
+  });
+
   it('without cross-origin isolation: one thread, and the page says so', async () => {
     // The same files from a plain server, without COOP/COEP.
     const plain = http.createServer((req, res) => {
