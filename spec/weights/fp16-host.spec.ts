@@ -11,7 +11,9 @@ import { createModel, loadModel, namedOutputs } from '../../lib/models';
 import { DeviceWeights } from '../../lib/models/device-weights';
 import { convert } from '../../lib/weights/convert';
 import { readStore } from '../../lib/weights/store';
-import { HostTensor, hostFloats } from '../../lib/weights/tensor';
+import { SIMD_CHUNK, simdHalfWidener } from '../../lib/weights/half-simd';
+import { HostTensor, float16ToFloat32, hostFloats } from '../../lib/weights/tensor';
+import { mulberry32 } from '../../lib/random';
 import { caseInputs, readCase } from '../helpers/golden';
 import { cleanupTmp, firstBitDiff, goldenDir, halfValue, tmpDir } from './helpers';
 
@@ -52,6 +54,27 @@ describe('float16 host weights', () => {
     const into = new Float32Array(10_000).fill(7);
     const got = hostFloats(t, into);
     expect([got.buffer === into.buffer, got.length, firstBitDiff(got, widened.get(k)!.data), into[got.length]]).toEqual([true, got.length, -1, 7]);
+  });
+
+  it('widening (WebAssembly SIMD here, table for short inputs) gives every half its float64 IEEE value', () => {
+    const table = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) table[h] = halfValue(h);
+    expect(simdHalfWidener(new Uint32Array(table.buffer))).not.toBeNull(); // Node 20 has wasm SIMD: the fast path is the one tested
+    const same = (got: Float32Array, halves: Uint16Array) =>
+      got.findIndex((x, i) => !Object.is(x, halfValue(halves[i])) && !(isNaN(x) && isNaN(halfValue(halves[i]))));
+    const all = new Uint16Array(65536).map((_, h) => h);
+    expect(same(float16ToFloat32(all), all)).toBe(-1);
+    // Across SIMD_CHUNK boundaries, a length that is no multiple of 8, into an offset view of a longer buffer; and short.
+    const rand = mulberry32(5);
+    const long = Uint16Array.from({ length: 2 * SIMD_CHUNK + 13 }, () => Math.floor(rand() * 65536));
+    const into = new Float32Array(long.length + 9);
+    expect(same(float16ToFloat32(long, into.subarray(3)), long)).toBe(-1);
+    expect([into[0], into[1], into[2], into[long.length + 3]]).toEqual([0, 0, 0, 0]);
+    expect(same(float16ToFloat32(long.subarray(0, 5)), long.subarray(0, 5))).toBe(-1);
+    // A module whose output disagreed with the table would not be used.
+    const wrong = new Uint32Array(table.buffer.slice(0));
+    wrong[0x3c00] ^= 1;
+    expect(simdHalfWidener(wrong)).toBeNull();
   });
 
   it('a float32 store is read as float32 either way', async () => {
