@@ -136,7 +136,7 @@ async function analyse(name: string, bytes: ArrayBuffer): Promise<void> {
   $('status').textContent = `analysing ${name}…`;
   try {
     const wave = await waveform(bytes);
-    const results: { label: string; r: Detection }[] = [];
+    const results: Scored[] = [];
     for (const h of heads) {
       const r = (await detect({
         model,
@@ -147,16 +147,55 @@ async function analyse(name: string, bytes: ArrayBuffer): Promise<void> {
         onProgress: progress,
       })) as unknown as Detection;
       if (!r.ok) throw new Error(`${name}: ${r.error}`);
-      results.push({ label: h.label, r });
+      results.push({ label: h.label, head: h.head, r });
     }
-    render(results, wave);
+    render(results, wave, model, bytes);
+    if (results.length > 1) await focus(results[results.length - 1], model, bytes, wave);
   } finally {
     $('status').textContent = '';
   }
 }
 
-function render(results: { label: string; r: Detection }[], wave: { samples: Float32Array; rate: number } | undefined): void {
-  const { r } = results[results.length - 1];
+interface Scored {
+  label: string;
+  head: Source;
+  r: Detection;
+}
+
+type Wave = { samples: Float32Array; rate: number } | undefined;
+
+/** One layer of a per-layer result in the main view, with its timeline (clicking a layer's bar calls this). */
+async function focus(s: Scored, model: Source, bytes: ArrayBuffer, wave: Wave): Promise<void> {
+  const r = (await detect({ model, head: s.head, audio: bytes, name: s.r.file, timeline: true })) as unknown as Detection;
+  if (!r.ok) throw new Error(`${s.r.file}: ${r.error}`);
+  renderMain(r, wave, s.label);
+  for (const row of Array.from($('layer-bars').children)) row.classList.toggle('focus', row.firstChild?.textContent === s.label);
+}
+
+function render(results: Scored[], wave: Wave, model?: Source, bytes?: ArrayBuffer): void {
+  renderMain(results[results.length - 1].r, wave, results.length > 1 ? results[results.length - 1].label : undefined);
+  $('layers').hidden = results.length < 2;
+  $('layer-bars').replaceChildren(
+    ...results.map((s) => {
+      const { label, r: x } = s;
+      const row = document.createElement('div');
+      row.className = 'bar';
+      row.title = `show ${label}'s frame timeline`;
+      const bar = document.createElement('div');
+      bar.style.width = `${(100 * x.p_spoof).toFixed(1)}%`;
+      bar.style.background = x.decision === 'spoof' ? 'var(--spoof)' : 'var(--bona)';
+      const track = document.createElement('span');
+      track.append(bar);
+      const name = document.createElement('span');
+      name.textContent = label;
+      row.append(name, track, x.p_spoof.toFixed(3));
+      if (model && bytes) row.onclick = guard(() => focus(s, model, bytes, wave));
+      return row;
+    }),
+  );
+}
+
+function renderMain(r: Detection, wave: Wave, label: string | undefined): void {
   $('result').hidden = false;
   $('decision').textContent = r.decision;
   $('decision').className = `decision ${r.decision}`;
@@ -169,7 +208,7 @@ function render(results: { label: string; r: Detection }[], wave: { samples: Flo
     ['spoof prior', `${+r.prior_spoof.toFixed(4)} (the head's calibration data)`],
     ['duration', `${r.duration_s.toFixed(2)} s in ${r.windows} window${r.windows > 1 ? 's' : ''}`],
   ];
-  if (results.length > 1) rows.unshift(['scored by', results[results.length - 1].label]);
+  if (label) rows.unshift(['scored by', label]);
   $('details').replaceChildren(
     ...rows.flatMap(([k, v]) => {
       const dt = document.createElement('dt');
@@ -179,25 +218,11 @@ function render(results: { label: string; r: Detection }[], wave: { samples: Flo
       return [dt, dd];
     }),
   );
-  $('layers').hidden = results.length < 2;
-  $('layer-bars').replaceChildren(
-    ...results.map(({ label, r: x }) => {
-      const row = document.createElement('div');
-      row.className = 'bar';
-      const bar = document.createElement('div');
-      bar.style.width = `${(100 * x.p_spoof).toFixed(1)}%`;
-      bar.style.background = x.decision === 'spoof' ? 'var(--spoof)' : 'var(--bona)';
-      const track = document.createElement('span');
-      track.append(bar);
-      row.append(label, track, x.p_spoof.toFixed(3));
-      return row;
-    }),
-  );
   draw(wave, r);
 }
 
 /** Waveform on top; below it c_t per frame with the decision threshold (dashed) and the spoof side shaded. */
-function draw(wave: { samples: Float32Array; rate: number } | undefined, r: Detection): void {
+function draw(wave: Wave, r: Detection): void {
   const canvas = $<HTMLCanvasElement>('wave');
   const dpr = window.devicePixelRatio || 1;
   const W = canvas.clientWidth;

@@ -98,6 +98,12 @@ describeWith(chromium, 'the page in Chromium', () => {
     const bars = await page.$$eval('#layer-bars .bar', (rows) => rows.map((row) => row.textContent));
     expect(bars).toEqual([expect.stringMatching(/^layer 1\d\.\d{3}$/), expect.stringMatching(/^layer 3\d\.\d{3}$/)]);
     expect(await page.$eval('#layers', (e) => (e as HTMLElement).hidden)).toBe(false);
+    // The deepest layer is in focus with its timeline; a click on layer 1's bar focuses that one.
+    const scoredBy = () => page.$eval('#details', (e) => e.textContent);
+    expect(await scoredBy()).toContain('scored bylayer 3');
+    await page.click('#layer-bars .bar:first-child');
+    await page.waitForFunction(() => document.getElementById('details')!.textContent!.includes('scored bylayer 1'));
+    expect(await page.$eval('#layer-bars .bar.focus', (e) => e.textContent)).toMatch(/^layer 1/);
   });
 
   it('shows a file that is not audio as an error in the page', async () => {
