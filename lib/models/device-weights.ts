@@ -33,14 +33,35 @@ const isLayerWeight = (key: string) => /^encoder\.layers\.\d+\./.test(key) && !k
 
 const layerPrefix = (l: number) => `encoder.layers.${l}.`;
 
+/** What upload() uses of tfjs-wasm's backend, as lib/kernels does: a tensor allocated on its heap, and where its bytes are. */
+interface WasmHeap {
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
+}
+
+/**
+ * A host weight as a float32 tensor on the backend: every upload goes through here (a packing step belongs after
+ * it). Halves are widened exactly (hostFloats); on wasm straight into the new tensor's bytes on its heap, so no
+ * float32 copy is made in the JS heap and nothing is copied twice.
+ */
+function upload(t: HostWeight): tf.Tensor {
+  if (!('half' in t)) return tf.tensor(t.data, t.shape, 'float32');
+  const backend = tf.backend() as unknown as Partial<WasmHeap>;
+  const memory = backend.wasm?.wasmMemory ?? backend.wasm?.asm?.memory;
+  if (tf.getBackend() !== 'wasm' || !memory || !backend.makeOutput || !backend.dataIdMap) return tf.tensor(hostFloats(t), t.shape, 'float32');
+  const info = backend.makeOutput(t.shape, 'float32');
+  const offset = (backend.dataIdMap.get(info.dataId) as { memoryOffset: number }).memoryOffset >>> 0;
+  hostFloats(t, new Float32Array(memory.buffer, offset, t.half.length)); // memory.buffer after the allocation, which may grow it
+  return tf.engine().makeTensorFromTensorInfo(info);
+}
+
 export class DeviceWeights {
   /** Whether the transformer layers' weights stay in the JS heap and are uploaded per layer per forward. */
   readonly streamsLayers: boolean;
   private readonly tensors = new Map<string, tf.Tensor>();
   /** The streamed weights' host copies. */
   private readonly host = new Map<string, HostWeight>();
-  /** Where halves are widened before wasm copies them into its heap: one buffer for every upload, not one per weight. */
-  private widened: Float32Array | null = null;
 
   constructor(source: HostWeightSet, opts: DeviceWeightsOptions = {}) {
     let bytes = 0;
@@ -49,30 +70,11 @@ export class DeviceWeights {
     for (const [key, t] of source) {
       if (this.streamsLayers && isLayerWeight(key)) this.host.set(key, t);
       else {
-        const uploaded = this.upload(t);
+        const uploaded = upload(t);
         this.tensors.set(key, isDenseWeight(key) ? packWeight(uploaded) : uploaded);
       }
       if (opts.releaseHost) source.delete(key);
     }
-    this.widened = null; // kept only while streamed layers need it
-  }
-
-  /**
-   * A host weight as a float32 tensor on the backend: every upload goes through here (a packing step belongs after
-   * it). Halves are widened exactly. wasm copies the values into its heap at once, so they are widened into one
-   * reused buffer there; other backends may keep the array they are given, so each gets its own.
-   */
-  private upload(t: HostWeight): tf.Tensor {
-    if (!('half' in t)) return tf.tensor(t.data, t.shape, 'float32');
-    if (tf.getBackend() !== 'wasm') return tf.tensor(hostFloats(t), t.shape, 'float32');
-    if (!this.widened || this.widened.length < t.half.length) this.widened = new Float32Array(this.largestHalf(t.half.length));
-    return tf.tensor(hostFloats(t, this.widened), t.shape, 'float32');
-  }
-
-  /** The most values of any streamed half weight, and at least n: the reused buffer's size. */
-  private largestHalf(n: number): number {
-    for (const t of this.host.values()) if ('half' in t) n = Math.max(n, t.half.length);
-    return n;
   }
 
   /** A weight by its HF key; a streamed one only while its layer runs. */
@@ -92,7 +94,7 @@ export class DeviceWeights {
     const w: LayerWeights = (name) => this.get(prefix + name);
     if (!this.streamsLayers) return fn(w);
     // Kept out of the caller's tidy: freed here, after fn.
-    for (const [key, t] of this.host) if (key.startsWith(prefix)) this.tensors.set(key, tf.keep(this.upload(t)));
+    for (const [key, t] of this.host) if (key.startsWith(prefix)) this.tensors.set(key, tf.keep(upload(t)));
     try {
       return fn(w);
     } finally {

@@ -97,6 +97,7 @@ describe('float16 host weights', () => {
         model.dispose();
         return named;
       };
+      const before = tf.memory();
       const want = run(createModel(readStore(store), { streamWeights: false }));
       const resident = loadModel(store, { streamWeights: false });
       expect(resident.streamsWeights).toBe(false);
@@ -104,6 +105,7 @@ describe('float16 host weights', () => {
       const streamed = loadModel(store, { streamWeights: true });
       expect(streamed.streamsWeights).toBe(true);
       expect(bitMismatches(run(streamed), want)).toEqual({});
+      expect([tf.memory().numTensors, tf.memory().numBytes]).toEqual([before.numTensors, before.numBytes]); // every upload freed
       tf.dispose([inputValues, attentionMask]);
     },
   );
