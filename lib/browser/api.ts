@@ -7,9 +7,9 @@
  *   detect({ model: url, head: url, audio: ArrayBuffer, threads }) → the object `wavprobe detect --json` prints.
  * Threads are fixed when an engine starts: a call with another thread count replaces the engine.
  */
-import type { Call, DetectRequest, EngineInfo, ForwardRequest, Reply, TensorJson } from './protocol';
+import type { Call, DetectRequest, EngineInfo, ForwardRequest, InspectRequest, InspectResult, Reply, TensorJson } from './protocol';
 
-export type { EngineInfo, TensorJson } from './protocol';
+export type { EngineInfo, InspectResult, TensorJson } from './protocol';
 
 export interface CallOptions {
   /** Threads for the engine (default: up to 4 when the page is cross-origin isolated, else 1). */
@@ -99,6 +99,13 @@ export async function detect(args: DetectRequest & CallOptions): Promise<Record<
   return (await (await engineFor(threads)).call({ op: 'detect', args: { ...req, audio } }, onProgress, [audio])) as Record<string, unknown>;
 }
 
+/** A clip's look inside the model: `inspect --json --input`'s layers and layer_similarity, plus the attention maps. */
+export async function inspect(args: InspectRequest & CallOptions): Promise<InspectResult> {
+  const { threads, onProgress, ...req } = args;
+  const audio = req.audio.slice(0);
+  return (await (await engineFor(threads)).call({ op: 'inspect', args: { ...req, audio } }, onProgress, [audio])) as InspectResult;
+}
+
 /** What `wavprobe serve --models DIR` offers: store folders, head files, audio (URL paths under /models/). */
 export async function listModels(): Promise<{ stores: string[]; heads: string[]; audio: string[] }> {
   const res = await fetch(new URL('models/', document.baseURI));
@@ -106,5 +113,5 @@ export async function listModels(): Promise<{ stores: string[]; heads: string[];
   return (await res.json()) as { stores: string[]; heads: string[]; audio: string[] };
 }
 
-export const wavprobe = { forward, detect, info, listModels };
+export const wavprobe = { forward, detect, inspect, info, listModels };
 (globalThis as unknown as { wavprobe: typeof wavprobe }).wavprobe = wavprobe;

@@ -11,9 +11,10 @@ import { useBackend, wasmThreadsCount } from '../backend';
 import { Detector, createDetector } from '../detector';
 import { UsageError } from '../errors';
 import { kernels, kernelsInUse } from '../kernels';
-import { SpeechModel, disposeOutput, loadModel, namedOutputs } from '../models';
+import { SpeechModel, disposeOutput, inputTensors, layerSimilarity, layerStats, loadModel, namedOutputs } from '../models';
+import { loadModelInput } from '../cli/input';
 import { fetchBytes, fetchStore, releaseShards, sha256 } from './fetch-store';
-import type { DetectRequest, EngineInfo, ForwardRequest, LocalFile, Reply, Request, Source } from './protocol';
+import type { DetectRequest, EngineInfo, ForwardRequest, InspectRequest, InspectResult, LocalFile, Reply, Request, Source } from './protocol';
 import { existsSync, putFile, removeFiles } from './shims/fs';
 import { prestartWorkers } from './shims/worker_threads';
 import { CheckpointError } from '../errors';
@@ -161,13 +162,39 @@ async function detect(req: DetectRequest, id: number) {
   }
 }
 
+/** What `inspect --json --input` gives for the clip (the same library calls), and the attention maps. */
+async function inspect(req: InspectRequest, id: number): Promise<InspectResult> {
+  const m = await modelOf(req.model, id);
+  const dir = `/audio/${++localCount}`;
+  const file = `${dir}/${(req.name ?? 'audio').replace(/\//g, '_')}`;
+  putFile(file, new Uint8Array(req.audio));
+  try {
+    const { inputValues, attentionMask } = inputTensors(await loadModelInput(file, m));
+    const out = m.forward(inputValues, { attentionMask, outputs: { attentionEntropy: true, attentionMaps: true } });
+    try {
+      const maps = out.attentionMaps ?? [];
+      return {
+        layers: layerStats(out),
+        layer_similarity: layerSimilarity(out),
+        T: out.convFeatures.shape[1],
+        heads: m.config.numAttentionHeads,
+        attention: maps.map((a) => tf.tidy(() => tf.slice(a, [0, 0, 0, 0], [1, -1, -1, -1]).dataSync() as Float32Array).slice()),
+      };
+    } finally {
+      tf.dispose([inputValues, attentionMask]);
+      disposeOutput(out);
+    }
+  } finally {
+    removeFiles(dir);
+  }
+}
+
 /** Float32Array buffers of a result, to transfer rather than copy. */
 function buffersOf(result: unknown): Transferable[] {
   if (!result || typeof result !== 'object') return [];
-  return Object.values(result as Record<string, { data?: unknown }>)
-    .map((t) => t?.data)
-    .filter((d): d is Float32Array => d instanceof Float32Array)
-    .map((d) => d.buffer);
+  const { attention } = result as { attention?: unknown };
+  const arrays = Array.isArray(attention) ? attention : Object.values(result as Record<string, { data?: unknown }>).map((t) => t?.data);
+  return arrays.filter((d): d is Float32Array => d instanceof Float32Array).map((d) => d.buffer);
 }
 
 let queue: Promise<unknown> = Promise.resolve();
@@ -182,6 +209,7 @@ self.onmessage = (e: MessageEvent<Request>) => {
       else if (!info) throw new UsageError('the engine is not initialised');
       else if (req.op === 'forward') result = await forward(req.args, req.id);
       else if (req.op === 'detect') result = await detect(req.args, req.id);
+      else if (req.op === 'inspect') result = await inspect(req.args, req.id);
       else throw new UsageError(`unknown request ${JSON.stringify((req as { op: unknown }).op)}`);
       post({ id: req.id, ok: true, result }, buffersOf(result));
     } catch (err) {

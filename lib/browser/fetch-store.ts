@@ -103,6 +103,7 @@ export async function fetchStore(url: string, onProgress?: Progress): Promise<st
     putFile(file, bytes);
     onProgress?.({ loaded, total, file: name });
   }
+  onProgress?.({ loaded: total, total, file: '' }); // done (files already here were counted without a call)
   return dir;
 }
 

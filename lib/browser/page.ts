@@ -5,7 +5,7 @@
  * to the logit (hover a frame), and, for a probe's heads/ folder, every layer's score. Every failure is shown in
  * the page; nothing is thrown past a handler, and nothing leaves the machine.
  */
-import { defaultThreads, detect, info, listModels } from './api';
+import { InspectResult, defaultThreads, detect, info, inspect, listModels } from './api';
 import type { LocalFile, Source } from './protocol';
 
 interface Frame {
@@ -129,8 +129,12 @@ async function waveform(bytes: ArrayBuffer): Promise<{ samples: Float32Array; ra
   }
 }
 
+/** The clip last analysed, for "look inside". */
+let lastClip: { name: string; bytes: ArrayBuffer; model: Source } | undefined;
+
 async function analyse(name: string, bytes: ArrayBuffer): Promise<void> {
   showError(undefined);
+  $('inside').hidden = true;
   const model = currentModel();
   const heads = currentHeads();
   $('status').textContent = `analysing ${name}…`;
@@ -149,6 +153,7 @@ async function analyse(name: string, bytes: ArrayBuffer): Promise<void> {
       if (!r.ok) throw new Error(`${name}: ${r.error}`);
       results.push({ label: h.label, head: h.head, r });
     }
+    lastClip = { name, bytes, model };
     render(results, wave, model, bytes);
     if (results.length > 1) await focus(results[results.length - 1], model, bytes, wave);
   } finally {
@@ -301,6 +306,100 @@ function draw(wave: Wave, r: Detection): void {
   };
 }
 
+/** A value in [0, 1] as a colour from white to the accent blue. */
+const shade = (v: number): string => {
+  const t = Math.max(0, Math.min(1, v));
+  return `rgb(${Math.round(255 - 208 * t)},${Math.round(255 - 144 * t)},${Math.round(255 - 41 * t)})`;
+};
+
+/** An n × n matrix (row-major) on a canvas, one cell per entry; `scale` maps a value to [0, 1]. */
+function heatmap(canvas: HTMLCanvasElement, n: number, at: (i: number, j: number) => number, scale: (v: number) => number): void {
+  canvas.width = n;
+  canvas.height = n;
+  const g = canvas.getContext('2d')!;
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      g.fillStyle = shade(scale(at(i, j)));
+      g.fillRect(j, i, 1, 1);
+    }
+}
+
+let inside: InspectResult | undefined;
+
+/** Layer l's map (head-averaged, or one head) [T × T]. */
+function attentionMap(l: number, head: number): Float32Array {
+  const { T, heads, attention } = inside!;
+  const maps = attention[l - 1];
+  if (head >= 0) return maps.subarray(head * T * T, (head + 1) * T * T);
+  const avg = new Float32Array(T * T);
+  for (let h = 0; h < heads; h++) for (let i = 0; i < T * T; i++) avg[i] += maps[h * T * T + i] / heads;
+  return avg;
+}
+
+function drawAttention(): void {
+  const l = Number($<HTMLSelectElement>('att-layer').value);
+  const head = Number($<HTMLSelectElement>('att-head').value);
+  const m = attentionMap(l, head);
+  const T = inside!.T;
+  const peak = m.reduce((a, v) => Math.max(a, v), 1e-12);
+  heatmap(
+    $('attention'),
+    T,
+    (i, j) => m[i * T + j],
+    (v) => v / peak,
+  );
+  const entropy = inside!.layers[l].attentionEntropy;
+  $('att-info').textContent =
+    `Layer ${l}, ${head < 0 ? 'heads averaged' : `head ${head}`}: query frames down, key frames across (${T} frames, darkest = ${peak.toFixed(3)})${
+      entropy ? `; mean attention entropy ${(head < 0 ? entropy.reduce((a, b) => a + b, 0) / entropy.length : entropy[head]).toFixed(2)} nats` : ''
+    }.`;
+}
+
+async function lookInside(): Promise<void> {
+  if (!lastClip) throw new Error('analyse a clip first');
+  $('status').textContent = `looking inside the model for ${lastClip.name}…`;
+  try {
+    inside = await inspect({ model: lastClip.model, audio: lastClip.bytes, name: lastClip.name, onProgress: progress });
+  } finally {
+    $('status').textContent = '';
+  }
+  const sim = inside.layer_similarity;
+  const n = sim.length;
+  const cka = $<HTMLCanvasElement>('cka');
+  // Coloured from the smallest similarity (white) to 1 (blue): random-weight models keep every layer alike.
+  const lowest = Math.min(...sim.flat());
+  heatmap(
+    cka,
+    n,
+    (i, j) => sim[i][j],
+    (v) => (v - lowest) / Math.max(1 - lowest, 1e-9),
+  );
+  $('cka-info').textContent =
+    `Linear CKA between hidden states 0 (encoder input) … ${n - 1}, white ${lowest.toFixed(3)} to blue 1. Click a row to see that layer's attention.`;
+  const cell = (e: MouseEvent) => [Math.floor((e.offsetY / cka.clientHeight) * n), Math.floor((e.offsetX / cka.clientWidth) * n)];
+  cka.onmousemove = (e) => {
+    const [i, j] = cell(e);
+    if (sim[i]?.[j] !== undefined)
+      $('cka-info').textContent =
+        `CKA(hidden state ${i}, hidden state ${j}) = ${sim[i][j].toFixed(4)}. Click to see layer ${Math.max(1, i)}'s attention.`;
+  };
+  cka.onclick = (e) => {
+    $<HTMLSelectElement>('att-layer').value = String(Math.max(1, Math.min(n - 1, cell(e)[0])));
+    drawAttention();
+  };
+  const layerSelect = $<HTMLSelectElement>('att-layer');
+  const headSelect = $<HTMLSelectElement>('att-head');
+  layerSelect.replaceChildren();
+  headSelect.replaceChildren();
+  for (let l = 1; l < n; l++) option(layerSelect, String(l), `layer ${l}`);
+  option(headSelect, '-1', 'average of the heads');
+  for (let h = 0; h < inside.heads; h++) option(headSelect, String(h), `head ${h}`);
+  layerSelect.value = String(n - 1);
+  layerSelect.onchange = headSelect.onchange = drawAttention;
+  drawAttention();
+  $('inside').hidden = false;
+}
+
 /** 16-bit PCM WAV of mono samples (a recording, so the engine's decoders read it). */
 function wavBytes(samples: Float32Array, rate: number): ArrayBuffer {
   const out = new DataView(new ArrayBuffer(44 + 2 * samples.length));
@@ -351,6 +450,7 @@ function wire(): void {
   const drop = $('drop');
   const audioInput = $<HTMLInputElement>('audio-file');
   $('pick').onclick = () => audioInput.click();
+  $('inspect').onclick = guard(lookInside);
   $('record').onclick = guard(toggleRecording);
   audioInput.onchange = guard(async () => {
     const f = audioInput.files?.[0];

@@ -44,7 +44,30 @@ export interface DetectRequest {
 }
 
 /** A request without its id (the page's Engine numbers them). */
-export type Call = { op: 'init'; threads: number; base: string } | { op: 'forward'; args: ForwardRequest } | { op: 'detect'; args: DetectRequest };
+/** `wavprobe inspect --json --input` for one clip, with the attention maps its --plots draws. */
+export interface InspectRequest {
+  model: Source;
+  audio: ArrayBuffer;
+  name?: string;
+}
+
+export interface InspectResult {
+  /** As `inspect --json`: per hidden state mean, std, frame norm and each head's attention entropy. */
+  layers: { layer: number; mean: number; std: number; frameNorm: number; attentionEntropy?: number[] }[];
+  /** Linear CKA between every pair of hidden states, [L + 1][L + 1], as `inspect --json`'s layer_similarity. */
+  layer_similarity: number[][];
+  /** Frames. */
+  T: number;
+  heads: number;
+  /** attention[l − 1]: layer l's maps [heads, T, T] (query rows, key columns), first batch row. */
+  attention: Float32Array[];
+}
+
+export type Call =
+  | { op: 'init'; threads: number; base: string }
+  | { op: 'forward'; args: ForwardRequest }
+  | { op: 'detect'; args: DetectRequest }
+  | { op: 'inspect'; args: InspectRequest };
 
 export type Request = Call & { id: number };
 

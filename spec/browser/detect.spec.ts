@@ -88,6 +88,34 @@ describeWith(chromium, 'wavprobe.detect in Chromium = wavprobe detect --json', (
     expect(Math.abs(got.p_spoof - want.p_spoof)).toBeLessThanOrEqual(1e-5);
   });
 
+  it('gives the numbers of `inspect --json --input` (issue 13): CKA within 1e-5, layer statistics within 1e-4; attention rows sum to 1', async () => {
+    const file = FILES[1];
+    const want = JSON.parse((await runCli(['inspect', '--json', '--model', demo.model, '--input', file])).stdout);
+    const got = await page.evaluate(
+      async (a) => {
+        const r = await (globalThis as any).wavprobe.inspect({ model: '/models/demo', audio: new Uint8Array(a).buffer });
+        // Each attention row (a query frame's weights over the keys) is a softmax: its sum, per layer, head and row.
+        const rowSums = r.attention.map((m: Float32Array) =>
+          Array.from({ length: m.length / r.T }, (_, q) => m.subarray(q * r.T, (q + 1) * r.T).reduce((x, y) => x + y, 0)),
+        );
+        return { layers: r.layers, layer_similarity: r.layer_similarity, T: r.T, heads: r.heads, maps: r.attention.length, rowSums };
+      },
+      [...fs.readFileSync(file)],
+    );
+    const sim: number[][] = want.layer_similarity;
+    expect(got.layer_similarity.length).toBe(sim.length);
+    const ckaErr = Math.max(...sim.flatMap((row, i) => row.map((v, j) => Math.abs(v - got.layer_similarity[i][j]))));
+    expect(ckaErr).toBeLessThanOrEqual(1e-5);
+    got.layers.forEach((l: any, i: number) => {
+      const w = want.layers[i];
+      expect(l.layer).toBe(w.layer);
+      for (const k of ['mean', 'std', 'frameNorm']) expect(Math.abs(l[k] - w[k])).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(w[k])));
+      (w.attentionEntropy ?? []).forEach((e: number, h: number) => expect(Math.abs(l.attentionEntropy[h] - e)).toBeLessThanOrEqual(1e-4));
+    });
+    expect(got.maps).toBe(sim.length - 1);
+    expect(Math.max(...got.rowSums.flat().map((v: number) => Math.abs(v - 1)))).toBeLessThanOrEqual(1e-5);
+  });
+
   it('answers a file that is not audio as the CLI does: ok false, with the reason', async () => {
     const got = await page.evaluate(() =>
       (globalThis as any).wavprobe.detect({

@@ -92,6 +92,25 @@ describeWith(chromium, 'the page in Chromium', () => {
     expect(fs.statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
   });
 
+  it('looks inside the model for the clip: CKA heatmap, attention maps by layer and head (screenshot out/browser-inside.png)', async () => {
+    expect((await analyse('models/head.json', CLIP)).error).toBeNull();
+    await page.click('#inspect');
+    await page.waitForFunction(() => !document.getElementById('inside')!.hidden || !document.getElementById('error')!.hidden, { timeout: 60_000 });
+    expect(await page.$eval('#error', (e) => (e as HTMLElement).hidden)).toBe(true);
+    const layers = await page.$$eval('#att-layer option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(layers).toEqual(['1', '2', '3', '4', '5', '6']); // the demo model's 6 layers
+    expect(await page.$eval('#att-layer', (e) => (e as HTMLSelectElement).value)).toBe('6');
+    // A click on the heatmap's third row (hidden state 2) shows layer 2's attention.
+    const cka = (await page.$('#cka'))!;
+    const box = (await cka.boundingBox())!;
+    await cka.click({ offset: { x: box.width / 2, y: (2.5 / 7) * box.height } }); // (scrolled into view first)
+    expect(await page.$eval('#att-layer', (e) => (e as HTMLSelectElement).value)).toBe('2');
+    expect(await page.$eval('#cka-info', (e) => e.textContent)).toMatch(/^CKA\(hidden state 2, hidden state 3\) = \d\.\d{4}/);
+    await page.select('#att-head', '1');
+    expect(await page.$eval('#att-info', (e) => e.textContent)).toMatch(/^Layer 2, head 1: .*entropy \d/);
+    await page.screenshot({ path: path.join(path.dirname(SCREENSHOT), 'browser-inside.png'), fullPage: true });
+  });
+
   it("scores every layer of a probe's heads/ folder", async () => {
     const r = await analyse('layers:heads', CLIP);
     expect(r.error).toBeNull();
