@@ -90,6 +90,8 @@ const models = new Map<string, SpeechModel>();
 /** Detectors by model, head and timeline: each holds its own copy of the model, so only a few are kept. */
 const detectors = new Map<string, Detector>();
 const MAX_DETECTORS = 4;
+/** Their weights share the wasm heap (4 GB at most): past this many bytes of model copies, older detectors go. */
+const DETECTOR_WEIGHT_BYTES = 1.5 * 2 ** 30;
 let currentModel: string | undefined;
 
 /** A request for another model frees the previous one's models and detectors (a page works with one model at a time). */
@@ -143,13 +145,15 @@ async function detect(req: DetectRequest, id: number) {
       typeof req.head === 'string' ? `/heads/${encodeURIComponent(new URL(req.head, self.location.href).href)}` : await putLocal(req.head);
     if (typeof req.head === 'string') putFile(headFile, await fetchBytes(new URL(req.head, self.location.href).href));
     const dir = await storeOf(req.model, id);
-    d = createDetector({ model: dir, head: headFile, timeline: req.timeline });
-    releaseShards(dir);
-    if (detectors.size >= MAX_DETECTORS) {
+    // Room first (the least recently used go), then the new detector's model copy.
+    const keep = Math.max(1, Math.min(MAX_DETECTORS, Math.floor(DETECTOR_WEIGHT_BYTES / (4 * readStoreInfo(dir).parameters))));
+    while (detectors.size >= keep) {
       const [oldest, gone] = detectors.entries().next().value!;
       gone.dispose();
       detectors.delete(oldest);
     }
+    d = createDetector({ model: dir, head: headFile, timeline: req.timeline });
+    releaseShards(dir);
   }
   detectors.set(key, d);
   const name = req.name ?? 'audio';
