@@ -5,6 +5,7 @@
  * the same store widened at read (the path before halves were kept).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import * as fs from 'fs';
 import * as path from 'path';
 import { useBackend } from '../../lib/backend';
 import { createModel, loadModel, namedOutputs } from '../../lib/models';
@@ -15,7 +16,7 @@ import { SIMD_CHUNK, simdHalfWidener } from '../../lib/weights/half-simd';
 import { HostTensor, float16ToFloat32, hostFloats } from '../../lib/weights/tensor';
 import { mulberry32 } from '../../lib/random';
 import { caseInputs, readCase } from '../helpers/golden';
-import { cleanupTmp, firstBitDiff, goldenDir, halfValue, tmpDir } from './helpers';
+import { cleanupTmp, errorOf, firstBitDiff, goldenDir, halfValue, tmpDir } from './helpers';
 
 afterAll(cleanupTmp);
 
@@ -75,6 +76,17 @@ describe('float16 host weights', () => {
     const wrong = new Uint32Array(table.buffer.slice(0));
     wrong[0x3c00] ^= 1;
     expect(simdHalfWidener(wrong)).toBeNull();
+  });
+
+  it('a non-finite half is refused with the message float32 decoding gives, naming the weight and index', async () => {
+    const store = await float16Store('wav2vec2_base_tiny');
+    const shard = path.join(store, 'group1-shard1of1.bin');
+    const bytes = fs.readFileSync(shard);
+    bytes.writeUInt16LE(0xfc00, 2 * 5); // −Inf as the first weight's sixth value
+    fs.writeFileSync(shard, bytes);
+    const want = errorOf(() => readStore(store));
+    expect(want).toMatch(/: non-finite value -Infinity at index 5$/);
+    expect(errorOf(() => readStore(store, { keepHalf: true }))).toBe(want);
   });
 
   it('a float32 store is read as float32 either way', async () => {
