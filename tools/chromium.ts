@@ -33,13 +33,13 @@ export interface Session {
 }
 
 /** Serves the built app (failing clearly when it is not built) and starts Chromium. */
-export async function startSession(models?: string): Promise<Session> {
+export async function startSession(models?: string, extraArgs: string[] = []): Promise<Session> {
   if (!fs.existsSync(path.join(APP, 'engine.js'))) throw new Error(`${APP} has no engine.js: build the app with npm run build`);
   const served = await serve({ port: 0, app: APP, models });
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'wavprobe-chromium-'));
   let browser: Browser;
   try {
-    browser = await puppeteer.launch({ executablePath: CHROMIUM, args: [...FLAGS, `--user-data-dir=${profile}`], headless: true });
+    browser = await puppeteer.launch({ executablePath: CHROMIUM, args: [...FLAGS, ...extraArgs, `--user-data-dir=${profile}`], headless: true });
   } catch (e) {
     await served.close();
     throw e;

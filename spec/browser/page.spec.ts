@@ -40,7 +40,8 @@ describeWith(chromium, 'the page in Chromium', () => {
       path.join(tmp, 'other-model-head.json'),
       JSON.stringify({ ...other, model: 'another/model', model_fingerprint: `sha256:${'0'.repeat(64)}` }),
     );
-    session = await startSession(tmp);
+    // A fake microphone (a beep), allowed without asking, for the recording test.
+    session = await startSession(tmp, ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
     page = await openApp(session, errors);
     await page.setViewport({ width: 1000, height: 900 });
     await page.waitForSelector('body[data-ready="true"]');
@@ -109,6 +110,22 @@ describeWith(chromium, 'the page in Chromium', () => {
     await page.select('#att-head', '1');
     expect(await page.$eval('#att-info', (e) => e.textContent)).toMatch(/^Layer 2, head 1: .*entropy \d/);
     await page.screenshot({ path: path.join(path.dirname(SCREENSHOT), 'browser-inside.png'), fullPage: true });
+  });
+
+  it('records from the microphone and scores the recording', async () => {
+    await page.select('#head', 'models/head.json');
+    await page.evaluate(() => {
+      document.getElementById('result')!.hidden = true;
+    });
+    await page.click('#record');
+    await page.waitForFunction(() => document.getElementById('record')!.textContent!.includes('stop'));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await page.click('#record');
+    await page.waitForFunction(() => !document.getElementById('error')!.hidden || !document.getElementById('result')!.hidden, { timeout: 60_000 });
+    expect(await page.$eval('#error', (e) => (e as HTMLElement).hidden)).toBe(true);
+    const details = await page.$eval('#details', (e) => e.textContent!);
+    expect(details).toContain('recording.wav');
+    expect(Number(/duration(\d+\.\d+) s/.exec(details)![1])).toBeGreaterThan(0.5);
   });
 
   it("scores every layer of a probe's heads/ folder", async () => {
