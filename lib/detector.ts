@@ -41,13 +41,18 @@ import { LFCC_ID, lfccFrontEnd, modelId, sslFrontEnd } from './features/frontend
 import { firstNonFinite } from './features/pool';
 import { ASVSPOOF5_C_FA, ASVSPOOF5_C_MISS, bayesThresholdLlr, checkPrior, llrFromProb, logOdds, retarget } from './metrics/asvspoof5';
 import { confidence } from './metrics/reliability';
-import { loadModel } from './models';
+import { SpeechModel, loadModel } from './models';
 import { buildFeatures, deepestLayer, featureDim, featureSetName, isSingleLayerMean, oneRow } from './probe/feature-set';
 import { Head, assertSameModel, headPrior, readHead, scoreHead } from './probe/head';
 
 export interface DetectorOptions {
   /** Model directory (converted store or HF checkpoint); ignored when the head was trained on LFCC features. */
   model: string;
+  /**
+   * The model of `model`, already loaded: borrowed, so the detector neither loads a copy nor disposes it (several
+   * heads on one model, as the page's per-layer view scores them, then share one set of weights).
+   */
+  loaded?: SpeechModel;
   /** Head file path, or a head already read. */
   head: string | Head;
   /** Window length for long audio, in seconds (default 30). */
@@ -262,13 +267,16 @@ function openFor(head: Head, headFile: string, opts: DetectorOptions): PooledFro
     fits('the LFCC front-end', 0, 60);
     return lfccFrontEnd(pooling);
   }
-  const model = loadModel(opts.model);
+  const model = opts.loaded ?? loadModel(opts.model);
+  const release = () => {
+    if (!opts.loaded) model.dispose();
+  };
   try {
     fits(opts.model, model.config.numHiddenLayers, model.config.hiddenSize);
     assertSameModel(head, { model: modelId(opts.model), fingerprint: model.fingerprint }, headFile, opts.allowModelMismatch);
-    return sslFrontEnd(model, head.model ?? modelId(opts.model), layers, pooling);
+    return { ...sslFrontEnd(model, head.model ?? modelId(opts.model), layers, pooling), dispose: release };
   } catch (e) {
-    model.dispose();
+    release();
     throw e;
   }
 }

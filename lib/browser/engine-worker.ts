@@ -86,31 +86,33 @@ async function storeOf(model: Source, id: number): Promise<string> {
   return fetchStore(new URL(model, self.location.href).href, (progress) => post({ id, progress }));
 }
 
-const models = new Map<string, SpeechModel>();
-/** Detectors by model, head and timeline: each holds its own copy of the model, so only a few are kept. */
+/** Loaded models by source, with the folder they were loaded from. */
+const models = new Map<string, { model: SpeechModel; dir: string }>();
+/**
+ * Detectors by model, head and timeline. They borrow the source's one loaded model (a head is a few thousand
+ * numbers), so many can be kept: a probe's heads/ folder is one per layer.
+ */
 const detectors = new Map<string, Detector>();
-const MAX_DETECTORS = 4;
-/** Their weights share the wasm heap (4 GB at most): past this many bytes of model copies, older detectors go. */
-const DETECTOR_WEIGHT_BYTES = 1.5 * 2 ** 30;
+const MAX_DETECTORS = 64;
 let currentModel: string | undefined;
 
 /** A request for another model frees the previous one's models and detectors (a page works with one model at a time). */
 function useModel(key: string): void {
   if (key === currentModel) return;
-  for (const m of models.values()) m.dispose();
   for (const d of detectors.values()) d.dispose();
+  for (const m of models.values()) m.model.dispose();
   models.clear();
   detectors.clear();
   currentModel = key;
 }
 
-async function modelOf(source: Source, id: number): Promise<SpeechModel> {
+async function modelOf(source: Source, id: number): Promise<{ model: SpeechModel; dir: string }> {
   const key = sourceKey(source);
   useModel(key);
   let m = models.get(key);
   if (!m) {
     const dir = await storeOf(source, id);
-    m = loadModel(dir);
+    m = { model: loadModel(dir), dir };
     releaseShards(dir); // the model holds the weights now
     models.set(key, m);
   }
@@ -118,7 +120,7 @@ async function modelOf(source: Source, id: number): Promise<SpeechModel> {
 }
 
 async function forward({ model, inputs, upToLayer }: ForwardRequest, id: number) {
-  const m = await modelOf(model, id);
+  const { model: m } = await modelOf(model, id);
   const iv = inputs?.input_values;
   if (!iv || iv.shape?.length !== 2) throw new UsageError('inputs.input_values must be {shape: [batch, samples], data}');
   const am = inputs.attention_mask;
@@ -135,7 +137,7 @@ async function forward({ model, inputs, upToLayer }: ForwardRequest, id: number)
 }
 
 async function detect(req: DetectRequest, id: number) {
-  useModel(sourceKey(req.model));
+  const { model, dir } = await modelOf(req.model, id);
   const key = `${sourceKey(req.head)}\n${req.timeline ? 1 : 0}`;
   let d = detectors.get(key);
   if (d)
@@ -144,31 +146,28 @@ async function detect(req: DetectRequest, id: number) {
     const headFile =
       typeof req.head === 'string' ? `/heads/${encodeURIComponent(new URL(req.head, self.location.href).href)}` : await putLocal(req.head);
     if (typeof req.head === 'string') putFile(headFile, await fetchBytes(new URL(req.head, self.location.href).href));
-    const dir = await storeOf(req.model, id);
-    // Room first (the least recently used go), then the new detector's model copy.
-    const keep = Math.max(1, Math.min(MAX_DETECTORS, Math.floor(DETECTOR_WEIGHT_BYTES / (4 * readStoreInfo(dir).parameters))));
-    while (detectors.size >= keep) {
+    if (detectors.size >= MAX_DETECTORS) {
       const [oldest, gone] = detectors.entries().next().value!;
       gone.dispose();
       detectors.delete(oldest);
     }
-    d = createDetector({ model: dir, head: headFile, timeline: req.timeline });
-    releaseShards(dir);
+    d = createDetector({ model: dir, loaded: model, head: headFile, timeline: req.timeline });
   }
   detectors.set(key, d);
   const name = req.name ?? 'audio';
-  const dir = `/audio/${++localCount}`;
-  putFile(`${dir}/${name.replace(/\//g, '_')}`, new Uint8Array(req.audio));
+  const audioDir = `/audio/${++localCount}`;
+  const file = `${audioDir}/${name.replace(/\//g, '_')}`;
+  putFile(file, new Uint8Array(req.audio));
   try {
-    return { ...(await d.detectFile(`${dir}/${name.replace(/\//g, '_')}`)), file: name };
+    return { ...(await d.detectFile(file)), file: name };
   } finally {
-    removeFiles(dir);
+    removeFiles(audioDir);
   }
 }
 
 /** What `inspect --json --input` gives for the clip (the same library calls), and the attention maps. */
 async function inspect(req: InspectRequest, id: number): Promise<InspectResult> {
-  const m = await modelOf(req.model, id);
+  const { model: m } = await modelOf(req.model, id);
   const dir = `/audio/${++localCount}`;
   const file = `${dir}/${(req.name ?? 'audio').replace(/\//g, '_')}`;
   putFile(file, new Uint8Array(req.audio));
