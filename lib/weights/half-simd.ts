@@ -24,6 +24,7 @@ const leb = (n: number): number[] => {
   return out;
 };
 const section = (id: number, body: number[]): number[] => [id, ...leb(body.length), ...body];
+const name = (s: string): number[] => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
 const splat = (u32: number): number[] => [
   0xfd,
   0x0c,
@@ -44,10 +45,10 @@ const [
   F32X4_MUL,
   F32X4_CONVERT_I32X4_S,
 ] = [0x00, 0x0b, 0x4e, 0x50, 0x52, 0x37, 0xa9, 0xaa, 0xab, 0xae, 0xe6, 0xfa];
-const X = 3; // local: the four halves being widened, zero-extended to i32x4
-/** Locals 4–9 hold the constants (set once, before the loop); local 10 is never set: zero. */
+const X = 5; // local: the four halves being widened, zero-extended to i32x4
+/** Locals 6–11 hold the constants (set once, before the loop); local 12 is never set: zero. */
 const CONSTANTS = [0x7fff, 0x38000000, 0x7c00, 0x7f800000, 0x8000, 0x33800000]; // |h|; 112 << 23; exponent; float32 exponent; sign; 2^-24
-const [ABS, BIAS, EXP16, EXP32, SIGN, TINY, ZERO] = [4, 5, 6, 7, 8, 9, 10];
+const [ABS, BIAS, EXP16, EXP32, SIGN, TINY, ZERO] = [6, 7, 8, 9, 10, 11, 12];
 const get = (local: number): number[] => [0x20, local];
 
 /** The four i32 halves on the stack → their float32 bits. */
@@ -60,27 +61,36 @@ const widen4 = [
   ...[...get(X), ...get(SIGN), ...simd(V128_AND), 0x41, 16, ...simd(I32X4_SHL), ...simd(V128_OR)], // sign
 ];
 
-/** (func (param $n i32)): widens halves [0, n) at byte 0 (rounded up to 8) into float32 at byte OUT. */
+const [SRC, DST, N, I, V] = [0, 1, 2, 3, 4]; // params src, dst, n (byte offsets, count); locals i (bytes of input done), v
+
+/** (func (param $src i32) (param $dst i32) (param $n i32)): widens the n & ~7 halves at src into float32 at dst. */
 const body = [
-  ...[2, 1, 0x7f, 9, 0x7b], // locals: i (i32, byte offset in the input); v, x, the constants and zero (v128)
+  ...[2, 1, 0x7f, 9, 0x7b], // locals: i (i32); v, x, the constants and zero (v128)
   ...CONSTANTS.flatMap((c, k) => [...splat(c), 0x21, ABS + k]),
   ...[0x02, 0x40, 0x03, 0x40], // block loop
-  ...[0x20, 1, 0x20, 0, 0x41, 1, 0x74, 0x4f, 0x0d, 1], // br_if 1 (i >= 2n)
-  ...[0x20, 1, ...simd(V128_LOAD), 4, 0, 0x21, 2], // v = load(i)
-  ...[0x20, 1, 0x41, 1, 0x74, 0x20, 2, ...simd(EXTEND_LOW_U), ...widen4, ...simd(V128_STORE), 4, ...leb(OUT)],
-  ...[0x20, 1, 0x41, 1, 0x74, 0x20, 2, ...simd(EXTEND_HIGH_U), ...widen4, ...simd(V128_STORE), 4, ...leb(OUT + 16)],
-  ...[0x20, 1, 0x41, 16, 0x6a, 0x21, 1, 0x0c, 0], // i += 16; br 0
+  ...[...get(I), ...get(N), 0x41, 0x78, 0x71, 0x41, 1, 0x74, 0x4f, 0x0d, 1], // br_if 1 (i >= 2 (n & ~7))
+  ...[...get(SRC), ...get(I), 0x6a, ...simd(V128_LOAD), 0, 0, 0x21, V], // v = load(src + i)
+  ...[...get(DST), ...get(I), 0x41, 1, 0x74, 0x6a, ...get(V), ...simd(EXTEND_LOW_U), ...widen4, ...simd(V128_STORE), 0, 0],
+  ...[...get(DST), ...get(I), 0x41, 1, 0x74, 0x6a, ...get(V), ...simd(EXTEND_HIGH_U), ...widen4, ...simd(V128_STORE), 0, 16],
+  ...[...get(I), 0x41, 16, 0x6a, 0x21, I, 0x0c, 0], // i += 16; br 0
   ...[0x0b, 0x0b, 0x0b], // end loop, block, func
 ];
 
-const MODULE = new Uint8Array([
-  ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
-  ...section(1, [1, 0x60, 1, 0x7f, 0]), // type: (i32) → ()
-  ...section(3, [1, 0]),
-  ...section(5, [1, 0, 6]), // memory: 6 pages = 384 KiB
-  ...section(7, [2, 1, 0x6d, 2, 0, 1, 0x77, 0, 0]), // export "m" (memory), "w" (func)
-  ...section(10, [1, ...leb(body.length), ...body]),
-]);
+/** The module around `body`, with its own 384 KiB memory (exported "m") or importing env.memory (`imported` limits). */
+function assemble(imported?: number[]): Uint8Array<ArrayBuffer> {
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
+    ...section(1, [1, 0x60, 3, 0x7f, 0x7f, 0x7f, 0]), // type: (i32, i32, i32) → ()
+    ...(imported ? section(2, [1, 3, ...Buffer.from('env'), 6, ...Buffer.from('memory'), 2, ...imported]) : []),
+    ...section(3, [1, 0]),
+    ...(imported ? [] : section(5, [1, 0, 6])), // memory: 6 pages = 384 KiB
+    ...(imported ? section(7, [1, ...name('w'), 0, 0]) : section(7, [2, ...name('m'), 2, 0, ...name('w'), 0, 0])), // export "w" (and "m")
+    ...section(10, [1, ...leb(body.length), ...body]),
+  ]);
+}
+const OWN = assemble();
+/** tfjs-wasm's memory: 0 pages at least; the threaded build's is shared, with a maximum (at most 4 GiB). */
+const IMPORTED = { local: assemble([0, 0]), shared: assemble([3, 0, ...leb(65536)]) };
 
 /**
  * A widener `(src, out) → void` into out's first src.length values, or null where WebAssembly SIMD is missing or
@@ -89,17 +99,17 @@ const MODULE = new Uint8Array([
 export function simdHalfWidener(reference: Uint32Array): ((src: Uint16Array, out: Float32Array) => void) | null {
   let widen: (src: Uint16Array, out: Float32Array) => void;
   try {
-    if (typeof WebAssembly !== 'object' || !WebAssembly.validate(MODULE)) return null;
-    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(MODULE));
+    if (typeof WebAssembly !== 'object' || !WebAssembly.validate(OWN)) return null;
+    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(OWN));
     const memory = (exports.m as WebAssembly.Memory).buffer;
-    const run = exports.w as (n: number) => void;
+    const run = exports.w as (src: number, dst: number, n: number) => void;
     const input = new Uint16Array(memory, 0, CHUNK);
     const output = new Float32Array(memory, OUT, CHUNK);
     widen = (src, out) => {
       for (let at = 0; at < src.length; at += CHUNK) {
         const n = Math.min(CHUNK, src.length - at);
         input.set(src.subarray(at, at + n));
-        run(n);
+        run(0, OUT, n + 7); // whole groups of 8, the last one past n inside this memory
         out.set(output.subarray(0, n), at);
       }
     };
@@ -116,4 +126,32 @@ export function simdHalfWidener(reference: Uint32Array): ((src: Uint16Array, out
       return null;
   }
   return widen;
+}
+
+const heapWideners = new WeakMap<WebAssembly.Memory, ((src: number, dst: number, n: number) => void) | null>();
+
+/**
+ * The same code on another module's memory (tfjs-wasm's heap), `(src, dst, n)` in byte offsets there, widening the
+ * n & ~7 halves at src into float32 at dst; null where it cannot be instantiated. Call only once simdHalfWidener
+ * has checked the code on this engine (it shares every instruction).
+ */
+export function heapHalfWidener(memory: WebAssembly.Memory): ((src: number, dst: number, n: number) => void) | null {
+  if (!heapWideners.has(memory)) {
+    let widen = null;
+    // Which import fits (unshared, or shared with a maximum) is tried rather than read off the buffer's class,
+    // which another realm (a vm context, jest) would not recognise.
+    for (const bytes of [IMPORTED.local, IMPORTED.shared]) {
+      try {
+        widen ??= new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports.w as (
+          src: number,
+          dst: number,
+          n: number,
+        ) => void;
+      } catch {
+        // does not fit this memory
+      }
+    }
+    heapWideners.set(memory, widen);
+  }
+  return heapWideners.get(memory) ?? null;
 }
