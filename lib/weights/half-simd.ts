@@ -1,11 +1,12 @@
 /**
  * float16 → float32 widening in WebAssembly SIMD, four values per instruction: the table lookup in JS costs
  * ~1.5–5 ns a value, which per-layer uploads of a float16 store's streamed weights pay on every forward (XLS-R 1B:
- * 0.94 G values). A hand-assembled module (no toolchain needed) with its own 384 KiB memory: halves are copied in
- * 64 Ki at a time, widened, and copied out. Exact for every finite half, by construction — a normal half's bits
- * move up 13 places with the exponent rebiased by 112, a subnormal's |h| · 2^-24 is an exact product of normal
- * floats (no subnormal operand, so a flush-to-zero mode cannot touch it), an all-ones exponent becomes float32's,
- * and the sign moves to bit 31 — and checked against the table for all 65536 halves before first use.
+ * 0.94 G values). One hand-assembled function (no toolchain needed), in two modules: with its own 384 KiB memory,
+ * for JS arrays (halves copied in 64 Ki at a time, widened, copied out), and importing another module's memory, to
+ * widen in place on tfjs-wasm's heap (float16ToHeap). Exact for every finite half, by construction — a normal
+ * half's bits move up 13 places with the exponent rebiased by 112, a subnormal's |h| · 2^-24 is an exact product of
+ * normal floats (no subnormal operand, so a flush-to-zero mode cannot touch it), an all-ones exponent becomes
+ * float32's, and the sign moves to bit 31 — and checked against the table for all 65536 halves before first use.
  */
 
 /** 64 Ki halves per call: 128 KiB in, 256 KiB out. */
