@@ -3,7 +3,6 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { UsageError } from '../errors';
 import { openCheckpoint } from './checkpoint';
-import { weightsFingerprint } from './fingerprint';
 import { HubOptions, downloadCheckpoint, looksLikeHubId, parseHubId } from './hub';
 import { STORE_DTYPES, StoreDtype, StoreInfo, writeStore } from './store';
 
@@ -42,12 +41,11 @@ export async function convert(src: string, out: string, opts: ConvertOptions = {
   } else {
     throw new UsageError('no such directory, and not a hub id (org/name or org/name@revision)', src);
   }
-  // Streamed: each weight is read, mapped and written (or hashed) on its own, twice over (the fingerprint hashes the
-  // weights in name order, the store holds them in expectedWeights order), so the peak is about one weight, not the model.
+  // Streamed: each weight is read, mapped, hashed into the fingerprint and written on its own, in one pass, so the
+  // peak is about one weight, not the model.
   const ckpt = openCheckpoint(dir, { weightFile: opts.weightFile });
   try {
-    const fingerprint = weightsFingerprint(fs.readFileSync(path.join(dir, 'config.json')), ckpt.weights);
-    const info = writeStore(out, { ...ckpt, fingerprint }, { dtype, source, shardBytes: opts.shardBytes, onProgress: opts.onProgress });
+    const info = writeStore(out, ckpt, { dtype, source, shardBytes: opts.shardBytes, onProgress: opts.onProgress });
     return { out, tensors: [...ckpt.weights.keys()].length, info };
   } finally {
     ckpt.close();

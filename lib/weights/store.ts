@@ -16,6 +16,7 @@ import { packageInfo } from '../version';
 import type { Checkpoint } from './checkpoint';
 import { DEFAULT_PREPROCESSOR, preprocessorConfigToJson, readJsonFile, readModelConfig, readPreprocessorConfig } from './config';
 import { showJson } from './json';
+import { weightsFingerprint } from './fingerprint';
 import { expectedWeights, storedShape } from './keymap';
 import { HostTensor, HostWeightSet, WeightLookup, checkFinite, checkFiniteHalf, decodeFloats, float32ToFloat16, sizeOf } from './tensor';
 
@@ -83,39 +84,34 @@ function encodeWeight(name: string, t: HostTensor, dtype: StoreDtype, file: stri
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-/** Writes a byte stream into fixed-size shard files, hashing each as it goes. */
-class ShardWriter {
-  private index = 0;
-  private fd = -1;
-  private filled = 0;
-  private hash = crypto.createHash('sha256');
-  readonly files: Record<string, { bytes: number; sha256: string }> = {};
+/** The shard files of a store, written at any byte position (weights arrive in any order), hashed once complete. */
+class ShardFiles {
+  private readonly fds: number[] = [];
   constructor(
     private readonly dir: string,
     private readonly shardBytes: number,
     private readonly count: number,
   ) {}
-  write(bytes: Uint8Array): void {
-    let p = 0;
-    while (p < bytes.length) {
-      if (this.fd < 0) this.fd = fs.openSync(path.join(this.dir, shardName(this.index, this.count)), 'w');
-      const n = Math.min(bytes.length - p, this.shardBytes - this.filled);
-      const part = bytes.subarray(p, p + n);
-      fs.writeSync(this.fd, part);
-      this.hash.update(part);
-      this.filled += n;
+  write(bytes: Uint8Array, at: number): void {
+    for (let p = 0; p < bytes.length;) {
+      const i = Math.floor((at + p) / this.shardBytes);
+      const off = at + p - i * this.shardBytes;
+      const n = Math.min(bytes.length - p, this.shardBytes - off);
+      this.fds[i] ??= fs.openSync(path.join(this.dir, shardName(i, this.count)), 'w');
+      fs.writeSync(this.fds[i], bytes, p, n, off);
       p += n;
-      if (this.filled === this.shardBytes) this.closeShard();
     }
   }
-  closeShard(): void {
-    if (this.fd < 0) return;
-    fs.closeSync(this.fd);
-    this.files[shardName(this.index, this.count)] = { bytes: this.filled, sha256: this.hash.digest('hex') };
-    this.fd = -1;
-    this.filled = 0;
-    this.hash = crypto.createHash('sha256');
-    this.index++;
+  /** Closes the shards; with `hash`, returns each one's size and sha256, in shard order. */
+  close(hash = true): Record<string, { bytes: number; sha256: string }> {
+    const files: Record<string, { bytes: number; sha256: string }> = {};
+    this.fds.forEach((fd, i) => {
+      fs.closeSync(fd);
+      const file = path.join(this.dir, shardName(i, this.count));
+      if (hash) files[shardName(i, this.count)] = { bytes: fs.statSync(file).size, sha256: sha256File(file) };
+    });
+    this.fds.length = 0;
+    return files;
   }
 }
 
@@ -143,40 +139,53 @@ export function sha256File(file: string): string {
 
 /**
  * Writes `ckpt` as a store at `dir`: everything goes to `<dir>.tmp-<pid>`, renamed to `dir` only when complete
- * (the temp directory is removed on failure). `dir` must not exist yet. Weights are got one at a time, in
- * expectedWeights order, and written as they come: with an OpenCheckpoint's weights only one is in memory at a time.
+ * (the temp directory is removed on failure). `dir` must not exist yet. Weights are got one at a time and written
+ * at their place in the shards as they come: with an OpenCheckpoint's weights only one is in memory at a time.
+ * Without `ckpt.fingerprint`, the same pass computes it (weightsFingerprint gets the weights in name order).
  */
-export function writeStore(dir: string, ckpt: Checkpoint<WeightLookup>, opts: WriteStoreOptions): StoreInfo {
+export function writeStore(
+  dir: string,
+  ckpt: Omit<Checkpoint<WeightLookup>, 'fingerprint'> & { fingerprint?: string | null },
+  opts: WriteStoreOptions,
+): StoreInfo {
   if (fs.existsSync(dir)) throw new UsageError('output directory already exists (remove it or choose another)', dir);
   const shardBytes = opts.shardBytes ?? DEFAULT_SHARD_BYTES;
   const per = bytesPerElement(opts.dtype);
   const weights = expectedWeights(ckpt.config).map((e): [string, number[]] => [e.key, storedShape(e)]);
-  const total = weights.reduce((a, [, shape]) => a + sizeOf(shape) * per, 0);
+  const offsets = new Map<string, number>();
+  const total = weights.reduce((a, [name, shape]) => (offsets.set(name, a), a + sizeOf(shape) * per), 0);
   const count = Math.max(1, Math.ceil(total / shardBytes));
   const tmp = `${dir}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
+  const shards = new ShardFiles(tmp, shardBytes, count);
   try {
-    const shards = new ShardWriter(tmp, shardBytes, count);
+    const shapes = new Map(weights);
     let done = 0;
-    for (const [name, shape] of weights) {
+    const put = (name: string): HostTensor => {
+      const shape = shapes.get(name) as number[];
       const t = ckpt.weights.get(name);
       if (!t || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
         throw new CheckpointError(
           `weight "${name}" is ${t ? `of shape ${showJson(t.shape)}` : 'missing'}, expected ${JSON.stringify(shape)}`,
           ckpt.weightFile,
         );
-      shards.write(encodeWeight(name, t, opts.dtype, ckpt.weightFile));
+      shards.write(encodeWeight(name, t, opts.dtype, ckpt.weightFile), offsets.get(name) as number);
       done += t.data.length * per;
       opts.onProgress?.(done, total);
-    }
-    shards.closeShard();
+      return t;
+    };
+    const configJson = fs.readFileSync(path.join(ckpt.dir, 'config.json'));
+    let fingerprint = ckpt.fingerprint;
+    if (fingerprint === undefined) fingerprint = weightsFingerprint(configJson, { keys: () => shapes.keys(), get: put });
+    else for (const name of shapes.keys()) put(name);
+    const files = shards.close();
     const manifest = {
       format: STORE_FORMAT,
       generatedBy: `wavprobe ${packageInfo().version}`,
       weightsManifest: [
         {
-          paths: Object.keys(shards.files),
+          paths: Object.keys(files),
           weights: weights.map(([name, shape]): ManifestWeight => ({
             name,
             shape,
@@ -186,9 +195,8 @@ export function writeStore(dir: string, ckpt: Checkpoint<WeightLookup>, opts: Wr
         },
       ],
     };
-    const files = { ...shards.files };
     files[STORE_MANIFEST] = writeHashed(path.join(tmp, STORE_MANIFEST), prettyJson(manifest));
-    files['config.json'] = writeHashed(path.join(tmp, 'config.json'), fs.readFileSync(path.join(ckpt.dir, 'config.json')));
+    files['config.json'] = writeHashed(path.join(tmp, 'config.json'), configJson);
     const pre = path.join(ckpt.dir, 'preprocessor_config.json');
     const hasPre = fs.existsSync(pre);
     files['preprocessor_config.json'] = writeHashed(
@@ -205,7 +213,7 @@ export function writeStore(dir: string, ckpt: Checkpoint<WeightLookup>, opts: Wr
       modelType: ckpt.config.modelType,
       dtype: opts.dtype,
       parameters: weights.reduce((a, [, shape]) => a + sizeOf(shape), 0),
-      fingerprint: ckpt.fingerprint,
+      fingerprint,
       preprocessorConfig: hasPre ? 'copied' : 'default',
       layouts: STORE_LAYOUTS,
       files,
@@ -214,6 +222,7 @@ export function writeStore(dir: string, ckpt: Checkpoint<WeightLookup>, opts: Wr
     fs.renameSync(tmp, dir);
     return info;
   } catch (e) {
+    shards.close(false);
     fs.rmSync(tmp, { recursive: true, force: true });
     // fs errors (disk full, permissions) become one-line errors; typed errors pass through.
     if (!(e instanceof WavprobeError) && typeof (e as NodeJS.ErrnoException)?.code === 'string') {
