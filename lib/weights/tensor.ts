@@ -27,12 +27,9 @@ export type WeightLookup = Pick<WeightSet, 'keys' | 'get'>;
 /** A weight set that may keep a float16 store's weights as halves (what a model is built from: lib/models). */
 export type HostWeightSet = Map<string, HostWeight>;
 
-/**
- * A weight's float32 values: its data, or its halves widened (exactly: every half is a float32), into `into` when
- * given (at least as long; a caller reusing one buffer for every weight saves an allocation per upload).
- */
-export function hostFloats(t: HostWeight, into?: Float32Array): Float32Array {
-  return 'half' in t ? float16ToFloat32(t.half, into) : t.data;
+/** A weight's float32 values: its data, or its halves widened (exactly: every half is a float32). */
+export function hostFloats(t: HostWeight): Float32Array {
+  return 'half' in t ? float16ToFloat32(t.half) : t.data;
 }
 
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);

@@ -13,7 +13,7 @@ import { DeviceWeights } from '../../lib/models/device-weights';
 import { convert } from '../../lib/weights/convert';
 import { readStore } from '../../lib/weights/store';
 import { SIMD_CHUNK, heapHalfWidener, simdHalfWidener } from '../../lib/weights/half-simd';
-import { HostTensor, float16ToFloat32, float16ToHeap, hostFloats } from '../../lib/weights/tensor';
+import { HalfTensor, HostTensor, float16ToFloat32, float16ToHeap, hostFloats } from '../../lib/weights/tensor';
 import { mulberry32 } from '../../lib/random';
 import { caseInputs, readCase } from '../helpers/golden';
 import { cleanupTmp, errorOf, firstBitDiff, goldenDir, halfValue, tmpDir } from './helpers';
@@ -53,7 +53,7 @@ describe('float16 host weights', () => {
     // Into a longer reused buffer: the prefix, the same values.
     const [k, t] = [...halves].find(([, w]) => 'half' in w && w.half.length > 100)!;
     const into = new Float32Array(10_000).fill(7);
-    const got = hostFloats(t, into);
+    const got = float16ToFloat32((t as HalfTensor).half, into);
     expect([got.buffer === into.buffer, got.length, firstBitDiff(got, widened.get(k)!.data), into[got.length]]).toEqual([true, got.length, -1, 7]);
   });
 
