@@ -4,27 +4,12 @@
  * compiles tools/).
  */
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import type { Browser, Page } from 'puppeteer-core';
-import puppeteer from 'puppeteer-core';
+import { launchChromium } from '../lib/bench/browser';
 import { Served, serve } from '../lib/serve';
 
-export const CHROMIUM = process.env.WAVPROBE_CHROMIUM ?? '/usr/bin/chromium';
 export const APP = path.join(__dirname, '..', 'dist', 'browser');
-
-/** The flags a closed network and a root account need (without the network ones Chromium keeps calling home). */
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
 
 export interface Session {
   browser: Browser;
@@ -36,21 +21,19 @@ export interface Session {
 export async function startSession(models?: string, extraArgs: string[] = []): Promise<Session> {
   if (!fs.existsSync(path.join(APP, 'engine.js'))) throw new Error(`${APP} has no engine.js: build the app with npm run build`);
   const served = await serve({ port: 0, app: APP, models });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'wavprobe-chromium-'));
-  let browser: Browser;
+  let chromium: Awaited<ReturnType<typeof launchChromium>>;
   try {
-    browser = await puppeteer.launch({ executablePath: CHROMIUM, args: [...FLAGS, ...extraArgs, `--user-data-dir=${profile}`], headless: true });
+    chromium = await launchChromium(extraArgs);
   } catch (e) {
     await served.close();
     throw e;
   }
   return {
-    browser,
+    browser: chromium.browser,
     served,
     async close() {
-      await browser.close();
+      await chromium.close();
       await served.close();
-      fs.rmSync(profile, { recursive: true, force: true });
     },
   };
 }

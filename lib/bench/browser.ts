@@ -71,8 +71,12 @@ function startServe(models: string): Promise<{ url: string; stop: () => Promise<
   });
 }
 
-/** Serves `models` with the app and starts headless Chromium on a fresh profile; close() stops both. */
-export async function startBrowserSession(models: string): Promise<BrowserSession> {
+/**
+ * Headless Chromium (WAVPROBE_CHROMIUM or Debian's) on a fresh profile, driven by puppeteer-core (a dev
+ * dependency, loaded only here); close() also removes the profile. No protocol timeout unless asked: one call into
+ * the page may run every timed forward (minutes for large models).
+ */
+export async function launchChromium(extraArgs: string[] = []): Promise<{ browser: Browser; close(): Promise<void> }> {
   const executablePath = chromiumPath();
   if (!fs.existsSync(executablePath)) throw new UsageError('no Chromium there: apt-get install chromium, or set WAVPROBE_CHROMIUM', executablePath);
   let puppeteer: typeof import('puppeteer-core');
@@ -81,25 +85,46 @@ export async function startBrowserSession(models: string): Promise<BrowserSessio
   } catch {
     throw new UsageError('puppeteer-core is not installed (a dev dependency: npm ci in a clone of wavprobe)', 'puppeteer-core');
   }
-  const served = await startServe(models);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'wavprobe-chromium-'));
+  const removeProfile = () => fs.rmSync(profile, { recursive: true, force: true });
   let browser: Browser;
   try {
-    // No protocol timeout: one call into the page runs every timed forward (minutes for large models).
-    browser = await puppeteer.launch({ executablePath, args: [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`], headless: true, protocolTimeout: 0 });
+    browser = await puppeteer.launch({
+      executablePath,
+      args: [...CHROMIUM_FLAGS, ...extraArgs, `--user-data-dir=${profile}`],
+      headless: true,
+      protocolTimeout: 0,
+    });
   } catch (e) {
-    await served.stop();
-    fs.rmSync(profile, { recursive: true, force: true });
+    removeProfile();
     throw e;
   }
   return {
     browser,
-    url: served.url,
-    version: await browser.version(),
     async close() {
       await browser.close();
+      removeProfile();
+    },
+  };
+}
+
+/** Serves `models` with the app and starts headless Chromium on a fresh profile; close() stops both. */
+export async function startBrowserSession(models: string): Promise<BrowserSession> {
+  const served = await startServe(models);
+  let chromium: Awaited<ReturnType<typeof launchChromium>>;
+  try {
+    chromium = await launchChromium();
+  } catch (e) {
+    await served.stop();
+    throw e;
+  }
+  return {
+    browser: chromium.browser,
+    url: served.url,
+    version: await chromium.browser.version(),
+    async close() {
+      await chromium.close();
       await served.stop();
-      fs.rmSync(profile, { recursive: true, force: true });
     },
   };
 }

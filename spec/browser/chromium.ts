@@ -9,7 +9,7 @@ import type { Page } from 'puppeteer-core';
 import { readDataset } from '../../lib/data';
 import { extractFeatures } from '../../lib/features/extract';
 import { trainHead, writeHead } from '../../lib/probe/head';
-import { CHROMIUM } from '../../tools/chromium';
+import { chromiumPath } from '../../lib/bench/browser';
 import { SystemComponent } from '../helpers/system';
 
 export { openApp, startSession } from '../../tools/chromium';
@@ -20,7 +20,7 @@ const DEMO_MODEL = path.join(ROOT, 'weights', 'demo');
 
 export const chromium: SystemComponent = {
   name: 'chromium',
-  missing: () => (fs.existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is not installed`),
+  missing: () => (fs.existsSync(chromiumPath()) ? undefined : `${chromiumPath()} is not installed`),
   enable: 'sh tools/setup-chromium.sh (apt-get install chromium), or set WAVPROBE_CHROMIUM',
 };
 
