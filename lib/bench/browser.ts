@@ -17,8 +17,8 @@ import { writeRandomStore } from '../models/random';
 import { packageRoot } from '../version';
 import { DEFAULT_PREPROCESSOR, ModelConfig } from '../weights/config';
 import { isStore } from '../weights/store';
-import { forwardFlop, round, testSignal } from './forward';
-import { median } from './machine';
+import { ForwardBenchResult, forwardFlop, round, testSignal } from './forward';
+import { MachineInfo, median } from './machine';
 import { PRESETS, PresetName } from './presets';
 
 /** Debian's chromium package unless WAVPROBE_CHROMIUM names another build. */
@@ -169,27 +169,18 @@ export interface BrowserBenchOptions {
   models?: string;
 }
 
-export interface BrowserBenchResult {
-  arch: string;
-  backend: string;
-  /** Threads the kernels ran on in the page (the engine's report) and those of tfjs-wasm's own pool. */
-  threads: number;
+/**
+ * `bench forward`'s result as the page measures it (no streaming, no RSS: the page holds its store whole; machine
+ * without the Node process's kernels, which the engine reports in the page), plus the browser's side.
+ */
+export interface BrowserBenchResult extends Omit<ForwardBenchResult, 'streamed_weights' | 'peak_rss_mb' | 'machine'> {
+  /** threads: what the kernels ran on in the page (the engine's report); tfjs_threads: tfjs-wasm's own pool. */
   tfjs_threads: number;
-  audio_s: number;
-  layers: number;
-  runs: number;
-  median_s: number;
-  min_s: number;
-  rtf: number;
-  gflop: number;
-  gflops: number;
-  /** The first call: fetching the store, building the model and the warm-up forward. */
-  load_s: number;
   browser: string;
   cross_origin_isolated: boolean;
   /** The engine's note when it runs on fewer threads than asked for. */
   note?: string;
-  machine: { cpu: string; cores: number; node: string };
+  machine: Pick<MachineInfo, 'cpu' | 'cores' | 'node'>;
 }
 
 /** What the page returns: every time in seconds, and the engine's report. */
