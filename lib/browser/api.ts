@@ -8,6 +8,7 @@
  * Threads are fixed when an engine starts: a call with another thread count replaces the engine.
  */
 import type { Call, DetectRequest, EngineInfo, ForwardRequest, InspectRequest, InspectResult, Reply, TensorJson } from './protocol';
+import type { Detection, DetectionFailure } from '../detector';
 
 export type { EngineInfo, InspectResult, TensorJson } from './protocol';
 
@@ -92,11 +93,11 @@ export async function forward(args: ForwardRequest & CallOptions): Promise<Recor
   return (await (await engineFor(threads)).call({ op: 'forward', args: req }, onProgress)) as Record<string, TensorJson>;
 }
 
-export async function detect(args: DetectRequest & CallOptions): Promise<Record<string, unknown>> {
+export async function detect(args: DetectRequest & CallOptions): Promise<Detection | DetectionFailure> {
   const { threads, onProgress, ...req } = args;
   // A copy goes to the worker: the caller keeps its ArrayBuffer.
   const audio = req.audio.slice(0);
-  return (await (await engineFor(threads)).call({ op: 'detect', args: { ...req, audio } }, onProgress, [audio])) as Record<string, unknown>;
+  return (await (await engineFor(threads)).call({ op: 'detect', args: { ...req, audio } }, onProgress, [audio])) as Detection | DetectionFailure;
 }
 
 /** A clip's look inside the model: `inspect --json --input`'s layers and layer_similarity, plus the attention maps. */

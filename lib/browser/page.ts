@@ -8,29 +8,7 @@
 import { InspectResult, defaultThreads, detect, info, inspect, listModels } from './api';
 import type { LocalFile, Source } from './protocol';
 
-interface Frame {
-  window: number;
-  start_s: number;
-  end_s: number;
-  logit: number;
-}
-
-interface Detection {
-  file: string;
-  ok: boolean;
-  error?: string;
-  p_spoof: number;
-  prior_spoof: number;
-  llr: number;
-  decision: 'spoof' | 'bona-fide';
-  reliability: number;
-  logit: number;
-  duration_s: number;
-  windows: number;
-  timeline?: Frame[];
-  threshold_logit?: number | null;
-  spoof_above?: boolean;
-}
+import type { Detection } from '../detector';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const LOCAL = '__local__';
@@ -142,14 +120,14 @@ async function analyse(name: string, bytes: ArrayBuffer): Promise<void> {
     const wave = await waveform(bytes);
     const results: Scored[] = [];
     for (const h of heads) {
-      const r = (await detect({
+      const r = await detect({
         model,
         head: h.head,
         audio: bytes,
         name,
         timeline: heads.length === 1,
         onProgress: progress,
-      })) as unknown as Detection;
+      });
       if (!r.ok) throw new Error(`${name}: ${r.error}`);
       results.push({ label: h.label, head: h.head, r });
     }
@@ -171,7 +149,7 @@ type Wave = { samples: Float32Array; rate: number } | undefined;
 
 /** One layer of a per-layer result in the main view, with its timeline (clicking a layer's bar calls this). */
 async function focus(s: Scored, model: Source, bytes: ArrayBuffer, wave: Wave): Promise<void> {
-  const r = (await detect({ model, head: s.head, audio: bytes, name: s.r.file, timeline: true })) as unknown as Detection;
+  const r = await detect({ model, head: s.head, audio: bytes, name: s.r.file, timeline: true });
   if (!r.ok) throw new Error(`${s.r.file}: ${r.error}`);
   renderMain(r, wave, s.label);
   for (const row of Array.from($('layer-bars').children)) row.classList.toggle('focus', row.firstChild?.textContent === s.label);
