@@ -31,6 +31,6 @@ export function describeWith(component: SystemComponent, title: string, body: ()
     });
     return;
   }
-  console.warn(`skipped "${title}": ${why}. To run it: ${component.enable}`);
+  process.stderr.write(`skipped "${title}": ${why}. To run it: ${component.enable}\n`);
   describe.skip(title, body);
 }
