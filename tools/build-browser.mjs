@@ -7,6 +7,7 @@
  */
 import * as esbuild from 'esbuild';
 import * as fs from 'fs';
+import { createRequire } from 'module';
 import * as path from 'path';
 import process from 'process';
 import { fileURLToPath } from 'url';
@@ -14,10 +15,11 @@ import { fileURLToPath } from 'url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.resolve(process.argv[2] ?? path.join(root, 'dist', 'browser'));
 const shims = path.join(root, 'lib', 'browser', 'shims');
+const require = createRequire(import.meta.url);
 
 const NODE_MODULES = {
   fs: 'fs.ts',
-  path: 'path.ts',
+  path: require.resolve('path-browserify'), // Node's posix path; cwd is the in-memory fs's root (globals.ts)
   worker_threads: 'worker_threads.ts',
   crypto: 'node-only.ts',
   v8: 'node-only.ts',
@@ -41,7 +43,7 @@ const browserPlugin = {
   setup(build) {
     build.onResolve({ filter: /^(node:)?[a-z_0-9]+$/ }, (args) => {
       const name = args.path.replace(/^node:/, '');
-      return NODE_MODULES[name] ? { path: path.join(shims, NODE_MODULES[name]) } : undefined;
+      return NODE_MODULES[name] ? { path: path.resolve(shims, NODE_MODULES[name]) } : undefined;
     });
     build.onResolve({ filter: /^\.\.?\// }, (args) => {
       const resolved = path.resolve(args.resolveDir, args.path);
@@ -63,7 +65,7 @@ const common = {
   legalComments: 'none',
   plugins: [browserPlugin],
   // Node globals the library reads: no environment variables in a page, and Buffer only for base64.
-  define: { 'process.env.WAVPROBE_KERNELS': 'undefined' },
+  define: { 'process.env.WAVPROBE_KERNELS': 'undefined', 'process.cwd': 'browserCwd' },
   inject: [path.join(shims, 'globals.ts')],
 };
 

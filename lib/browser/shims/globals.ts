@@ -1,8 +1,11 @@
 /// <reference lib="dom" />
 /**
  * Node globals the library uses on the engine path, for the browser build (esbuild injects them where they are
- * read): Buffer.from for the kernels' base64 binaries (tfjs asks Buffer.byteLength only where it found Node's).
+ * read): Buffer.from for the kernels' base64 binaries (tfjs asks Buffer.byteLength only where it found Node's), and
+ * process.cwd (path-browserify's resolve of relative paths) as the in-memory file system's root.
  */
+export const browserCwd = (): string => '/';
+
 class BrowserBuffer {
   static from(s: string | ArrayLike<number>, encoding?: string): Uint8Array {
     if (typeof s !== 'string') return Uint8Array.from(s);
