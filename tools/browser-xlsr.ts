@@ -13,7 +13,8 @@ import type { wavprobe as Wavprobe } from '../lib/browser/api';
 import { cacheDir } from '../lib/weights/cache';
 import { PRESETS } from '../lib/bench/presets';
 import { writeRandomStore } from '../lib/models/random';
-import { openApp, startSession } from './chromium';
+import { startBrowserSession } from '../lib/bench/browser';
+import { openApp } from './chromium';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
     console.error(`writing ${store} …`);
     writeRandomStore(store, { ...PRESETS['xlsr-300m'] }, { dtype: 'float16', source: 'xlsr-300m preset, seeded random weights (seed 1)' });
   }
-  const session = await startSession(models);
+  const session = await startBrowserSession(models);
   const pid = session.browser.process()!.pid!;
   let peak = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, treeRss(pid))), 100);

@@ -1,11 +1,10 @@
 /**
- * `bench forward` in a browser: `wavprobe serve` (this install's CLI, its own process) serves the app and a folder of
- * stores; headless Chromium (puppeteer-core, a dev dependency, loaded only here) opens the page and times
+ * `bench forward` in a browser: lib/serve.ts (in this process, as `wavprobe serve` runs it) serves the app and a
+ * folder of stores; headless Chromium (puppeteer-core, a dev dependency, loaded only here) opens the page and times
  * `wavprobe.forward` on seeded random weights at a preset's real size. Each forward's time includes the page's
  * round trip to its engine worker and the copy of every output back to the page (~20 MB at 10 s): the page API
  * has no cheaper call, and the onnxruntime-web peer (bench/peers/browser.ts) returns its output too.
  */
-import { spawn } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -13,8 +12,8 @@ import * as path from 'path';
 import type { Browser, Page } from 'puppeteer-core';
 import { UsageError } from '../errors';
 import { preprocess } from '../models/preprocess';
+import { appDir, serve } from '../serve';
 import { writeRandomStore } from '../models/random';
-import { packageRoot } from '../version';
 import { DEFAULT_PREPROCESSOR, ModelConfig } from '../weights/config';
 import { isStore } from '../weights/store';
 import { ForwardBenchResult, forwardFlop, round, testSignal } from './forward';
@@ -44,31 +43,6 @@ export interface BrowserSession {
   /** Chromium's version string, e.g. HeadlessChrome/156.0.8078.114. */
   version: string;
   close(): Promise<void>;
-}
-
-/** `wavprobe serve --port 0 --models DIR` as a child process; resolves to its URL once it prints it. */
-function startServe(models: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [path.join(packageRoot(), 'bin', 'wavprobe.js'), 'serve', '--port', '0', '--models', models], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  };
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /wavprobe serve: (\S+)/.exec(out);
-      if (m) resolve({ url: m[1].endsWith('/') ? m[1] : `${m[1]}/`, stop });
-    });
-    child.once('exit', (code) =>
-      reject(new UsageError(`wavprobe serve exited (${code}) before printing its URL: ${err.trim().slice(-500)}`, models)),
-    );
-  });
 }
 
 /**
@@ -108,14 +82,19 @@ export async function launchChromium(extraArgs: string[] = []): Promise<{ browse
   };
 }
 
-/** Serves `models` with the app and starts headless Chromium on a fresh profile; close() stops both. */
-export async function startBrowserSession(models: string): Promise<BrowserSession> {
-  const served = await startServe(models);
+/**
+ * Serves the built app (lib/serve.ts, in this process, so the page is cross-origin isolated) with `models` at
+ * /models/, and starts headless Chromium on a fresh profile with `extraArgs`; close() stops both.
+ */
+export async function startBrowserSession(models?: string, extraArgs: string[] = []): Promise<BrowserSession> {
+  const app = appDir();
+  if (!fs.existsSync(path.join(app, 'engine.js'))) throw new UsageError('the browser app is not built (no engine.js): run npm run build', app);
+  const served = await serve({ port: 0, app, models });
   let chromium: Awaited<ReturnType<typeof launchChromium>>;
   try {
-    chromium = await launchChromium();
+    chromium = await launchChromium(extraArgs);
   } catch (e) {
-    await served.stop();
+    await served.close();
     throw e;
   }
   return {
@@ -124,7 +103,7 @@ export async function startBrowserSession(models: string): Promise<BrowserSessio
     version: await chromium.browser.version(),
     async close() {
       await chromium.close();
-      await served.stop();
+      await served.close();
     },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Chromium for the browser specs (one browser per spec file, launched by tools/chromium.ts), tensors out of the
+ * Chromium for the browser specs (one browser per spec file, started by lib/bench/browser.ts), tensors out of the
  * page, and the demo model with heads to serve.
  */
 import * as fs from 'fs';
@@ -10,10 +10,11 @@ import { readDataset } from '../../lib/data';
 import { extractFeatures } from '../../lib/features/extract';
 import { trainHead, writeHead } from '../../lib/probe/head';
 import { chromiumPath } from '../../lib/bench/browser';
+export { startBrowserSession as startSession } from '../../lib/bench/browser';
+export type { BrowserSession as Session } from '../../lib/bench/browser';
 import { SystemComponent } from '../helpers/system';
 
-export { openApp, startSession } from '../../tools/chromium';
-export type { Session } from '../../tools/chromium';
+export { openApp } from '../../tools/chromium';
 
 const ROOT = path.join(__dirname, '..', '..');
 const DEMO_MODEL = path.join(ROOT, 'weights', 'demo');

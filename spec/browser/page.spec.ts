@@ -10,7 +10,7 @@ import * as path from 'path';
 import type { ElementHandle, Page } from 'puppeteer-core';
 import { useBackend } from '../../lib/backend';
 import { describeWith } from '../helpers/system';
-import { APP } from '../../tools/chromium';
+import { appDir } from '../../lib/serve';
 import { Session, chromium, demoModels, openApp, startSession } from './chromium';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -188,7 +188,7 @@ describeWith(chromium, 'the page in Chromium', () => {
         [...fs.readFileSync(CLIP)],
       );
     try {
-      await fresh.goto(session.served.url);
+      await fresh.goto(session.url);
       await fresh.waitForSelector('body[data-ready="true"]');
       const first = await run();
       expect(first.ok).toBe(true);
@@ -219,7 +219,7 @@ describeWith(chromium, 'the page in Chromium', () => {
     // The same files from a plain server, without COOP/COEP.
     const plain = http.createServer((req, res) => {
       const rel = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
-      const file = rel.startsWith('/models/') ? path.join(tmp, rel.slice('/models/'.length)) : path.join(APP, rel === '/' ? 'index.html' : rel);
+      const file = rel.startsWith('/models/') ? path.join(tmp, rel.slice('/models/'.length)) : path.join(appDir(), rel === '/' ? 'index.html' : rel);
       if (!fs.existsSync(file) || !fs.statSync(file).isFile()) return void res.writeHead(404).end();
       const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.wasm') ? 'application/wasm' : file.endsWith('.html') ? 'text/html' : '';
       res.writeHead(200, type ? { 'Content-Type': type } : {}).end(fs.readFileSync(file));
