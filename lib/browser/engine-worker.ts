@@ -18,7 +18,7 @@ import type { DetectRequest, EngineInfo, ForwardRequest, InspectRequest, Inspect
 import { existsSync, putFile, removeFiles } from './shims/fs';
 import { prestartWorkers } from './shims/worker_threads';
 import { CheckpointError } from '../errors';
-import { STORE_INFO, readStoreInfo } from '../weights/store';
+import { STORE_INFO, checkStoreFileHash, checkStoreFileSize, readStoreInfo } from '../weights/store';
 
 const post = (reply: Reply, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(reply, transfer);
 
@@ -71,9 +71,8 @@ async function putLocal(files: LocalFile[]): Promise<string> {
   for (const [name, want] of Object.entries(storeInfo.files)) {
     const f = files.find((x) => strip(x.name) === name);
     if (!f) throw new CheckpointError('missing from the weight store', name);
-    if (f.bytes.byteLength !== want.bytes || (await sha256(new Uint8Array(f.bytes))) !== want.sha256) {
-      throw new CheckpointError(`size or sha256 does not match ${STORE_INFO}: corrupt or modified`, name);
-    }
+    checkStoreFileSize(name, want, f.bytes.byteLength);
+    checkStoreFileHash(name, want, await sha256(new Uint8Array(f.bytes)));
   }
   return dir;
 }

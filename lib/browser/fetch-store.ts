@@ -6,7 +6,7 @@
  * load. A checked store then loads with readStore's own checks (manifest, shapes, finiteness).
  */
 import { CheckpointError, DataError } from '../errors';
-import { STORE_INFO, readStoreInfo } from '../weights/store';
+import { STORE_INFO, checkListedName, checkStoreFileHash, checkStoreFileSize, readStoreInfo } from '../weights/store';
 import { existsSync, putFile, removeFiles } from './shims/fs';
 
 export const CACHE_NAME = 'wavprobe-stores-v1';
@@ -70,10 +70,7 @@ export async function fetchStore(url: string, onProgress?: Progress): Promise<st
   putFile(`${dir}/${STORE_INFO}`, await fetchBytes(infoUrl, undefined, (r, f) => new CheckpointError(r, f)));
   const info = readStoreInfo(dir); // format, version and the file list, in the Node reader's words
   const entries = Object.entries(info.files);
-  for (const [name] of entries) {
-    if (name.includes('/') || name.includes('\\') || name.startsWith('.'))
-      throw new CheckpointError(`lists a bad file name ${JSON.stringify(name)}`, infoUrl);
-  }
+  for (const [name] of entries) checkListedName(name, infoUrl);
   const total = entries.reduce((a, [, f]) => a + f.bytes, 0);
   let loaded = 0;
   const cache = await openCache();
@@ -96,9 +93,8 @@ export async function fetchStore(url: string, onProgress?: Progress): Promise<st
         (r, f) => new CheckpointError(r, f),
       );
     if (hit) loaded += bytes.length;
-    if (bytes.length !== want.bytes)
-      throw new CheckpointError(`is ${bytes.length} bytes, but ${STORE_INFO} says ${want.bytes}: truncated or modified`, base + name);
-    if ((await sha256(bytes)) !== want.sha256) throw new CheckpointError(`sha256 does not match ${STORE_INFO}: corrupt or modified`, base + name);
+    checkStoreFileSize(base + name, want, bytes.length);
+    checkStoreFileHash(base + name, want, await sha256(bytes));
     if (!hit) await cache?.put(key, new Response(bytes as Uint8Array<ArrayBuffer>)).catch(() => undefined); // a full cache only costs the next load a fetch
     putFile(file, bytes);
     onProgress?.({ loaded, total, file: name });

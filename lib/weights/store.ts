@@ -248,16 +248,32 @@ export function readStoreInfo(dir: string): StoreInfo {
   return j;
 }
 
+/** A name wavprobe.json lists must be a plain file of the store's folder (`infoFile` names the listing in the error). */
+export function checkListedName(name: string, infoFile: string): void {
+  if (name.includes('/') || name.includes('\\') || name.startsWith('.'))
+    throw new CheckpointError(`lists a bad file name ${JSON.stringify(name)}`, infoFile);
+}
+
+type ListedFile = StoreInfo['files'][string];
+
+/** A listed file's size against wavprobe.json's record (Node reads it from disk, the page from the network). */
+export function checkStoreFileSize(file: string, want: ListedFile, size: number): void {
+  if (size !== want.bytes) throw new CheckpointError(`is ${size} bytes, but ${STORE_INFO} says ${want.bytes}: truncated or modified`, file);
+}
+
+/** A listed file's sha256 (hex) against wavprobe.json's record. */
+export function checkStoreFileHash(file: string, want: ListedFile, sha256: string): void {
+  if (sha256 !== want.sha256) throw new CheckpointError(`sha256 does not match ${STORE_INFO}: corrupt or modified`, file);
+}
+
 /** Checks every file wavprobe.json lists: present, the recorded size, and (with `checksums`) the recorded sha256. */
 export function verifyStoreFiles(dir: string, info: StoreInfo, checksums: boolean): void {
   for (const [name, want] of Object.entries(info.files)) {
     const file = path.join(dir, name);
-    if (name.includes('/') || name.includes('\\') || name.startsWith('.'))
-      throw new CheckpointError(`lists a bad file name ${JSON.stringify(name)}`, path.join(dir, STORE_INFO));
+    checkListedName(name, path.join(dir, STORE_INFO));
     if (!fs.existsSync(file)) throw new CheckpointError('missing from the weight store', file);
-    const bytes = fs.statSync(file).size;
-    if (bytes !== want.bytes) throw new CheckpointError(`is ${bytes} bytes, but ${STORE_INFO} says ${want.bytes}: truncated or modified`, file);
-    if (checksums && sha256File(file) !== want.sha256) throw new CheckpointError(`sha256 does not match ${STORE_INFO}: corrupt or modified`, file);
+    checkStoreFileSize(file, want, fs.statSync(file).size);
+    if (checksums) checkStoreFileHash(file, want, sha256File(file));
   }
 }
 
