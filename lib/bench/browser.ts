@@ -12,7 +12,7 @@ import * as path from 'path';
 import type { Browser, Page } from 'puppeteer-core';
 import { UsageError } from '../errors';
 import { preprocess } from '../models/preprocess';
-import { appDir, serve } from '../serve';
+import { serve } from '../serve';
 import { writeRandomStore } from '../models/random';
 import { DEFAULT_PREPROCESSOR, ModelConfig } from '../weights/config';
 import { isStore } from '../weights/store';
@@ -87,9 +87,7 @@ export async function launchChromium(extraArgs: string[] = []): Promise<{ browse
  * /models/, and starts headless Chromium on a fresh profile with `extraArgs`; close() stops both.
  */
 export async function startBrowserSession(models?: string, extraArgs: string[] = []): Promise<BrowserSession> {
-  const app = appDir();
-  if (!fs.existsSync(path.join(app, 'engine.js'))) throw new UsageError('the browser app is not built (no engine.js): run npm run build', app);
-  const served = await serve({ port: 0, app, models });
+  const served = await serve({ port: 0, models }); // refuses an app that is not built
   let chromium: Awaited<ReturnType<typeof launchChromium>>;
   try {
     chromium = await launchChromium(extraArgs);
