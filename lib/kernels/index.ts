@@ -56,6 +56,7 @@ export const KERNEL_EXPORTS = {
     perThread: 'scratch',
   },
   pack_cols: { args: { B: 'ptr', Bp: 'ptr', K: 'int', N: 'int' }, slice: 'panels of 8 columns' },
+  pack_half_cols: { args: { H: 'ptr', Bp: 'ptr', K: 'int', N: 'int' }, slice: 'panels of 8 columns' },
   conv3s2_cols: {
     args: { x: 'ptr', Cin: 'int', W: 'ptr', Bp: 'ptr', bias: 'ptr', y: 'ptr', Tout: 'int', Cout: 'int', gelu: 'flag' },
     prepacked: ['W', 'Bp'],
@@ -255,6 +256,21 @@ export class Kernels {
     if (b.shape.length !== 2 || N % NR) throw new UsageError(`pack: weight ${JSON.stringify(b.shape)} is not [K, N] with N a multiple of ${NR}`);
     const out = this.backend.makeOutput([K, N], 'float32');
     this.run('pack_cols', { B: this.offset(b), Bp: this.offset(out), K, N }, N / NR, K * N >= PARALLEL_MIN_VALUES);
+    return out;
+  }
+
+  /**
+   * packWeight() for a weight [K, N] stored as IEEE halves, passed as the int32 tensor [K, N / 2] over their bytes:
+   * widened exactly while packing, one pass over the 2-byte values.
+   */
+  packHalfWeight(h: tf.TensorInfo): tf.TensorInfo {
+    const [K, halfN] = h.shape;
+    if (h.shape.length !== 2 || h.dtype !== 'int32' || (2 * halfN) % NR) {
+      throw new UsageError(`pack: halves ${JSON.stringify(h.shape)} (${h.dtype}) are not int32 [K, N / 2] with N a multiple of ${NR}`);
+    }
+    const N = 2 * halfN;
+    const out = this.backend.makeOutput([K, N], 'float32');
+    this.run('pack_half_cols', { H: this.offset(h), Bp: this.offset(out), K, N }, N / NR, K * N >= PARALLEL_MIN_VALUES);
     return out;
   }
 
@@ -490,6 +506,7 @@ export interface GemmShape {
 const TFJS_KERNELS = {
   WavprobeGemm: (k, i, attrs) => k.gemm(i.a!, i.b!, i.bias, attrs as unknown as GemmShape),
   WavprobePack: (k, i) => k.packWeight(i.b!),
+  WavprobePackHalf: (k, i) => k.packHalfWeight(i.h!),
   WavprobeConv: (k, i, attrs) => k.conv(i.x!, i.filter!, i.bias, attrs as unknown as ConvAttrs),
   WavprobeGroupedConv: (k, i, attrs) => k.groupedConv(i.x!, i.filter!, i.bias, attrs as unknown as GroupedConvAttrs),
   WavprobeGelu: (k, i) => k.gelu(i.x!),

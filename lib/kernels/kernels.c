@@ -268,6 +268,38 @@ EXPORT(pack_cols)
 void pack_cols(const float *B, float *Bp, int K, int N, int p0, int p1) { pack_b(B, N, Bp, K, N, p0, p1); }
 
 /*
+ * Four IEEE halves (zero-extended into i32 lanes) → their float32 values, exactly: a normal half's bits move up 13
+ * places with the exponent rebiased by 112; a subnormal's |h|·2^-24 is a product of normal floats (exact, and no
+ * subnormal operand for a flush-to-zero mode to touch); an all-ones exponent becomes float32's; the sign moves to
+ * bit 31. The same construction as lib/weights/half-simd.ts.
+ */
+static inline v128_t widen_halves(v128_t h) {
+  v128_t abs = wasm_v128_and(h, wasm_i32x4_splat(0x7fff)), exp = wasm_v128_and(h, wasm_i32x4_splat(0x7c00));
+  v128_t subnormal = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(abs), wasm_f32x4_splat(0x1p-24f));
+  v128_t normal = wasm_i32x4_add(wasm_i32x4_shl(abs, 13), wasm_i32x4_splat(112 << 23));
+  v128_t f = wasm_v128_bitselect(subnormal, normal, wasm_i32x4_eq(exp, wasm_i32x4_splat(0)));
+  f = wasm_v128_or(f, wasm_v128_and(wasm_i32x4_eq(exp, wasm_i32x4_splat(0x7c00)), wasm_i32x4_splat(0x7f800000)));
+  return wasm_v128_or(f, wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x8000)), 16));
+}
+
+/*
+ * pack_cols for a weight stored as IEEE halves H [K, N] (N a multiple of 8): panels [p0, p1) widened into Bp as
+ * they are packed, so a float16 weight reaches the GEMM's layout in one pass over its 2-byte values.
+ */
+EXPORT(pack_half_cols)
+void pack_half_cols(const unsigned short *H, float *Bp, int K, int N, int p0, int p1) {
+  for (int p = p0; p < p1; p++) {
+    float *dst = Bp + (size_t)p * K * NR;
+    const unsigned short *src = H + p * NR;
+    for (int k = 0; k < K; k++, src += N, dst += NR) {
+      v128_t h = wasm_v128_load(src);
+      wasm_v128_store(dst, widen_halves(wasm_u32x4_extend_low_u16x8(h)));
+      wasm_v128_store(dst + 4, widen_halves(wasm_u32x4_extend_high_u16x8(h)));
+    }
+  }
+}
+
+/*
  * The kernel-3, stride-2 convolution as shared products (Winograd's F(2,2) on the even taps). With x [T, Cin]
  * (rows), W = [W0; W1; W2] the filter [3·Cin, Cout], output rows 2s and 2s+1 read e0 = x[4s], o0 = x[4s+1],
  * e1 = x[4s+2], o1 = x[4s+3], e2 = x[4s+4]:

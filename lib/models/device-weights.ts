@@ -5,11 +5,12 @@
  *
  * A model too large for the backend's heap (XLS-R 1B on wasm's 4 GB) streams its transformer layers: their
  * weights stay in the JS heap and withLayer() uploads one layer just before it runs and frees it right after.
- * A float16 store's weights stay halves in the JS heap (half the memory) and are widened as upload() sends them.
+ * A float16 store's weights stay halves in the JS heap (half the memory) and are widened as they go to the backend
+ * (dense ones while they are packed).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError } from '../errors';
-import { packWeight } from '../nn/linear';
+import { packHalfWeight, packWeight } from '../nn/linear';
 import { HostWeight, HostWeightSet, float16ToHeap, hostFloats, sizeOf } from '../weights/tensor';
 
 /** 1.5 GiB: XLS-R 300M (1.26 GB) stays resident, XLS-R 1B (3.9 GB) streams. */
@@ -57,6 +58,12 @@ function upload(t: HostWeight): tf.Tensor {
   return tf.engine().makeTensorFromTensorInfo(info);
 }
 
+/** A weight on the backend as the forward reads it: a dense layer's packed for the GEMM (from halves in one pass). */
+function uploadWeight(key: string, t: HostWeight): tf.Tensor {
+  if (!isDenseWeight(key)) return upload(t);
+  return ('half' in t && packHalfWeight(t.half, t.shape)) || packWeight(upload(t));
+}
+
 export class DeviceWeights {
   /** Whether the transformer layers' weights stay in the JS heap and are uploaded per layer per forward. */
   readonly streamsLayers: boolean;
@@ -70,10 +77,7 @@ export class DeviceWeights {
     this.streamsLayers = opts.streamLayers ?? (tf.getBackend() === 'wasm' && bytes > STREAM_ABOVE_BYTES);
     for (const [key, t] of source) {
       if (this.streamsLayers && isLayerWeight(key)) this.host.set(key, t);
-      else {
-        const uploaded = upload(t);
-        this.tensors.set(key, isDenseWeight(key) ? packWeight(uploaded) : uploaded);
-      }
+      else this.tensors.set(key, uploadWeight(key, t));
       if (opts.releaseHost) source.delete(key);
     }
   }
@@ -87,15 +91,15 @@ export class DeviceWeights {
   }
 
   /**
-   * Runs fn with transformer layer l's weights on the backend. Streamed ones are uploaded for fn only, as stored
-   * (not packed: the GEMM packs an unpacked weight itself).
+   * Runs fn with transformer layer l's weights on the backend. Streamed ones are uploaded (dense ones packed, as at
+   * load: the GEMM would otherwise pack them itself) for fn only.
    */
   withLayer<T>(l: number, fn: (w: LayerWeights) => T): T {
     const prefix = layerPrefix(l);
     const w: LayerWeights = (name) => this.get(prefix + name);
     if (!this.streamsLayers) return fn(w);
     // Kept out of the caller's tidy: freed here, after fn.
-    for (const [key, t] of this.host) if (key.startsWith(prefix)) this.tensors.set(key, tf.keep(upload(t)));
+    for (const [key, t] of this.host) if (key.startsWith(prefix)) this.tensors.set(key, tf.keep(uploadWeight(key, t)));
     try {
       return fn(w);
     } finally {

@@ -29,6 +29,21 @@ export function packWeight(w: tf.Tensor): tf.Tensor {
   return p;
 }
 
+/**
+ * packWeight() for a weight [in, out] stored as IEEE halves: widened exactly while it is packed, in one pass, with
+ * no float32 copy before it. Undefined where packWeight() would not pack (no kernels, or out % 8 ≠ 0).
+ */
+export function packHalfWeight(half: Uint16Array, shape: readonly number[]): tf.Tensor | undefined {
+  const [K, N] = shape;
+  if (!kernels() || shape.length !== 2 || N % 8 || half.length !== K * N) return undefined;
+  const aligned = half.byteOffset % 4 ? half.slice() : half; // an Int32Array view needs 4-byte alignment
+  const bytes = tf.tensor2d(new Int32Array(aligned.buffer, aligned.byteOffset, half.length / 2), [K, N / 2], 'int32');
+  const p = runKernel('WavprobePackHalf', { h: bytes });
+  bytes.dispose();
+  packed.add(p);
+  return p;
+}
+
 /** a [M, K] · b [K, N] (+ bias [N]) (→ GELU) → [M, N]; b may be a packWeight() weight. */
 export function matMul(a: tf.Tensor, b: tf.Tensor, bias?: tf.Tensor, then: Epilogue = {}): tf.Tensor2D {
   const [M, K] = a.shape;

@@ -9,7 +9,8 @@ import { mulberry32 } from '../../lib/random';
 import { conv1d, groupedConv1d } from '../../lib/nn/conv';
 import { gelu } from '../../lib/nn/gelu';
 import { layerNorm, layerNormGelu, momentsOverTime } from '../../lib/nn/norm';
-import { matMul, packWeight } from '../../lib/nn/linear';
+import { matMul, packHalfWeight, packWeight } from '../../lib/nn/linear';
+import { float32ToFloat16 } from '../../lib/weights/tensor';
 import { REF } from '../helpers/nn-reference';
 
 const seeded = (n: number, seed: number) => {
@@ -17,12 +18,34 @@ const seeded = (n: number, seed: number) => {
   return Float32Array.from({ length: n }, () => 2 * rand() - 1);
 };
 
-/** max |got − exact| / Σ_k |a·b| over the outputs: the GEMM's error relative to the scale of its sums. */
-function gemmError(M: number, K: number, N: number, withBias: boolean, packed = false): number {
-  const [a, b, bias] = [seeded(M * K, 1), seeded(K * N, 2), seeded(N, 3)];
+/** An IEEE half's value from its fields, in float64 (NaN for all NaNs). */
+function halfValue(h: number): number {
+  const [sign, exp, mant] = [h >> 15 ? -1 : 1, (h >> 10) & 0x1f, h & 0x3ff];
+  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
+  return exp ? sign * 2 ** (exp - 15) * (1 + mant / 1024) : sign * 2 ** -14 * (mant / 1024);
+}
+
+/** All 65536 halves as a weight [8192, 8] (one panel: the packed layout is the row-major one), packed from halves: values that are not exactly the half's. */
+function halfPackMismatches(): number {
+  const halves = Uint16Array.from({ length: 65536 }, (_, i) => i);
+  const got = tf.tidy(() => packHalfWeight(halves, [8192, 8])!.dataSync());
+  let bad = 0;
+  for (let h = 0; h < 65536; h++) if (!Object.is(got[h], halfValue(h)) && !(isNaN(got[h]) && isNaN(halfValue(h)))) bad++;
+  return bad;
+}
+
+/**
+ * max |got − exact| / Σ_k |a·b| over the outputs: the GEMM's error relative to the scale of its sums. weight:
+ * as given, packed at load, or stored as halves and packed from them (then b is its halves' values).
+ */
+function gemmError(M: number, K: number, N: number, withBias: boolean, weight: 'plain' | 'packed' | 'half' = 'plain'): number {
+  const [a, bias] = [seeded(M * K, 1), seeded(N, 3)];
+  const halves = float32ToFloat16(seeded(K * N, 2));
+  const b = weight === 'half' ? Float32Array.from(halves, halfValue) : seeded(K * N, 2); // exact: every half is a float32
   const got = tf.tidy(() => {
-    const weight = packed ? packWeight(tf.tensor2d(b, [K, N])) : tf.tensor2d(b, [K, N]);
-    return matMul(tf.tensor2d(a, [M, K]), weight, withBias ? tf.tensor1d(bias) : undefined).dataSync();
+    const w =
+      weight === 'half' ? packHalfWeight(halves, [K, N])! : weight === 'packed' ? packWeight(tf.tensor2d(b, [K, N])) : tf.tensor2d(b, [K, N]);
+    return matMul(tf.tensor2d(a, [M, K]), w, withBias ? tf.tensor1d(bias) : undefined).dataSync();
   });
   let worst = 0;
   for (let i = 0; i < M; i++) {
@@ -175,7 +198,9 @@ export function kernelErrors(): Record<string, number> {
     'dense 37×1600·1600×203 + bias': gemmError(37, 1600, 203, true),
     'dense 3×5·5×8': gemmError(3, 5, 8, false),
     'dense 1×64·64×9 + bias': gemmError(1, 64, 9, true),
-    'dense 9×1600·1600×200, weight packed at load': gemmError(9, 1600, 200, true, true),
+    'dense 9×1600·1600×200, weight packed at load': gemmError(9, 1600, 200, true, 'packed'),
+    'dense 9×1600·1600×200, weight packed from halves': gemmError(9, 1600, 200, true, 'half'),
+    'all 65536 halves widened exactly while packed (mismatches)': halfPackMismatches(),
     // Kernel 3, stride 2 shares products between output pairs: odd and even frame counts, a ragged last panel.
     'conv k3 s2 64→48, 499 frames': convError(1000, 64, 3, 48, 2),
     'conv k3 s2 32→20, 500 frames': convError(1002, 32, 3, 20, 2),
