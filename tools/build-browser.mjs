@@ -65,7 +65,7 @@ const common = {
   legalComments: 'none',
   plugins: [browserPlugin],
   // Node globals the library reads: no environment variables in a page, and Buffer only for base64.
-  define: { 'process.env.WAVPROBE_KERNELS': 'undefined', 'process.cwd': 'browserCwd' },
+  define: { 'process.env.WAVPROBE_KERNELS': 'undefined', 'process.env.WAVPROBE_STRASSEN': 'undefined', 'process.cwd': 'browserCwd' },
   inject: [path.join(shims, 'globals.ts')],
 };
 

@@ -147,10 +147,11 @@ export interface BrowserBenchOptions {
 }
 
 /**
- * `bench forward`'s result as the page measures it (no streaming, no RSS: the page holds its store whole; machine
- * without the Node process's kernels, which the engine reports in the page), plus the browser's side.
+ * `bench forward`'s result as the page measures it (no streaming, no RSS: the page holds its store whole, its dense
+ * weights in createModel's default layout, Strassen's; machine without the Node process's kernels, which the engine
+ * reports in the page), plus the browser's side.
  */
-export interface BrowserBenchResult extends Omit<ForwardBenchResult, 'streamed_weights' | 'peak_rss_mb' | 'machine'> {
+export interface BrowserBenchResult extends Omit<ForwardBenchResult, 'streamed_weights' | 'strassen' | 'peak_rss_mb' | 'machine'> {
   /** threads: what the kernels ran on in the page (the engine's report); tfjs_threads: tfjs-wasm's own pool. */
   tfjs_threads: number;
   browser: string;

@@ -4,7 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendName, useBackend, wasmThreadsCount } from '../backend';
-import { createModel, frameLengths, inputTensors, preprocess } from '../models';
+import { kernelsInUse } from '../kernels';
+import { createModel, frameLengths, inputTensors, preprocess, strassenByDefault } from '../models';
 import { randomModelSource } from '../models/random';
 import { mulberry32 } from '../random';
 import { ModelConfig } from '../weights/config';
@@ -22,6 +23,8 @@ export interface ForwardBenchOptions {
   threads?: number;
   /** Force weight streaming on or off (default: createModel's choice). */
   streamWeights?: boolean;
+  /** Resident dense weights as Strassen's blocks (default: createModel's). */
+  strassen?: boolean;
 }
 
 export interface ForwardBenchResult {
@@ -40,6 +43,8 @@ export interface ForwardBenchResult {
   load_s: number;
   /** Whether the layers' weights were uploaded per forward (createModel's choice for large models on wasm). */
   streamed_weights: boolean;
+  /** Whether resident dense weights were laid out for one level of Strassen. */
+  strassen: boolean;
   peak_rss_mb: number;
   machine: MachineInfo;
 }
@@ -78,8 +83,9 @@ export async function benchForward(o: ForwardBenchOptions): Promise<ForwardBench
   const backend = await useBackend(o.backend ?? 'wasm', { threads: o.threads });
   const config = typeof o.arch === 'string' ? PRESETS[o.arch] : o.arch;
   const upToLayer = o.upToLayer ?? config.numHiddenLayers;
+  const strassen = o.strassen ?? strassenByDefault();
   const t0 = performance.now();
-  const model = createModel(randomModelSource(config), { releaseHostWeights: true, streamWeights: o.streamWeights });
+  const model = createModel(randomModelSource(config), { releaseHostWeights: true, streamWeights: o.streamWeights, strassen });
   const loadSeconds = (performance.now() - t0) / 1000;
   const signal = testSignal(o.seconds);
   const { inputValues } = inputTensors(preprocess([signal], model.preprocessor));
@@ -106,6 +112,7 @@ export async function benchForward(o: ForwardBenchOptions): Promise<ForwardBench
     gflops: round(gflop / med, 1),
     load_s: round(loadSeconds),
     streamed_weights: model.streamsWeights,
+    strassen: strassen && !model.streamsWeights && kernelsInUse() !== 'tfjs',
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     machine: machineInfo(),
   };

@@ -26,13 +26,17 @@ function common<T>(y: Argv<T>): Argv<T & BenchArgs> {
     .option('json', { type: 'boolean', describe: 'JSON output' }) as Argv<T & BenchArgs>;
 }
 
-const forward: CommandModule<object, BenchArgs & { layers?: string; streamWeights?: boolean }> = {
+const forward: CommandModule<object, BenchArgs & { layers?: string; streamWeights?: boolean; strassen?: boolean }> = {
   command: 'forward',
   describe: 'Time a whole forward pass',
   builder: (y) =>
     common(y)
       .option('layers', { type: 'string', describe: '0..k: stop after encoder layer k' })
-      .option('stream-weights', { type: 'boolean', describe: 'upload layer weights per forward (default: when they exceed 1.5 GiB on wasm)' }),
+      .option('stream-weights', { type: 'boolean', describe: 'upload layer weights per forward (default: when they exceed 1.5 GiB on wasm)' })
+      .option('strassen', {
+        type: 'boolean',
+        describe: 'resident dense weights as one level of Strassen (default: on unless WAVPROBE_STRASSEN=0; --no-strassen to compare)',
+      }),
   handler: (args) =>
     runCommand('bench forward', async () => {
       const upToLayer = deepestLayer(args.layers, PRESETS[args.arch].numHiddenLayers);
@@ -44,11 +48,12 @@ const forward: CommandModule<object, BenchArgs & { layers?: string; streamWeight
         backend: args.backend,
         threads: args.threads,
         streamWeights: args.streamWeights,
+        strassen: args.strassen,
       });
       if (args.json) console.log(JSON.stringify(r));
       else
         console.log(
-          `${r.arch} ${r.audio_s} s, layers 0..${r.layers}, ${r.backend} × ${r.threads} threads: median ${r.median_s} s (min ${r.min_s}), RTF ${r.rtf}, ${r.gflops} GFLOP/s, peak RSS ${r.peak_rss_mb} MB${r.streamed_weights ? ', weights streamed' : ''}`,
+          `${r.arch} ${r.audio_s} s, layers 0..${r.layers}, ${r.backend} × ${r.threads} threads: median ${r.median_s} s (min ${r.min_s}), RTF ${r.rtf}, ${r.gflops} GFLOP/s, peak RSS ${r.peak_rss_mb} MB${r.streamed_weights ? ', weights streamed' : ''}${r.strassen ? ', Strassen' : ''}`,
         );
     }),
 };

@@ -1,7 +1,8 @@
 /**
- * wavprobe's own wasm SIMD kernels (kernels.c: GEMM on weights packed at load or per call, 1-D convolution as a GEMM
- * over overlapping rows, the kernel-3 stride-2 conv with shared products, the grouped conv, GELU, layer norm with
- * an optional fused GELU, a per-channel normalisation fused with GELU, the multi-head attention core) run
+ * wavprobe's own wasm SIMD kernels (kernels.c: GEMM on weights packed at load, in panels or as one level of
+ * Strassen's blocks, or per call; 1-D convolution as a GEMM over overlapping rows, the kernel-3 stride-2 conv with
+ * shared products, the grouped conv, GELU, layer norm with an optional fused GELU, a per-channel normalisation
+ * fused with GELU, the multi-head attention core) run
  * in place on tfjs-wasm's heap: the module imports the backend's own memory, reads its tensors where they lie and
  * writes into outputs the backend allocates, so nothing is copied. They are registered as tfjs kernels (Wavprobe*)
  * on the wasm backend, so tidy() and dispose() treat their outputs like any other.
@@ -47,6 +48,7 @@ interface ExportSpec {
 export const KERNEL_EXPORTS = {
   gemm_packed_bytes: { args: { K: 'int', N: 'int' } },
   gemm_scratch_bytes: { args: {} },
+  strassen_scratch_bytes: { args: {} },
   conv3s2_scratch_bytes: { args: { Cin: 'int' } },
   attention_scratch_bytes: { args: { T: 'int', d: 'int' } },
   gemm_cols: {
@@ -57,6 +59,12 @@ export const KERNEL_EXPORTS = {
   },
   pack_cols: { args: { B: 'ptr', Bp: 'ptr', K: 'int', N: 'int' }, slice: 'panels of 8 columns' },
   pack_half_cols: { args: { H: 'ptr', Bp: 'ptr', K: 'int', N: 'int' }, slice: 'panels of 8 columns' },
+  gemm_strassen_cols: {
+    args: { A: 'ptr', lda: 'int', Bs: 'ptr', bias: 'ptr', C: 'ptr', M: 'int', K: 'int', N: 'int', gelu: 'flag' },
+    slice: 'panels of 8 columns of each half',
+    perThread: 'scratch',
+  },
+  strassen_pack_cols: { args: { B: 'ptr', Bs: 'ptr', K: 'int', N: 'int' }, slice: 'panels of 8 columns of each half' },
   conv3s2_cols: {
     args: { x: 'ptr', Cin: 'int', W: 'ptr', Bp: 'ptr', bias: 'ptr', y: 'ptr', Tout: 'int', Cout: 'int', gelu: 'flag' },
     prepacked: ['W', 'Bp'],
@@ -190,10 +198,12 @@ export class Kernels {
 
   /**
    * out[b] = A_b·B (+ bias) for b < batch, where row r of A_b starts at value b·batchStride + r·rowStride of `a`
-   * and has K = B.shape[0] values (rows may overlap: a convolution); GELU applied in the same pass when g.gelu.
+   * and has K = B.shape[0] values (rows may overlap: a convolution) — with g.strassen, b is packStrassen()'s [7, K/2,
+   * N/2]; GELU applied in the same pass when g.gelu.
    * Returns [batch, rows, N].
    */
   gemm(a: tf.TensorInfo, b: tf.TensorInfo, bias: tf.TensorInfo | undefined, g: GemmShape): tf.TensorInfo {
+    if (g.strassen) return this.gemmStrassen(a, b, bias, g);
     const [K, N] = b.shape;
     const { batch, rows, rowStride, batchStride, gelu = false, packed = false } = g;
     if (b.shape.length !== 2 || (bias && (bias.shape.length !== 1 || bias.shape[0] !== N)) || (packed && N % NR)) {
@@ -222,6 +232,34 @@ export class Kernels {
       N,
       gelu,
     }));
+    return out;
+  }
+
+  /** gemm() on a weight from packStrassen(): one level of Strassen (kernels.c gemm_strassen_cols), rows lda apart. */
+  private gemmStrassen(a: tf.TensorInfo, b: tf.TensorInfo, bias: tf.TensorInfo | undefined, g: GemmShape): tf.TensorInfo {
+    const [blocks, K2, N2] = b.shape;
+    const [K, N] = [2 * K2, 2 * N2];
+    const { batch, rows, rowStride, batchStride, gelu = false } = g;
+    if (b.shape.length !== 3 || blocks !== 7 || N2 % NR || (bias && (bias.shape.length !== 1 || bias.shape[0] !== N))) {
+      throw new UsageError(`gemm: weight ${JSON.stringify(b.shape)} (Strassen blocks) and bias ${JSON.stringify(bias?.shape)} do not fit`);
+    }
+    const aSize = sizeOf(a);
+    if (rows < 1 || batch < 1 || (batch - 1) * batchStride + (rows - 1) * rowStride + K > aSize) {
+      throw new UsageError(`gemm: ${batch}×${rows} rows of ${K} (stride ${rowStride}) overrun an input of ${aSize} values`);
+    }
+    const out = this.backend.makeOutput([batch, rows, N], 'float32');
+    const [A, Bs, C] = [this.offset(a), this.offset(b), this.offset(out)];
+    const biasAt = bias ? this.offset(bias) : 0;
+    const scratchBytes = this.bytes('strassen_scratch_bytes', {});
+    const scratch = { base: this.malloc(this.threads * scratchBytes), bytes: scratchBytes };
+    try {
+      for (let i = 0; i < batch; i++) {
+        const args = { A: A + 4 * i * batchStride, lda: rowStride, Bs, bias: biasAt, C: C + 4 * i * rows * N, M: rows, K, N, gelu };
+        this.run('gemm_strassen_cols', args, N2 / NR, 2 * rows * K * N >= PARALLEL_MIN_FLOP, scratch);
+      }
+    } finally {
+      this.backend.wasm._free(scratch.base);
+    }
     return out;
   }
 
@@ -256,6 +294,19 @@ export class Kernels {
     if (b.shape.length !== 2 || N % NR) throw new UsageError(`pack: weight ${JSON.stringify(b.shape)} is not [K, N] with N a multiple of ${NR}`);
     const out = this.backend.makeOutput([K, N], 'float32');
     this.run('pack_cols', { B: this.offset(b), Bp: this.offset(out), K, N }, N / NR, K * N >= PARALLEL_MIN_VALUES);
+    return out;
+  }
+
+  /**
+   * A weight b [K, N] (K even, N a multiple of 16) as the 7 blocks [7, K/2, N/2] of one level of Strassen, each
+   * in 8-column panels (kernels.c strassen_pack_cols): 7/4 of its size; only gemm() with `strassen` may read it.
+   */
+  packStrassen(b: tf.TensorInfo): tf.TensorInfo {
+    const [K, N] = b.shape;
+    if (b.shape.length !== 2 || K % 2 || N % (2 * NR))
+      throw new UsageError(`pack: weight ${JSON.stringify(b.shape)} is not [K, N] with K even and N a multiple of ${2 * NR}`);
+    const out = this.backend.makeOutput([7, K / 2, N / 2], 'float32');
+    this.run('strassen_pack_cols', { B: this.offset(b), Bs: this.offset(out), K, N }, N / 2 / NR, K * N >= PARALLEL_MIN_VALUES);
     return out;
   }
 
@@ -500,6 +551,8 @@ export interface GemmShape {
   gelu?: boolean;
   /** b is a weight from packWeight(). */
   packed?: boolean;
+  /** b is a weight from packStrassen(). */
+  strassen?: boolean;
 }
 
 /** The tfjs kernels lib/nn runs through the engine (runKernel), each a Kernels method on named inputs and attributes. */
@@ -507,6 +560,7 @@ const TFJS_KERNELS = {
   WavprobeGemm: (k, i, attrs) => k.gemm(i.a!, i.b!, i.bias, attrs as unknown as GemmShape),
   WavprobePack: (k, i) => k.packWeight(i.b!),
   WavprobePackHalf: (k, i) => k.packHalfWeight(i.h!),
+  WavprobePackStrassen: (k, i) => k.packStrassen(i.b!),
   WavprobeConv: (k, i, attrs) => k.conv(i.x!, i.filter!, i.bias, attrs as unknown as ConvAttrs),
   WavprobeGroupedConv: (k, i, attrs) => k.groupedConv(i.x!, i.filter!, i.bias, attrs as unknown as GroupedConvAttrs),
   WavprobeGelu: (k, i) => k.gelu(i.x!),

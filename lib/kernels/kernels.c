@@ -11,7 +11,8 @@
  * Layouts
  * - B is packed into column panels of NR = 8, Bp[panel][k][8] (the last panel zero-padded), so the micro-kernel
  *   reads 2 contiguous f32x4 per k: per call (each thread packs the panels it computes), or once at load for a
- *   model's dense weights (pack_cols).
+ *   model's dense weights (pack_cols; pack_half_cols from float16), or as the 7 operands of one level of
+ *   Strassen, each in panels (strassen_pack_cols, for gemm_strassen_cols: 1/8 fewer multiply-adds).
  * - A is packed per tile of MR = 4 rows and K block into a k-major [k][4] workspace of the thread's own, then
  *   swept across every B panel. That lets the micro-kernel address A and B from two pointers with constant
  *   offsets (V8 then emits no address arithmetic in the loop: ~+9 % over reading A's rows in place), and lets the
@@ -142,28 +143,34 @@ static inline __attribute__((always_inline)) void store_row(float *c, v128_t a0,
   }
 }
 
+/* The 4 x 8 micro-kernel's loop over kc (> 0) values of k: ap = packed A tile [kc][4], bp = &Bp[panel][k0][0];
+ * leaves the tile's sums in c00 .. c31 (row r in cr0, cr1). */
+#define TILE_LOOP(ap, bp, kc)                                                                                      \
+  v128_t c00 = wasm_f32x4_splat(0.0f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00; \
+  {                                                                                                              \
+    const float *a_ = (ap), *b_ = (bp), *end_ = b_ + (size_t)(kc) * NR;                                          \
+    _Pragma("clang loop unroll(disable)") while (b_ != end_) {                                                   \
+      v128_t b0 = wasm_v128_load(b_), b1 = wasm_v128_load(b_ + 4);                                               \
+      v128_t a = wasm_v128_load32_splat(a_);                                                                     \
+      c00 = MADD(c00, a, b0); c01 = MADD(c01, a, b1);                                                            \
+      a = wasm_v128_load32_splat(a_ + 1);                                                                        \
+      c10 = MADD(c10, a, b0); c11 = MADD(c11, a, b1);                                                            \
+      a = wasm_v128_load32_splat(a_ + 2);                                                                        \
+      c20 = MADD(c20, a, b0); c21 = MADD(c21, a, b1);                                                            \
+      a = wasm_v128_load32_splat(a_ + 3);                                                                        \
+      c30 = MADD(c30, a, b0); c31 = MADD(c31, a, b1);                                                            \
+      a_ += MR;                                                                                                  \
+      b_ += NR;                                                                                                  \
+    }                                                                                                            \
+  }
+
 /*
- * The 4 x 8 micro-kernel over kc (> 0) values of k: ap = packed A tile [kc][4], bp = &Bp[panel][k0][0].
- * Row r < mr of the tile goes to c + r·ldc as src + r·lds + acc (store_row); lds 0 repeats one src row (a bias).
+ * The micro-kernel: the tile over kc values of k, row r < mr of it to c + r·ldc as src + r·lds + acc (store_row);
+ * lds 0 repeats one src row (a bias).
  */
 static NOINLINE void kernel(const float *ap, const float *bp, int kc, float *c, int ldc, const float *src, int lds,
                             int mr, int w, int gelu) {
-  v128_t c00 = wasm_f32x4_splat(0.0f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  const float *end = bp + (size_t)kc * NR;
-  _Pragma("clang loop unroll(disable)")
-  while (bp != end) {
-    v128_t b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
-    v128_t a = wasm_v128_load32_splat(ap);
-    c00 = MADD(c00, a, b0); c01 = MADD(c01, a, b1);
-    a = wasm_v128_load32_splat(ap + 1);
-    c10 = MADD(c10, a, b0); c11 = MADD(c11, a, b1);
-    a = wasm_v128_load32_splat(ap + 2);
-    c20 = MADD(c20, a, b0); c21 = MADD(c21, a, b1);
-    a = wasm_v128_load32_splat(ap + 3);
-    c30 = MADD(c30, a, b0); c31 = MADD(c31, a, b1);
-    ap += MR;
-    bp += NR;
-  }
+  TILE_LOOP(ap, bp, kc)
   store_row(c, c00, c01, src, w, gelu);
   if (mr > 1) store_row(c + ldc, c10, c11, src ? src + lds : 0, w, gelu);
   if (mr > 2) store_row(c + 2 * ldc, c20, c21, src ? src + 2 * lds : 0, w, gelu);
@@ -171,22 +178,21 @@ static NOINLINE void kernel(const float *ap, const float *bp, int kc, float *c, 
 }
 
 /*
- * ap[k][r] = A[r][k] (− D[r][k]) for k < n and r < 4: n values of mr (1..4) rows of A (row r at A + r·lda),
- * k-major, repeating row 0 for missing rows; D (optional) is subtracted, its rows lda apart too. Four rows at a
- * time, transposed in registers.
+ * ap[k][r] = x_r[k] + q_r[k] (add) or − q_r[k] for k < n and r < 4, k-major; q0 == 0: x_r[k] alone. Four rows
+ * at a time, transposed in registers.
  */
-static void pack_span(const float *A, int lda, int mr, const float *D, int n, float *ap) {
-  const float *r0 = A, *r1 = A + (mr > 1 ? lda : 0), *r2 = A + (mr > 2 ? 2 * lda : 0), *r3 = A + (mr > 3 ? 3 * lda : 0);
-  const float *q0 = D, *q1 = D, *q2 = D, *q3 = D;
-  if (D) { /* (no arithmetic on a null D) */
-    q1 = D + (mr > 1 ? lda : 0);
-    q2 = D + (mr > 2 ? 2 * lda : 0);
-    q3 = D + (mr > 3 ? 3 * lda : 0);
-  }
+static inline __attribute__((always_inline)) void pack4(const float *r0, const float *r1, const float *r2, const float *r3,
+                                                        const float *q0, const float *q1, const float *q2, const float *q3,
+                                                        int add, int n, float *ap) {
   int k = 0;
   for (; k + 4 <= n; k += 4) {
     v128_t x0 = wasm_v128_load(r0 + k), x1 = wasm_v128_load(r1 + k), x2 = wasm_v128_load(r2 + k), x3 = wasm_v128_load(r3 + k);
-    if (D) {
+    if (q0 && add) {
+      x0 = wasm_f32x4_add(x0, wasm_v128_load(q0 + k));
+      x1 = wasm_f32x4_add(x1, wasm_v128_load(q1 + k));
+      x2 = wasm_f32x4_add(x2, wasm_v128_load(q2 + k));
+      x3 = wasm_f32x4_add(x3, wasm_v128_load(q3 + k));
+    } else if (q0) {
       x0 = wasm_f32x4_sub(x0, wasm_v128_load(q0 + k));
       x1 = wasm_f32x4_sub(x1, wasm_v128_load(q1 + k));
       x2 = wasm_f32x4_sub(x2, wasm_v128_load(q2 + k));
@@ -200,11 +206,25 @@ static void pack_span(const float *A, int lda, int mr, const float *D, int n, fl
     wasm_v128_store(ap + 4 * k + 12, wasm_i64x2_shuffle(t2, t3, 1, 3));
   }
   for (; k < n; k++) {
-    ap[4 * k] = r0[k] - (D ? q0[k] : 0.0f);
-    ap[4 * k + 1] = r1[k] - (D ? q1[k] : 0.0f);
-    ap[4 * k + 2] = r2[k] - (D ? q2[k] : 0.0f);
-    ap[4 * k + 3] = r3[k] - (D ? q3[k] : 0.0f);
+    float s = add ? 1.0f : -1.0f;
+    ap[4 * k] = r0[k] + (q0 ? s * q0[k] : 0.0f);
+    ap[4 * k + 1] = r1[k] + (q0 ? s * q1[k] : 0.0f);
+    ap[4 * k + 2] = r2[k] + (q0 ? s * q2[k] : 0.0f);
+    ap[4 * k + 3] = r3[k] + (q0 ? s * q3[k] : 0.0f);
   }
+}
+
+/*
+ * ap[k][r] = A[r][k] (− D[r][k]) for k < n and r < 4: n values of mr (1..4) rows of A (row r at A + r·lda),
+ * k-major, repeating row 0 for missing rows; D (optional) is subtracted, its rows lda apart too.
+ */
+static void pack_span(const float *A, int lda, int mr, const float *D, int n, float *ap) {
+  const float *r1 = A + (mr > 1 ? lda : 0), *r2 = A + (mr > 2 ? 2 * lda : 0), *r3 = A + (mr > 3 ? 3 * lda : 0);
+  if (!D) {
+    pack4(A, r1, r2, r3, 0, 0, 0, 0, 0, n, ap);
+    return;
+  }
+  pack4(A, r1, r2, r3, D, D + (r1 - A), D + (r2 - A), D + (r3 - A), 0, n, ap);
 }
 
 /*
@@ -266,6 +286,163 @@ void gemm_cols(const float *A, int lda, const float *B, float *Bp, const float *
 /* Bp = panels [p0, p1) of B [K, N] packed as gemm_cols packs them (threads split the panels). */
 EXPORT(pack_cols)
 void pack_cols(const float *B, float *Bp, int K, int N, int p0, int p1) { pack_b(B, N, Bp, K, N, p0, p1); }
+
+/*
+ * One level of Strassen for a weight packed at load (strassen_pack_cols): 7 products of half size instead of 8,
+ * 1/8 fewer multiply-adds. With A [M, K] and B [K, N] in quadrants (rows of A and C split at M1 = ⌈M/2⌉, K and N
+ * at their halves), C11 = M1 + M4 − M5 + M7, C12 = M3 + M5, C21 = M2 + M4, C22 = M1 − M2 + M3 + M6 where
+ *   M1 = (A11 + A22)(B11 + B22)   M2 = (A21 + A22)B11   M3 = A11(B12 − B22)   M4 = A22(B21 − B11)
+ *   M5 = (A11 + A12)B22           M6 = (A21 − A11)(B11 + B12)                 M7 = (A12 − A22)(B21 + B22).
+ * The seven B operands are summed and packed once at load (7/4 of the weight's size); the A operands are summed
+ * while their tiles are packed; each product's tile goes straight into its one or two quadrants of C. The error
+ * bound is normwise, not per element: a few times the plain GEMM's relative to max|a|·max|b|·K.
+ * The B block order: the operand of M1 .. M7, each [K/2, N/2] in panels of 8 columns.
+ */
+#define SB_FIRST 1 /* the quadrant's first write: bias (or 0) ± product */
+#define SB_NEG 2   /* subtract the product */
+#define SB_GELU 4  /* its last write, on a layer with a GELU after it */
+
+/* Rows [0, m) of a 4-row tile (m clipped to 0..4) to c (rows ldc apart): src ± acc, src the bias row or c itself. */
+static inline __attribute__((always_inline)) void store_tile(float *c, int ldc, int m, int flags, const float *bias,
+                                                             v128_t c00, v128_t c01, v128_t c10, v128_t c11,
+                                                             v128_t c20, v128_t c21, v128_t c30, v128_t c31) {
+#define ROW(r, a0, a1)                                                                                  \
+  if (m > r) {                                                                                          \
+    float *row = c + r * ldc;                                                                           \
+    const float *src = flags & SB_FIRST ? bias : row;                                                   \
+    v128_t x0 = src ? wasm_v128_load(src) : wasm_f32x4_splat(0.0f), x1 = src ? wasm_v128_load(src + 4) : x0; \
+    x0 = flags & SB_NEG ? wasm_f32x4_sub(x0, a0) : wasm_f32x4_add(x0, a0);                              \
+    x1 = flags & SB_NEG ? wasm_f32x4_sub(x1, a1) : wasm_f32x4_add(x1, a1);                              \
+    if (flags & SB_GELU) { x0 = gelu4(x0); x1 = gelu4(x1); }                                            \
+    wasm_v128_store(row, x0);                                                                           \
+    wasm_v128_store(row + 4, x1);                                                                       \
+  }
+  ROW(0, c00, c01) ROW(1, c10, c11) ROW(2, c20, c21) ROW(3, c30, c31)
+#undef ROW
+}
+
+/* The micro-kernel for a product with one or two destinations (c2 0: one), each with its rows, flags and bias. */
+static NOINLINE void kernel_pair(const float *ap, const float *bp, int kc, int ldc, float *c1, int m1, int f1,
+                                 const float *b1, float *c2, int m2, int f2, const float *b2) {
+  TILE_LOOP(ap, bp, kc)
+  store_tile(c1, ldc, m1, f1, b1, c00, c01, c10, c11, c20, c21, c30, c31);
+  if (c2) store_tile(c2, ldc, m2, f2, b2, c00, c01, c10, c11, c20, c21, c30, c31);
+}
+
+/* Row r of an operand with m rows lda apart, or the zero row past them. */
+static inline const float *row_or_zero(const float *X, int lda, int m, int r, const float *zero) {
+  return r < m ? X + (size_t)r * lda : zero;
+}
+
+/* The flags of a destination for K block [k0, k0 + kb) of K2: first and GELU only where they apply. */
+static inline int block_flags(int f, int first, int last, int gelu) {
+  return (f & SB_NEG) | (first ? f & SB_FIRST : 0) | (last && gelu ? f & SB_GELU : 0);
+}
+
+/*
+ * One product: (X ± Y)·Bm (add: +) into destinations 1 and 2 (c2 0: none), each a quadrant of C with its rows m,
+ * flags f (SB_*) and bias b (0: none), for the half panels [p0, p1). X has mx rows, Y my (Y 0: none); rows past
+ * them are zero. Bm: [N2/8 panels][K2][8]. (Plain arguments, not structs: no stack.)
+ */
+static void strassen_product(const float *X, int mx, const float *Y, int my, int add, const float *Bm, int K2, int lda,
+                             int ldc, float *c1, int m1, int d1f, const float *b1, float *c2, int m2, int d2f,
+                             const float *b2, int gelu, int p0, int p1, float *Ap, const float *zero) {
+  int rows = m1 > m2 ? m1 : m2;
+  for (int pb = p0; pb < p1; pb += NC / NR) {
+    int pe = pb + NC / NR < p1 ? pb + NC / NR : p1;
+    for (int k0 = 0; k0 < K2; k0 += KC) {
+      int kb = K2 - k0 < KC ? K2 - k0 : KC, first = k0 == 0, last = k0 + kb == K2;
+      int f1 = block_flags(d1f, first, last, gelu), f2 = block_flags(d2f, first, last, gelu);
+      const float *x = X + k0, *y = Y ? Y + k0 : 0;
+      for (int i = 0; i < rows; i += MR) {
+        pack4(row_or_zero(x, lda, mx, i, zero), row_or_zero(x, lda, mx, i + 1, zero), row_or_zero(x, lda, mx, i + 2, zero),
+              row_or_zero(x, lda, mx, i + 3, zero), y ? row_or_zero(y, lda, my, i, zero) : 0,
+              y ? row_or_zero(y, lda, my, i + 1, zero) : 0, y ? row_or_zero(y, lda, my, i + 2, zero) : 0,
+              y ? row_or_zero(y, lda, my, i + 3, zero) : 0, add, kb, Ap);
+        for (int p = pb; p < pe; p++) {
+          int j0 = p * NR;
+          kernel_pair(Ap, Bm + ((size_t)p * K2 + k0) * NR, kb, ldc, c1 + (size_t)i * ldc + j0, m1 - i, f1, b1 ? b1 + j0 : 0,
+                      c2 ? c2 + (size_t)i * ldc + j0 : 0, m2 - i, f2, b2 ? b2 + j0 : 0);
+        }
+      }
+    }
+  }
+}
+
+/* Below this many rows a product of quadrants wastes too much of its 4-row tiles: the 4-product form instead. */
+#define STRASSEN_MIN_ROWS 32
+
+EXPORT(strassen_scratch_bytes)
+int strassen_scratch_bytes(void) { return 4 * (A_TILE + KC); }
+
+/*
+ * C[:, half panels [p0, p1) of each half] = A·B (+ bias) (then GELU) for A [M, K] (rows lda apart), B packed by
+ * strassen_pack_cols (K even, N a multiple of 16), C [M, N]. Threads split the 8-column panels of a half. With
+ * fewer than STRASSEN_MIN_ROWS rows, the same blocks give the plain product in 4 half-size products:
+ * C_left = (A1 + A2)·B11 + A2·(B21 − B11), C_right = A1·(B12 − B22) + (A1 + A2)·B22 (A1, A2: A's halves of K).
+ * Ap: this thread's strassen_scratch_bytes().
+ */
+EXPORT(gemm_strassen_cols)
+void gemm_strassen_cols(const float *A, int lda, const float *Bs, const float *bias, float *C, int M, int K, int N,
+                        int gelu, int p0, int p1, float *Ap) {
+  int K2 = K / 2, N2 = N / 2;
+  size_t blk = (size_t)K2 * N2;
+  float *zero = Ap + A_TILE;
+  for (int k = 0; k < KC; k += 4) wasm_v128_store(zero + k, wasm_f32x4_splat(0.0f));
+  const float *bl = bias, *br = bias ? bias + N2 : 0; /* the left and right halves' bias */
+  const int F = SB_FIRST, G = SB_GELU, NEG = SB_NEG;
+/* One product: operand X (mx rows) ± Y (my rows), B block m, destinations (c, rows, flags, bias). */
+#define PRODUCT(X, mx, Y, my, add, m, c1, m1, f1, b1, c2, m2, f2, b2) \
+  strassen_product(X, mx, Y, my, add, Bs + (m) * blk, K2, lda, N, c1, m1, f1, b1, c2, m2, f2, b2, gelu, p0, p1, Ap, zero)
+  if (M < STRASSEN_MIN_ROWS) {
+    const float *A1 = A, *A2 = A + K2;
+    float *Cl = C, *Cr = C + N2;
+    PRODUCT(A1, M, A2, M, 1, 1, Cl, M, F, bl, 0, 0, 0, 0); /* (A1 + A2)·B11 */
+    PRODUCT(A2, M, 0, 0, 0, 3, Cl, M, G, 0, 0, 0, 0, 0);   /* A2·(B21 − B11) */
+    PRODUCT(A1, M, 0, 0, 0, 2, Cr, M, F, br, 0, 0, 0, 0);  /* A1·(B12 − B22) */
+    PRODUCT(A1, M, A2, M, 1, 4, Cr, M, G, 0, 0, 0, 0, 0);  /* (A1 + A2)·B22 */
+    return;
+  }
+  int M1 = (M + 1) / 2, M2 = M - M1;
+  const float *A11 = A, *A12 = A + K2, *A21 = A + (size_t)M1 * lda, *A22 = A21 + K2;
+  float *C11 = C, *C12 = C + N2, *C21 = C + (size_t)M1 * N, *C22 = C21 + N2;
+  /* Each quadrant's first write adds the bias; its last (in this order) applies the GELU. */
+  /*      operand             B  destination 1           destination 2 */
+  PRODUCT(A11, M1, A22, M2, 1, 0, C11, M1, F, bl, C22, M2, F, br);   /* M1 */
+  PRODUCT(A21, M2, A22, M2, 1, 1, C21, M2, F, bl, C22, M2, NEG, 0);  /* M2 */
+  PRODUCT(A11, M1, 0, 0, 0, 2, C12, M1, F, br, C22, M2, 0, 0);       /* M3 */
+  PRODUCT(A22, M2, 0, 0, 0, 3, C11, M1, 0, 0, C21, M2, G, 0);        /* M4 */
+  PRODUCT(A11, M1, A12, M1, 1, 4, C11, M1, NEG, 0, C12, M1, G, 0);   /* M5 */
+  PRODUCT(A21, M2, A11, M1, 0, 5, C22, M2, G, 0, 0, 0, 0, 0);        /* M6 */
+  PRODUCT(A12, M1, A22, M2, 0, 6, C11, M1, G, 0, 0, 0, 0, 0);        /* M7 */
+#undef PRODUCT
+}
+
+/*
+ * Bs = the 7 B operands of gemm_strassen_cols for B [K, N] (K even, N a multiple of 16), half panels [p0, p1)
+ * (threads split them): block m at Bs + m·(K/2)·(N/2), panel p of it at + p·(K/2)·8.
+ */
+EXPORT(strassen_pack_cols)
+void strassen_pack_cols(const float *B, float *Bs, int K, int N, int p0, int p1) {
+  int K2 = K / 2, N2 = N / 2;
+  size_t blk = (size_t)K2 * N2;
+  for (int p = p0; p < p1; p++) {
+    for (int k = 0; k < K2; k++) {
+      const float *b11 = B + (size_t)k * N + p * NR, *b12 = b11 + N2, *b21 = b11 + (size_t)K2 * N, *b22 = b21 + N2;
+      float *d = Bs + ((size_t)p * K2 + k) * NR;
+      for (int h = 0; h < NR; h += 4) {
+        v128_t x11 = wasm_v128_load(b11 + h), x12 = wasm_v128_load(b12 + h), x21 = wasm_v128_load(b21 + h), x22 = wasm_v128_load(b22 + h);
+        wasm_v128_store(d + h, wasm_f32x4_add(x11, x22));
+        wasm_v128_store(d + blk + h, x11);
+        wasm_v128_store(d + 2 * blk + h, wasm_f32x4_sub(x12, x22));
+        wasm_v128_store(d + 3 * blk + h, wasm_f32x4_sub(x21, x11));
+        wasm_v128_store(d + 4 * blk + h, x22);
+        wasm_v128_store(d + 5 * blk + h, wasm_f32x4_add(x11, x12));
+        wasm_v128_store(d + 6 * blk + h, wasm_f32x4_add(x21, x22));
+      }
+    }
+  }
+}
 
 /*
  * Four IEEE halves (zero-extended into i32 lanes) → their float32 values, exactly: a normal half's bits move up 13

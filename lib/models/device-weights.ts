@@ -1,7 +1,8 @@
 /**
  * The weights provider: a model's weights on the tfjs backend, by HF key, in the layouts the forward pass reads.
  * lib/weights stores them with linear weights transposed to [in, out] and conv filters reordered to
- * [K, in/groups, out] (keymap.ts); here the dense layers' weights are also packed once for the kernels' GEMM.
+ * [K, in/groups, out] (keymap.ts); here the dense layers' weights are also packed once for the kernels' GEMM (as
+ * the blocks of one level of Strassen where they are resident: 1/8 fewer multiply-adds for 3/4 more memory).
  *
  * A model too large for the backend's heap (XLS-R 1B on wasm's 4 GB) streams its transformer layers: their
  * weights stay in the JS heap and withLayer() uploads one layer just before it runs and frees it right after.
@@ -16,11 +17,19 @@ import { HostWeight, HostWeightSet, float16ToHeap, hostFloats, sizeOf } from '..
 /** 1.5 GiB: XLS-R 300M (1.26 GB) stays resident, XLS-R 1B (3.9 GB) streams. */
 export const STREAM_ABOVE_BYTES = 1.5 * 2 ** 30;
 
+/** Whether resident dense weights take Strassen's layout when the caller does not say: unless WAVPROBE_STRASSEN=0. */
+export const strassenByDefault = (): boolean => process.env.WAVPROBE_STRASSEN !== '0';
+
 export interface DeviceWeightsOptions {
   /** Drop each host copy from the source once it is uploaded (or kept here), so both never coexist whole. */
   releaseHost?: boolean;
   /** Stream the transformer layers' weights. Default: on the wasm backend when the weights exceed STREAM_ABOVE_BYTES. */
   streamLayers?: boolean;
+  /**
+   * Lay the resident dense weights out for one level of Strassen (1/8 fewer multiply-adds, 7/4 of their memory;
+   * lib/nn/linear.ts). Streamed ones never are. Default: on, unless the environment sets WAVPROBE_STRASSEN=0.
+   */
+  strassen?: boolean;
 }
 
 /** One transformer layer's weights by their name inside the layer, e.g. `attention.q_proj.weight`. */
@@ -58,10 +67,13 @@ function upload(t: HostWeight): tf.Tensor {
   return tf.engine().makeTensorFromTensorInfo(info);
 }
 
-/** A weight on the backend as the forward reads it: a dense layer's packed for the GEMM (from halves in one pass). */
-function uploadWeight(key: string, t: HostWeight): tf.Tensor {
+/**
+ * A weight on the backend as the forward reads it: a dense layer's packed for the GEMM (as Strassen's blocks when
+ * `strassen`, else in panels, from halves in one pass).
+ */
+function uploadWeight(key: string, t: HostWeight, strassen: boolean): tf.Tensor {
   if (!isDenseWeight(key)) return upload(t);
-  return ('half' in t && packHalfWeight(t.half, t.shape)) || packWeight(upload(t));
+  return (!strassen && 'half' in t && packHalfWeight(t.half, t.shape)) || packWeight(upload(t), { strassen });
 }
 
 export class DeviceWeights {
@@ -75,9 +87,10 @@ export class DeviceWeights {
     let bytes = 0;
     for (const t of source.values()) bytes += 4 * sizeOf(t.shape);
     this.streamsLayers = opts.streamLayers ?? (tf.getBackend() === 'wasm' && bytes > STREAM_ABOVE_BYTES);
+    const strassen = opts.strassen ?? strassenByDefault();
     for (const [key, t] of source) {
       if (this.streamsLayers && isLayerWeight(key)) this.host.set(key, t);
-      else this.tensors.set(key, uploadWeight(key, t));
+      else this.tensors.set(key, uploadWeight(key, t, strassen));
       if (opts.releaseHost) source.delete(key);
     }
   }
@@ -99,7 +112,7 @@ export class DeviceWeights {
     const w: LayerWeights = (name) => this.get(prefix + name);
     if (!this.streamsLayers) return fn(w);
     // Kept out of the caller's tidy: freed here, after fn.
-    for (const [key, t] of this.host) if (key.startsWith(prefix)) this.tensors.set(key, tf.keep(uploadWeight(key, t)));
+    for (const [key, t] of this.host) if (key.startsWith(prefix)) this.tensors.set(key, tf.keep(uploadWeight(key, t, false)));
     try {
       return fn(w);
     } finally {

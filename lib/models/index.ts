@@ -12,7 +12,7 @@ export * from './preprocess';
 export * from './outputs';
 export * from './summary';
 export * from './similarity';
-export { STREAM_ABOVE_BYTES } from './device-weights';
+export { STREAM_ABOVE_BYTES, strassenByDefault } from './device-weights';
 export { frameLengths, receptiveField } from './feature-encoder';
 export { Wav2Vec2Model } from './wav2vec2';
 export { WavLMModel, relativePositionBuckets } from './wavlm';
@@ -33,6 +33,8 @@ export interface CreateModelOptions {
    * wasm backend when the weights exceed STREAM_ABOVE_BYTES, leaving its 4 GB heap to the activations.
    */
   streamWeights?: boolean;
+  /** Resident dense weights as one level of Strassen's blocks (device-weights.ts). Default: unless WAVPROBE_STRASSEN=0. */
+  strassen?: boolean;
 }
 
 /**
@@ -40,13 +42,17 @@ export interface CreateModelOptions {
  * per forward) and builds the model for config.modelType.
  */
 export function createModel(source: ModelSource, opts: CreateModelOptions = {}): SpeechModel {
-  const weights = new DeviceWeights(source.weights, { releaseHost: opts.releaseHostWeights, streamLayers: opts.streamWeights });
+  const weights = new DeviceWeights(source.weights, {
+    releaseHost: opts.releaseHostWeights,
+    streamLayers: opts.streamWeights,
+    strassen: opts.strassen,
+  });
   const pre = source.preprocessor ?? DEFAULT_PREPROCESSOR;
   const Model = source.config.modelType === 'wavlm' ? WavLMModel : Wav2Vec2Model;
   return new Model(source.config, pre, weights, source.fingerprint ?? null);
 }
 
 /** A model directory (HF checkpoint or converted store, see lib/weights) → model on the current backend. */
-export function loadModel(dir: string, opts: { streamWeights?: boolean } = {}): SpeechModel {
+export function loadModel(dir: string, opts: Pick<CreateModelOptions, 'streamWeights' | 'strassen'> = {}): SpeechModel {
   return createModel(loadModelDir(dir, { keepHalf: true }), { ...opts, releaseHostWeights: true });
 }

@@ -13,25 +13,32 @@ export interface Epilogue {
   gelu?: boolean;
 }
 
-/** Weights laid out for the GEMM by packWeight(): only matMul on the kernels can read them. */
-const packed = new WeakSet<tf.Tensor>();
+/**
+ * How packWeight() laid a weight out for the kernels' GEMM: 8-column panels, or the 7 blocks of one level of
+ * Strassen (1/8 fewer multiply-adds, 7/4 of the memory). Only matMul on the kernels can read either.
+ */
+const layouts = new WeakMap<tf.Tensor, 'panels' | 'strassen'>();
+
+/** Strassen pays where the halves of a product are still big enough for the micro-kernel (and fit its layout). */
+const strassenFits = ([K, N]: number[]) => K % 2 === 0 && N % 16 === 0 && K >= 256 && N >= 256;
 
 /**
- * A dense weight [in, out] as the kernels' GEMM reads it (8-column panels), so no product has to repack it: done
- * once at load for resident weights. The input is disposed. Where the kernels are not in use, or out % 8 ≠ 0,
- * the weight is returned as it is.
+ * A dense weight [in, out] as the kernels' GEMM reads it, so no product has to repack it: done once at load for
+ * resident weights. `strassen`: as Strassen's blocks where they fit. The input is disposed. Where the kernels
+ * are not in use, or out % 8 ≠ 0, the weight is returned as it is.
  */
-export function packWeight(w: tf.Tensor): tf.Tensor {
+export function packWeight(w: tf.Tensor, { strassen = false } = {}): tf.Tensor {
   if (!kernels() || w.rank !== 2 || w.shape[1]! % 8) return w;
-  const p = runKernel('WavprobePack', { b: w });
+  const layout = strassen && strassenFits(w.shape) ? 'strassen' : 'panels';
+  const p = runKernel(layout === 'strassen' ? 'WavprobePackStrassen' : 'WavprobePack', { b: w });
   w.dispose();
-  packed.add(p);
+  layouts.set(p, layout);
   return p;
 }
 
 /**
- * packWeight() for a weight [in, out] stored as IEEE halves: widened exactly while it is packed, in one pass, with
- * no float32 copy before it. Undefined where packWeight() would not pack (no kernels, or out % 8 ≠ 0).
+ * packWeight() (panels) for a weight [in, out] stored as IEEE halves: widened exactly while it is packed, in one
+ * pass, with no float32 copy before it. Undefined where packWeight() would not pack (no kernels, or out % 8 ≠ 0).
  */
 export function packHalfWeight(half: Uint16Array, shape: readonly number[]): tf.Tensor | undefined {
   const [K, N] = shape;
@@ -40,15 +47,20 @@ export function packHalfWeight(half: Uint16Array, shape: readonly number[]): tf.
   const bytes = tf.tensor2d(new Int32Array(aligned.buffer, aligned.byteOffset, half.length / 2), [K, N / 2], 'int32');
   const p = runKernel('WavprobePackHalf', { h: bytes });
   bytes.dispose();
-  packed.add(p);
+  layouts.set(p, 'panels');
   return p;
+}
+
+/** [in, out] of a dense weight, whatever its layout. */
+export function denseShape(w: tf.Tensor): [number, number] {
+  return layouts.get(w) === 'strassen' ? [2 * w.shape[1]!, 2 * w.shape[2]!] : [w.shape[0]!, w.shape[1]!];
 }
 
 /** a [M, K] · b [K, N] (+ bias [N]) (→ GELU) → [M, N]; b may be a packWeight() weight. */
 export function matMul(a: tf.Tensor, b: tf.Tensor, bias?: tf.Tensor, then: Epilogue = {}): tf.Tensor2D {
   const [M, K] = a.shape;
-  const isPacked = packed.has(b);
-  if (isPacked && !kernels())
+  const layout = layouts.get(b);
+  if (layout && !kernels())
     throw new UsageError("this weight was laid out for wavprobe's wasm kernels at load: load the model again on this backend");
   if (!kernels()) {
     const y = tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias }) as tf.Tensor2D;
@@ -62,16 +74,17 @@ export function matMul(a: tf.Tensor, b: tf.Tensor, bias?: tf.Tensor, then: Epilo
       rowStride: K,
       batchStride: 0,
       gelu: !!then.gelu,
-      packed: isPacked,
+      packed: layout === 'panels',
+      strassen: layout === 'strassen',
     }); // [1, M, N]
-    return tf.reshape(y, [M, b.shape[1]!]);
+    return tf.reshape(y, [M, denseShape(b)[1]]);
   });
 }
 
 /** y = x·W + b over the last axis (→ GELU): x [..., in], W [in, out], b [out] → [..., out]. */
 export function linear<T extends tf.Tensor>(x: T, weight: tf.Tensor, bias?: tf.Tensor, then: Epilogue = {}): T {
   return tf.tidy(() => {
-    const [inDim, outDim] = weight.shape;
+    const [inDim, outDim] = denseShape(weight);
     const y = matMul(tf.reshape(x, [-1, inDim]), weight, bias, then); // [N, out]
     return tf.reshape(y, [...x.shape.slice(0, -1), outDim]) as T;
   });

@@ -38,13 +38,18 @@ function halfPackMismatches(): number {
  * max |got − exact| / Σ_k |a·b| over the outputs: the GEMM's error relative to the scale of its sums. weight:
  * as given, packed at load, or stored as halves and packed from them (then b is its halves' values).
  */
-function gemmError(M: number, K: number, N: number, withBias: boolean, weight: 'plain' | 'packed' | 'half' = 'plain'): number {
+function gemmError(M: number, K: number, N: number, withBias: boolean, weight: 'plain' | 'packed' | 'half' | 'strassen' = 'plain'): number {
   const [a, bias] = [seeded(M * K, 1), seeded(N, 3)];
   const halves = float32ToFloat16(seeded(K * N, 2));
   const b = weight === 'half' ? Float32Array.from(halves, halfValue) : seeded(K * N, 2); // exact: every half is a float32
   const got = tf.tidy(() => {
-    const w =
-      weight === 'half' ? packHalfWeight(halves, [K, N])! : weight === 'packed' ? packWeight(tf.tensor2d(b, [K, N])) : tf.tensor2d(b, [K, N]);
+    const dense = () => tf.tensor2d(b, [K, N]);
+    const w = {
+      plain: dense,
+      packed: () => packWeight(dense()),
+      strassen: () => packWeight(dense(), { strassen: true }),
+      half: () => packHalfWeight(halves, [K, N])!,
+    }[weight]();
     return matMul(tf.tensor2d(a, [M, K]), w, withBias ? tf.tensor1d(bias) : undefined).dataSync();
   });
   let worst = 0;
@@ -159,11 +164,11 @@ function layerNormErrors(): [plain: number, fused: number] {
 }
 
 /** The GELU epilogue of a GEMM (ragged last panel, two K blocks) against GELU as its own pass. */
-function epilogueError(): number {
-  const [M, K, N] = [37, 1600, 203];
+function epilogueError([M, K, N] = [37, 1600, 203], strassen = false): number {
   const [a, b, bias] = [seeded(M * K, 10), seeded(K * N, 11), seeded(N, 12)];
   const [fused, separate] = tf.tidy(() => {
-    const args = [tf.tensor2d(a, [M, K]), tf.tensor2d(b, [K, N]), tf.tensor1d(bias)] as const;
+    const w = strassen ? packWeight(tf.tensor2d(b, [K, N]), { strassen }) : tf.tensor2d(b, [K, N]);
+    const args = [tf.tensor2d(a, [M, K]), w, tf.tensor1d(bias)] as const;
     return [matMul(...args, { gelu: true }).dataSync(), gelu(matMul(...args)).dataSync()];
   });
   return Array.from(fused as Float32Array).reduce((m, v, i) => Math.max(m, Math.abs(v - separate[i])), 0);
@@ -201,6 +206,15 @@ export function kernelErrors(): Record<string, number> {
     'dense 9×1600·1600×200, weight packed at load': gemmError(9, 1600, 200, true, 'packed'),
     'dense 9×1600·1600×200, weight packed from halves': gemmError(9, 1600, 200, true, 'half'),
     'all 65536 halves widened exactly while packed (mismatches)': halfPackMismatches(),
+    // One level of Strassen: odd and even rows (the lower quadrants one row short), two K blocks in a half, the
+    // 4-product form below 32 rows, an odd number of panels in a half, the GELU epilogue on each quadrant's last write.
+    'Strassen 37×512·512×512 + bias': gemmError(37, 512, 512, true, 'strassen'),
+    'Strassen 32×256·256×272': gemmError(32, 256, 272, false, 'strassen'),
+    'Strassen 65×3200·3200×256 + bias (2 K blocks a half)': gemmError(65, 3200, 256, true, 'strassen'),
+    'Strassen 9×256·256×272 + bias (4-product form)': gemmError(9, 256, 272, true, 'strassen'),
+    'Strassen 1×512·512×256 (4-product form)': gemmError(1, 512, 256, false, 'strassen'),
+    'Strassen + GELU epilogue': epilogueError([37, 512, 256], true),
+    'Strassen (4-product form) + GELU epilogue': epilogueError([7, 512, 256], true),
     // Kernel 3, stride 2 shares products between output pairs: odd and even frame counts, a ragged last panel.
     'conv k3 s2 64→48, 499 frames': convError(1000, 64, 3, 48, 2),
     'conv k3 s2 32→20, 500 frames': convError(1002, 32, 3, 20, 2),
