@@ -5,13 +5,14 @@
  *   chosen first on --split-rounds interleaved rounds of every split, each a fresh process (OpenBLAS reads its thread
  *   count when it loads);
  * - ort-node, ort-web: onnxruntime-node (native) and onnxruntime-web (wasm SIMD, in Node) on the same architecture
- *   exported to ONNX by export_onnx.py, kept in $WAVPROBE_CACHE/peers (exported once per arch, length and layers).
+ *   exported to ONNX by export_onnx.py, kept in $WAVPROBE_CACHE/peers (exported once per arch, length and layers);
+ * - wavprobe-panels (only when asked for): wavprobe with --no-strassen.
  * Prints each round and the medians with each peer's configuration, and wavprobe's time over each peer's.
  * On demand, never in CI. Needs Debian's python3-torch, python3-torchaudio and libopenblas0-pthread (PYTHON names the
  * interpreter; default /usr/bin/python3) and `npm --prefix bench/peers ci` for the onnxruntime packages.
  *
  *   npx tsx bench/peers/compare.ts --arch wav2vec2-base --seconds 10 --threads 2 --rounds 5 [--layers 7] [--json]
- *     [--peers torch,ort-node,ort-web] [--torch-split 1x2]
+ *     [--peers torch,ort-node,ort-web[,wavprobe-panels]] [--torch-split 1x2]
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -116,17 +117,29 @@ function main(): void {
     split = splits.reduce((best, s) => (splitRounds && median(splitTimes[splitName(s)]) < median(splitTimes[splitName(best)]) ? s : best));
   }
 
+  const wavprobe = (...extra: string[]): Json =>
+    lastJson(process.execPath, [
+      path.join(root, 'bin', 'wavprobe.js'),
+      'bench',
+      'forward',
+      ...common,
+      '--threads',
+      String(threads),
+      '--json',
+      ...extra,
+    ]);
   const ortArgs = (): string[] => ['--seconds', seconds, '--threads', String(threads), '--runs', '1'];
   const runners: Record<string, () => Json> = {
     // The built CLI (npm ci builds it), as `npx wavprobe` runs: code loaded through tsx runs measurably slower.
-    wavprobe: () =>
-      lastJson(process.execPath, [path.join(root, 'bin', 'wavprobe.js'), 'bench', 'forward', ...common, '--threads', String(threads), '--json']),
+    wavprobe: () => wavprobe(),
+    // wavprobe with its dense weights in plain panels instead of Strassen's layout, for the difference in the same run.
+    'wavprobe-panels': () => wavprobe('--no-strassen'),
     torch: () => torchRun(common, split!),
     'ort-node': () => lastJson(process.execPath, [path.join(__dirname, 'ort_forward.mjs'), '--flavour', 'node', '--model', onnx, ...ortArgs()]),
     'ort-web': () => lastJson(process.execPath, [path.join(__dirname, 'ort_forward.mjs'), '--flavour', 'web', '--model', onnx, ...ortArgs()]),
   };
   const names = ['wavprobe', ...peers];
-  for (const n of names) if (!runners[n]) throw new Error(`--peers: unknown peer ${n} (torch, ort-node, ort-web)`);
+  for (const n of names) if (!runners[n]) throw new Error(`--peers: unknown peer ${n} (torch, ort-node, ort-web, wavprobe-panels)`);
   const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   const config: Record<string, string> = {};
   for (let i = 0; i < rounds; i++) {
@@ -136,12 +149,11 @@ function main(): void {
       const r = runners[n]();
       times[n].push(r.median_s);
       row[n] = r.median_s;
-      config[n] ??=
-        n === 'wavprobe'
-          ? `${r.backend} × ${r.threads} threads, kernels ${(r.machine as { kernels: string }).kernels}`
-          : n === 'torch'
-            ? `${r.backend}, ${r.threads} torch threads, ${r.blas} (best split ${splitName(split!)})`
-            : `${r.backend} × ${r.threads} threads`;
+      config[n] ??= n.startsWith('wavprobe')
+        ? `${r.backend} × ${r.threads} threads, kernels ${(r.machine as { kernels: string }).kernels}, dense weights ${r.strassen ? "in Strassen's layout" : 'in panels'}`
+        : n === 'torch'
+          ? `${r.backend}, ${r.threads} torch threads, ${r.blas} (best split ${splitName(split!)})`
+          : `${r.backend} × ${r.threads} threads`;
     }
     log(`round ${i + 1}: ${names.map((n) => `${n} ${row[n]} s`).join(', ')}`, { round: i + 1, ...row });
   }

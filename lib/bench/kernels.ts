@@ -14,7 +14,7 @@ import { conv1d, groupedConv1d } from '../nn/conv';
 import { gelu } from '../nn/gelu';
 import { linear, packWeight } from '../nn/linear';
 import { layerNorm, layerNormGelu, momentsOverTime, normalizeGelu } from '../nn/norm';
-import { frameLengths } from '../models';
+import { frameLengths, strassenByDefault } from '../models';
 import { mulberry32 } from '../random';
 import { ModelConfig } from '../weights/config';
 import { median } from './machine';
@@ -116,7 +116,7 @@ export function modelKernels(c: ModelConfig, samples: number): Kernel[] {
   });
   const dense = (name: string, i: number, o: number, count: number): Kernel => ({
     name,
-    make: (n) => [seeded([n, i], 5), packWeight(seeded([i, o], 6, 1 / Math.sqrt(i))), seeded([o], 7, 0.1)], // packed at load, as a model's
+    make: (n) => [seeded([n, i], 5), packWeight(seeded([i, o], 6, 1 / Math.sqrt(i)), { strassen: strassenByDefault() }), seeded([o], 7, 0.1)], // as a model holds them
     run: ([x, w, b]) => linear(x, w, b, { gelu: name.includes('GELU') }),
     flop: (n) => 2 * n * i * o,
     len: T,

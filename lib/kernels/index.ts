@@ -50,6 +50,8 @@ export const KERNEL_EXPORTS = {
   gemm_scratch_bytes: { args: {} },
   strassen_scratch_bytes: { args: {} },
   conv3s2_scratch_bytes: { args: { Cin: 'int' } },
+  conv3s2_packed_bytes: { args: { Cin: 'int', Cout: 'int', Tout: 'int' } },
+  conv3s2_slices: { args: { Cin: 'int', Cout: 'int', Tout: 'int' } },
   attention_scratch_bytes: { args: { T: 'int', d: 'int' } },
   gemm_cols: {
     args: { A: 'ptr', lda: 'int', B: 'ptr', Bp: 'ptr', bias: 'ptr', C: 'ptr', M: 'int', K: 'int', N: 'int', gelu: 'flag' },
@@ -68,7 +70,7 @@ export const KERNEL_EXPORTS = {
   conv3s2_cols: {
     args: { x: 'ptr', Cin: 'int', W: 'ptr', Bp: 'ptr', bias: 'ptr', y: 'ptr', Tout: 'int', Cout: 'int', gelu: 'flag' },
     prepacked: ['W', 'Bp'],
-    slice: 'panels of 8 output channels',
+    slice: 'panels of 8 output channels, or of each half of them (conv3s2_slices)',
     perThread: 'scratch',
   },
   grouped_conv_cols: {
@@ -328,8 +330,8 @@ export class Kernels {
   /**
    * 1-D convolution without padding: x [B, T, Cin], filter [kernel·Cin, Cout] → [B, floor((T − kernel)/stride) + 1,
    * Cout] (+ bias, then GELU when g.gelu). Kernel 3, stride 2 (the conv encoder's middle layers) takes the
-   * shared-product route (kernels.c's conv3s2_cols, 5/6 of the multiply-adds); any other shape is the GEMM over
-   * overlapping rows.
+   * shared-product route (kernels.c's conv3s2_cols, 5/6 of the multiply-adds; from 64 frames with Strassen on its
+   * two long products, 3/4); any other shape is the GEMM over overlapping rows.
    */
   conv(x: tf.TensorInfo, filter: tf.TensorInfo, bias: tf.TensorInfo | undefined, { kernel, stride, gelu = false }: ConvAttrs): tf.TensorInfo {
     const [B, T, Cin] = x.shape;
@@ -345,9 +347,11 @@ export class Kernels {
     const out = this.backend.makeOutput([B, rows, Cout], 'float32');
     const [X, W, Y] = [this.offset(x), this.offset(filter), this.offset(out)];
     const biasAt = bias ? this.offset(bias) : 0;
-    const work = { packed: this.bytes('gemm_packed_bytes', { K: 5 * Cin, N: Cout }), scratch: this.bytes('conv3s2_scratch_bytes', { Cin }) };
-    const worth = 5 * rows * Cin * Cout >= PARALLEL_MIN_FLOP && Cout > NR;
-    this.perBatchRow('conv3s2_cols', work, B, Math.ceil(Cout / NR), worth, (i, Bp) => ({
+    const shape = { Cin, Cout, Tout: rows };
+    const work = { packed: this.bytes('conv3s2_packed_bytes', shape), scratch: this.bytes('conv3s2_scratch_bytes', { Cin }) };
+    const slices = this.bytes('conv3s2_slices', shape); // 8-column panels, or those of each half (Strassen)
+    const worth = 5 * rows * Cin * Cout >= PARALLEL_MIN_FLOP && slices > 1;
+    this.perBatchRow('conv3s2_cols', work, B, slices, worth, (i, Bp) => ({
       x: X + 4 * i * T * Cin,
       Cin,
       W,

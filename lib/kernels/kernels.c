@@ -339,26 +339,47 @@ static inline int block_flags(int f, int first, int last, int gelu) {
   return (f & SB_NEG) | (first ? f & SB_FIRST : 0) | (last && gelu ? f & SB_GELU : 0);
 }
 
+/* The 4 rows [i, i + 4) of the operand X − Xd (Xd 0: none; rows past m zero) packed k-major into ap, add-ing or
+ * subtracting Y − Yd too when Y is set (Y 0: none): in one pass when neither has a subtrahend, else via ap2. */
+static void pack_operand(const float *X, const float *Xd, int mx, const float *Y, const float *Yd, int my, int add,
+                         int lda, int i, int n, float *ap, float *ap2, const float *zero) {
+#define ROWS(P, m) row_or_zero(P, lda, m, i, zero), row_or_zero(P, lda, m, i + 1, zero), \
+                   row_or_zero(P, lda, m, i + 2, zero), row_or_zero(P, lda, m, i + 3, zero)
+  if (!Xd && !Yd) {
+    if (Y) pack4(ROWS(X, mx), ROWS(Y, my), add, n, ap);
+    else pack4(ROWS(X, mx), 0, 0, 0, 0, 0, n, ap);
+    return;
+  }
+  if (Xd) pack4(ROWS(X, mx), ROWS(Xd, mx), 0, n, ap);
+  else pack4(ROWS(X, mx), 0, 0, 0, 0, 0, n, ap);
+  if (!Y) return;
+  if (Yd) pack4(ROWS(Y, my), ROWS(Yd, my), 0, n, ap2);
+  else pack4(ROWS(Y, my), 0, 0, 0, 0, 0, n, ap2);
+#undef ROWS
+  for (int k = 0; k < 4 * n; k += 4) {
+    v128_t a = wasm_v128_load(ap + k), b = wasm_v128_load(ap2 + k);
+    wasm_v128_store(ap + k, add ? wasm_f32x4_add(a, b) : wasm_f32x4_sub(a, b));
+  }
+}
+
 /*
- * One product: (X ± Y)·Bm (add: +) into destinations 1 and 2 (c2 0: none), each a quadrant of C with its rows m,
- * flags f (SB_*) and bias b (0: none), for the half panels [p0, p1). X has mx rows, Y my (Y 0: none); rows past
- * them are zero. Bm: [N2/8 panels][K2][8]. (Plain arguments, not structs: no stack.)
+ * One product: ((X − Xd) ± (Y − Yd))·Bm (add: +; a 0 subtrahend or Y: none) into destinations 1 and 2 (c2 0:
+ * none), each a block of C with its rows m, flags f (SB_*) and bias b (0: none), panels [p0, p1) of Bm
+ * ([panels][K2][8]). X and Xd have mx rows, Y and Yd my; rows past them are zero. Ap: 2·A_TILE floats.
+ * (Plain arguments, not structs: no stack.)
  */
-static void strassen_product(const float *X, int mx, const float *Y, int my, int add, const float *Bm, int K2, int lda,
-                             int ldc, float *c1, int m1, int d1f, const float *b1, float *c2, int m2, int d2f,
-                             const float *b2, int gelu, int p0, int p1, float *Ap, const float *zero) {
+static void strassen_product(const float *X, const float *Xd, int mx, const float *Y, const float *Yd, int my, int add,
+                             const float *Bm, int K2, int lda, int ldc, float *c1, int m1, int d1f, const float *b1,
+                             float *c2, int m2, int d2f, const float *b2, int gelu, int p0, int p1, float *Ap,
+                             const float *zero) {
   int rows = m1 > m2 ? m1 : m2;
   for (int pb = p0; pb < p1; pb += NC / NR) {
     int pe = pb + NC / NR < p1 ? pb + NC / NR : p1;
     for (int k0 = 0; k0 < K2; k0 += KC) {
       int kb = K2 - k0 < KC ? K2 - k0 : KC, first = k0 == 0, last = k0 + kb == K2;
       int f1 = block_flags(d1f, first, last, gelu), f2 = block_flags(d2f, first, last, gelu);
-      const float *x = X + k0, *y = Y ? Y + k0 : 0;
       for (int i = 0; i < rows; i += MR) {
-        pack4(row_or_zero(x, lda, mx, i, zero), row_or_zero(x, lda, mx, i + 1, zero), row_or_zero(x, lda, mx, i + 2, zero),
-              row_or_zero(x, lda, mx, i + 3, zero), y ? row_or_zero(y, lda, my, i, zero) : 0,
-              y ? row_or_zero(y, lda, my, i + 1, zero) : 0, y ? row_or_zero(y, lda, my, i + 2, zero) : 0,
-              y ? row_or_zero(y, lda, my, i + 3, zero) : 0, add, kb, Ap);
+        pack_operand(X + k0, Xd ? Xd + k0 : 0, mx, Y ? Y + k0 : 0, Yd ? Yd + k0 : 0, my, add, lda, i, kb, Ap, Ap + A_TILE, zero);
         for (int p = pb; p < pe; p++) {
           int j0 = p * NR;
           kernel_pair(Ap, Bm + ((size_t)p * K2 + k0) * NR, kb, ldc, c1 + (size_t)i * ldc + j0, m1 - i, f1, b1 ? b1 + j0 : 0,
@@ -369,11 +390,43 @@ static void strassen_product(const float *X, int mx, const float *Y, int my, int
   }
 }
 
+/*
+ * The 7 products of one Strassen level on quadrants of A (each X − Xd: Xd 0 for a plain one; rows lda apart, M1
+ * in the upper ones, M2 in the lower) and C (rows ldc apart), B's 7 blocks of K2 × N2 at Bs (strassen_pack_cols),
+ * half panels [p0, p1). F: SB_FIRST when each quadrant's first write starts from the bias (bl, br: the left and
+ * right halves'), 0 when C already holds a partial sum; the last write of each applies the GELU when gelu is set.
+ */
+static void strassen7(const float *A11, const float *A11d, const float *A12, const float *A12d, const float *A21,
+                      const float *A21d, const float *A22, const float *A22d, int M1, int M2, int lda, const float *Bs,
+                      int K2, int N2, float *C11, float *C12, float *C21, float *C22, int ldc, const float *bl,
+                      const float *br, int F, int gelu, int p0, int p1, float *Ap, const float *zero) {
+  size_t blk = (size_t)K2 * N2;
+  const int G = SB_GELU, NEG = SB_NEG;
+/* operand (X − Xd, rows) ± (Y − Yd, rows), B block m, destinations (C block, rows, flags, bias) */
+#define PRODUCT(X, Xd, mx, Y, Yd, my, add, m, c1, m1, f1, b1, c2, m2, f2, b2) \
+  strassen_product(X, Xd, mx, Y, Yd, my, add, Bs + (m) * blk, K2, lda, ldc, c1, m1, f1, b1, c2, m2, f2, b2, gelu, p0, p1, Ap, zero)
+  PRODUCT(A11, A11d, M1, A22, A22d, M2, 1, 0, C11, M1, F, bl, C22, M2, F, br);   /* M1 = (A11 + A22)(B11 + B22) */
+  PRODUCT(A21, A21d, M2, A22, A22d, M2, 1, 1, C21, M2, F, bl, C22, M2, NEG, 0);  /* M2 = (A21 + A22)B11 */
+  PRODUCT(A11, A11d, M1, 0, 0, 0, 0, 2, C12, M1, F, br, C22, M2, 0, 0);          /* M3 = A11(B12 − B22) */
+  PRODUCT(A22, A22d, M2, 0, 0, 0, 0, 3, C11, M1, 0, 0, C21, M2, G, 0);           /* M4 = A22(B21 − B11) */
+  PRODUCT(A11, A11d, M1, A12, A12d, M1, 1, 4, C11, M1, NEG, 0, C12, M1, G, 0);   /* M5 = (A11 + A12)B22 */
+  PRODUCT(A21, A21d, M2, A11, A11d, M1, 0, 5, C22, M2, G, 0, 0, 0, 0, 0);        /* M6 = (A21 − A11)(B11 + B12) */
+  PRODUCT(A12, A12d, M1, A22, A22d, M2, 0, 6, C11, M1, G, 0, 0, 0, 0, 0);        /* M7 = (A12 − A22)(B21 + B22) */
+#undef PRODUCT
+}
+
 /* Below this many rows a product of quadrants wastes too much of its 4-row tiles: the 4-product form instead. */
 #define STRASSEN_MIN_ROWS 32
 
 EXPORT(strassen_scratch_bytes)
-int strassen_scratch_bytes(void) { return 4 * (A_TILE + KC); }
+int strassen_scratch_bytes(void) { return 4 * (2 * A_TILE + KC); }
+
+/* Zeroes the zero row after a thread's two A workspaces (the rows past a short quadrant); returns it. */
+static float *zero_row(float *Ap) {
+  float *zero = Ap + 2 * A_TILE;
+  for (int k = 0; k < KC; k += 4) wasm_v128_store(zero + k, wasm_f32x4_splat(0.0f));
+  return zero;
+}
 
 /*
  * C[:, half panels [p0, p1) of each half] = A·B (+ bias) (then GELU) for A [M, K] (rows lda apart), B packed by
@@ -387,35 +440,24 @@ void gemm_strassen_cols(const float *A, int lda, const float *Bs, const float *b
                         int gelu, int p0, int p1, float *Ap) {
   int K2 = K / 2, N2 = N / 2;
   size_t blk = (size_t)K2 * N2;
-  float *zero = Ap + A_TILE;
-  for (int k = 0; k < KC; k += 4) wasm_v128_store(zero + k, wasm_f32x4_splat(0.0f));
-  const float *bl = bias, *br = bias ? bias + N2 : 0; /* the left and right halves' bias */
-  const int F = SB_FIRST, G = SB_GELU, NEG = SB_NEG;
-/* One product: operand X (mx rows) ± Y (my rows), B block m, destinations (c, rows, flags, bias). */
-#define PRODUCT(X, mx, Y, my, add, m, c1, m1, f1, b1, c2, m2, f2, b2) \
-  strassen_product(X, mx, Y, my, add, Bs + (m) * blk, K2, lda, N, c1, m1, f1, b1, c2, m2, f2, b2, gelu, p0, p1, Ap, zero)
+  const float *zero = zero_row(Ap), *bl = bias, *br = bias ? bias + N2 : 0; /* the left and right halves' bias */
   if (M < STRASSEN_MIN_ROWS) {
     const float *A1 = A, *A2 = A + K2;
     float *Cl = C, *Cr = C + N2;
-    PRODUCT(A1, M, A2, M, 1, 1, Cl, M, F, bl, 0, 0, 0, 0); /* (A1 + A2)·B11 */
-    PRODUCT(A2, M, 0, 0, 0, 3, Cl, M, G, 0, 0, 0, 0, 0);   /* A2·(B21 − B11) */
-    PRODUCT(A1, M, 0, 0, 0, 2, Cr, M, F, br, 0, 0, 0, 0);  /* A1·(B12 − B22) */
-    PRODUCT(A1, M, A2, M, 1, 4, Cr, M, G, 0, 0, 0, 0, 0);  /* (A1 + A2)·B22 */
+    const int F = SB_FIRST, G = SB_GELU;
+#define PRODUCT(X, Y, m, c, f, b) strassen_product(X, 0, M, Y, 0, M, 1, Bs + (m) * blk, K2, lda, N, c, M, f, b, 0, 0, 0, 0, gelu, p0, p1, Ap, zero)
+    PRODUCT(A1, A2, 1, Cl, F, bl); /* (A1 + A2)·B11 */
+    PRODUCT(A2, 0, 3, Cl, G, 0);   /* A2·(B21 − B11) */
+    PRODUCT(A1, 0, 2, Cr, F, br);  /* A1·(B12 − B22) */
+    PRODUCT(A1, A2, 4, Cr, G, 0);  /* (A1 + A2)·B22 */
+#undef PRODUCT
     return;
   }
   int M1 = (M + 1) / 2, M2 = M - M1;
-  const float *A11 = A, *A12 = A + K2, *A21 = A + (size_t)M1 * lda, *A22 = A21 + K2;
-  float *C11 = C, *C12 = C + N2, *C21 = C + (size_t)M1 * N, *C22 = C21 + N2;
-  /* Each quadrant's first write adds the bias; its last (in this order) applies the GELU. */
-  /*      operand             B  destination 1           destination 2 */
-  PRODUCT(A11, M1, A22, M2, 1, 0, C11, M1, F, bl, C22, M2, F, br);   /* M1 */
-  PRODUCT(A21, M2, A22, M2, 1, 1, C21, M2, F, bl, C22, M2, NEG, 0);  /* M2 */
-  PRODUCT(A11, M1, 0, 0, 0, 2, C12, M1, F, br, C22, M2, 0, 0);       /* M3 */
-  PRODUCT(A22, M2, 0, 0, 0, 3, C11, M1, 0, 0, C21, M2, G, 0);        /* M4 */
-  PRODUCT(A11, M1, A12, M1, 1, 4, C11, M1, NEG, 0, C12, M1, G, 0);   /* M5 */
-  PRODUCT(A21, M2, A11, M1, 0, 5, C22, M2, G, 0, 0, 0, 0, 0);        /* M6 */
-  PRODUCT(A12, M1, A22, M2, 0, 6, C11, M1, G, 0, 0, 0, 0, 0);        /* M7 */
-#undef PRODUCT
+  const float *A21 = A + (size_t)M1 * lda;
+  float *C21 = C + (size_t)M1 * N;
+  strassen7(A, 0, A + K2, 0, A21, 0, A21 + K2, 0, M1, M2, lda, Bs, K2, N2, C, C + N2, C21, C21 + N2, N, bl, br, SB_FIRST,
+            gelu, p0, p1, Ap, zero);
 }
 
 /*
@@ -488,26 +530,86 @@ void pack_half_cols(const unsigned short *H, float *Bp, int K, int N, int p0, in
  * Needs 2·Cin ≤ KC (one K block); Bp: gemm_packed_bytes(5·Cin, Cout), already packed when W is Bp (a later
  * batch row); Ap: conv3s2_scratch_bytes(Cin).
  */
+/* Panel p of W0 + W2 ([Cin, Cout] each, rows of W) into dst[k][8] (columns past Cout zero). */
+static void pack_tap_sum(const float *W, int Cin, int Cout, float *dst, int p) {
+  pack_panel(W, Cout, dst, Cin, Cout, p);
+  const float *w2 = W + (size_t)2 * Cin * Cout + p * NR;
+  int w = Cout - p * NR < NR ? Cout - p * NR : NR;
+  for (int k = 0; k < Cin; k++)
+    for (int j = 0; j < w; j++) dst[k * NR + j] += w2[(size_t)k * Cout + j];
+}
+
+/*
+ * With enough frames the two K = 2·Cin products also take one level of Strassen (strassen7), on quadrants whose
+ * rows split the pairs in two and whose columns are the two Cin segments ([e0 − e1 | o0]: a quadrant is a
+ * difference of rows, X − Xd): 1/8 fewer of their multiply-adds. The shared product goes first, into the even and
+ * odd rows with the bias (strassen_product with two destinations), and the Strassen products add to it.
+ */
+#define CONV_ROWS 128
+static int conv3s2_strassen(int Cin, int Cout, int Tout) { return Cout % (2 * NR) == 0 && Cin <= KC && Tout / 2 >= STRASSEN_MIN_ROWS; }
+
+/* How many slices conv3s2_cols takes (threads split them): its 8-column panels, or those of each half (Strassen). */
+EXPORT(conv3s2_slices)
+int conv3s2_slices(int Cin, int Cout, int Tout) { return conv3s2_strassen(Cin, Cout, Tout) ? Cout / (2 * NR) : (Cout + NR - 1) / NR; }
+
+/* Bytes of conv3s2_cols' packed filter: 5·Cin rows of panels, or Strassen's 7 half blocks of both products + W0 + W2. */
+EXPORT(conv3s2_packed_bytes)
+int conv3s2_packed_bytes(int Cin, int Cout, int Tout) {
+  return conv3s2_strassen(Cin, Cout, Tout) ? 4 * 8 * Cin * Cout : gemm_packed_bytes(5 * Cin, Cout);
+}
+
 EXPORT(conv3s2_scratch_bytes)
-int conv3s2_scratch_bytes(int Cin) { return 4 * (MR * 5 * Cin + MR * NR); }
+int conv3s2_scratch_bytes(int Cin) {
+  int plain = 4 * (MR * 5 * Cin + MR * NR), strassen = strassen_scratch_bytes();
+  return plain > strassen ? plain : strassen;
+}
 
 EXPORT(conv3s2_cols)
 void conv3s2_cols(const float *x, int Cin, const float *W, float *Bp, const float *bias, float *y, int Tout, int Cout,
                   int gelu, int p0, int p1, float *Ap) {
   int K2 = 2 * Cin, lda = 4 * Cin;
+  int pairsEven = (Tout + 1) / 2, pairsOdd = Tout / 2;
+  if (conv3s2_strassen(Cin, Cout, Tout)) {
+    int N2 = Cout / 2, P2 = N2 / NR;
+    size_t blocks = (size_t)7 * Cin * N2; /* Strassen's blocks of one product */
+    float *even = Bp, *odd = Bp + blocks, *sum = Bp + 2 * blocks;
+    if (W != Bp) {
+      strassen_pack_cols(W, even, K2, Cout, p0, p1);                        /* [W0; W1] */
+      strassen_pack_cols(W + (size_t)Cin * Cout, odd, K2, Cout, p0, p1);    /* [W1; W2] */
+      for (int p = p0; p < p1; p++) {
+        pack_tap_sum(W, Cin, Cout, sum + (size_t)p * Cin * NR, p);
+        pack_tap_sum(W, Cin, Cout, sum + (size_t)(p + P2) * Cin * NR, p + P2);
+      }
+    }
+    const float *zero = zero_row(Ap);
+    /* In blocks of CONV_ROWS pairs, so that a block's input and output rows stay in cache through its 15 products. */
+    for (int s0 = 0; s0 < pairsEven; s0 += CONV_ROWS) {
+      int ne = pairsEven - s0 < CONV_ROWS ? pairsEven - s0 : CONV_ROWS, no = pairsOdd - s0 < CONV_ROWS ? pairsOdd - s0 : CONV_ROWS;
+      const float *xb = x + (size_t)s0 * lda;
+      float *yb = y + (size_t)2 * s0 * Cout;
+      for (int half = 0; half < 2; half++) /* e1·(W0 + W2) + bias → even and odd rows */
+        strassen_product(xb + 2 * Cin, 0, ne, 0, 0, 0, 0, sum, Cin, lda, 2 * Cout, yb, ne, SB_FIRST, bias, yb + Cout, no,
+                         SB_FIRST, bias, 0, p0 + half * P2, p1 + half * P2, Ap, zero);
+      /* even rows += [e0 − e1 | o0]·[W0; W1]; odd rows += [o1 | e2 − e1]·[W1; W2] */
+      int E1 = (ne + 1) / 2, O1 = (no + 1) / 2;
+      const float *xe = xb + (size_t)E1 * lda, *xo = xb + (size_t)O1 * lda;
+      float *ye = yb + (size_t)2 * E1 * Cout, *yo = yb + Cout + (size_t)2 * O1 * Cout;
+      strassen7(xb, xb + 2 * Cin, xb + Cin, 0, xe, xe + 2 * Cin, xe + Cin, 0, E1, ne - E1, lda, even, Cin, N2, yb, yb + N2, ye,
+                ye + N2, 2 * Cout, 0, 0, 0, gelu, p0, p1, Ap, zero);
+      if (no > 0)
+        strassen7(xb + 3 * Cin, 0, xb + 4 * Cin, xb + 2 * Cin, xo + 3 * Cin, 0, xo + 4 * Cin, xo + 2 * Cin, O1, no - O1, lda,
+                  odd, Cin, N2, yb + Cout, yb + Cout + N2, yo, yo + N2, 2 * Cout, 0, 0, 0, gelu, p0, p1, Ap, zero);
+    }
+    return;
+  }
   size_t panel = (size_t)5 * Cin * NR; /* one panel of the three packed matrices: [W0; W1], [W1; W2], W0 + W2 */
   for (int p = p0; p < p1 && W != Bp; p++) {
-    float *dst = Bp + p * panel, *sum = dst + 2 * K2 * NR;
+    float *dst = Bp + p * panel;
     pack_panel(W, Cout, dst, K2, Cout, p);                              /* [W0; W1] */
     pack_panel(W + (size_t)Cin * Cout, Cout, dst + K2 * NR, K2, Cout, p); /* [W1; W2] */
-    pack_panel(W, Cout, sum, Cin, Cout, p);                             /* W0, then + W2 */
-    const float *w2 = W + (size_t)2 * Cin * Cout + p * NR;
-    int w = Cout - p * NR < NR ? Cout - p * NR : NR;
-    for (int k = 0; k < Cin; k++)
-      for (int j = 0; j < w; j++) sum[k * NR + j] += w2[(size_t)k * Cout + j];
+    pack_tap_sum(W, Cin, Cout, dst + 2 * K2 * NR, p);                   /* W0 + W2 */
   }
   float *Ae = Ap, *Ao = Ap + MR * K2, *As = Ap + 2 * MR * K2, *shared = Ap + MR * 5 * Cin;
-  int pairsEven = (Tout + 1) / 2, pairsOdd = Tout / 2;
   for (int s = 0; s < pairsEven; s += MR) {
     int me = pairsEven - s < MR ? pairsEven - s : MR, mo = pairsOdd - s < MR ? pairsOdd - s : MR;
     const float *row = x + (size_t)s * lda; /* x[4s] */

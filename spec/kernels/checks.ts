@@ -93,6 +93,17 @@ function convError(T: number, Cin: number, K: number, Cout: number, stride: numb
   return worst;
 }
 
+/** The kernel-3 stride-2 conv's GELU epilogue (Strassen's route) against GELU as its own pass. */
+function convGeluError(): number {
+  const [T, Cin, Cout] = [301, 24, 48];
+  const [x, w, bias] = [seeded(2 * T * Cin, 17), seeded(3 * Cin * Cout, 18), seeded(Cout, 19)];
+  const [fused, separate] = tf.tidy(() => {
+    const args = [tf.tensor3d(x, [2, T, Cin]), tf.tensor3d(w, [3, Cin, Cout]), 2, tf.tensor1d(bias)] as const;
+    return [conv1d(...args, { gelu: true }).dataSync(), gelu(conv1d(...args)).dataSync()];
+  });
+  return Array.from(fused as Float32Array).reduce((m, v, i) => Math.max(m, Math.abs(v - separate[i])), 0);
+}
+
 /**
  * Grouped conv (2 batch rows, 3 groups of 20 channels: no multiple of 4; 100 taps: K = 2000 spans two K blocks,
  * split inside a tap; 50 frames of padding, the last frame dropped) against float64, relative to Σ|x·w|; and its
@@ -220,6 +231,10 @@ export function kernelErrors(): Record<string, number> {
     'conv k3 s2 32→20, 500 frames': convError(1002, 32, 3, 20, 2),
     'conv k3 s2 6→16 (Cin % 4 ≠ 0)': convError(101, 6, 3, 16, 2),
     'conv k3 s2 8→8, 1 and 2 frames': Math.max(convError(3, 8, 3, 8, 2), convError(5, 8, 3, 8, 2)),
+    // From 64 frames and Cout % 16 = 0 the two long products take Strassen: odd and even frame counts, Cin % 4 ≠ 0.
+    'conv k3 s2 6→32, 131 frames (Strassen)': convError(263, 6, 3, 32, 2),
+    'conv k3 s2 32→32, 64 frames (Strassen)': convError(129, 32, 3, 32, 2),
+    'conv k3 s2 + GELU epilogue (Strassen)': convGeluError(),
     'conv k2 s2 64→40': convError(301, 64, 2, 40, 2),
     'grouped conv 3 × 20 channels, 100 taps, padded': grouped,
     'grouped conv + GELU epilogue': groupedGelu,
