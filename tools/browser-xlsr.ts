@@ -3,7 +3,7 @@
  * app in headless Chromium, through `wavprobe serve` and `wavprobe.forward`: store fetch (sha256-checked, cached),
  * then forwards on S seconds of audio, with the peak memory of Chromium's processes (RSS summed over the browser's
  * process tree, sampled every 100 ms) and the engine's wasm heap. A script for the README, not a test:
- *   npx tsx tools/browser-xlsr.ts [--seconds 5] [--threads 1] [--layers 24] [--runs 2]
+ *   npx tsx tools/browser-xlsr.ts [--seconds 5] [--threads 1] [--layers 24] [--runs 2] [--strassen 1]
  * The store is written once to $WAVPROBE_CACHE/browser/xlsr-300m-fp16 (≈ 630 MB).
  */
 import { execFileSync } from 'child_process';
@@ -37,7 +37,13 @@ function treeRss(pid: number): number {
 }
 
 async function main(): Promise<void> {
-  const [seconds, threads, layers, runs] = [arg('seconds', 5), arg('threads', 1), arg('layers', 24), arg('runs', 2)];
+  const [seconds, threads, layers, runs, strassen] = [
+    arg('seconds', 5),
+    arg('threads', 1),
+    arg('layers', 24),
+    arg('runs', 2),
+    arg('strassen', 0) === 1,
+  ];
   const models = path.join(cacheDir(), 'browser');
   const store = path.join(models, 'xlsr-300m-fp16');
   if (!fs.existsSync(store)) {
@@ -54,7 +60,7 @@ async function main(): Promise<void> {
     const page = await openApp(session, errors);
     const idle = treeRss(pid);
     const result = await page.evaluate(
-      async (s, t, runs, upToLayer) => {
+      async (s, t, runs, upToLayer, strassen) => {
         const w = (globalThis as unknown as { wavprobe: typeof Wavprobe }).wavprobe;
         const n = Math.round(16000 * s);
         const data = Float32Array.from({ length: n }, (_, i) => 0.1 * Math.sin(i / 7) + 0.05 * Math.sin(i / 3.1));
@@ -64,16 +70,23 @@ async function main(): Promise<void> {
         const t0 = performance.now();
         for (let r = 0; r <= runs; r++) {
           const start = performance.now();
-          const out = await w.forward({ model: '/models/xlsr-300m-fp16', inputs, threads: t, upToLayer });
+          const out = await w.forward({ model: '/models/xlsr-300m-fp16', inputs, threads: t, upToLayer, strassen });
           times.push(performance.now() - start);
           names = Object.keys(out);
         }
-        return { firstCallMs: times[0], forwardMs: times.slice(1), totalMs: performance.now() - t0, names, info: await w.info({ threads: t }) };
+        return {
+          firstCallMs: times[0],
+          forwardMs: times.slice(1),
+          totalMs: performance.now() - t0,
+          names,
+          info: await w.info({ threads: t, strassen }),
+        };
       },
       seconds,
       threads,
       runs,
       layers,
+      strassen,
     );
     const mb = (b: number) => Math.round(b / 2 ** 20);
     console.log(
@@ -86,6 +99,7 @@ async function main(): Promise<void> {
           threads: result.info.threads,
           up_to_layer: layers,
           kernels: result.info.kernels,
+          strassen: result.info.strassen,
           outputs: result.names.length,
           first_call_ms: Math.round(result.firstCallMs),
           forward_ms: result.forwardMs.map(Math.round),

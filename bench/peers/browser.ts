@@ -6,7 +6,7 @@
  * store, the ONNX file (compare.ts's export, linked) and onnxruntime-web's wasm files. On demand, never in CI; needs
  * `npm --prefix bench/peers ci`, Debian's python3-torch (for the export) and Chromium.
  *
- *   npx tsx bench/peers/browser.ts --arch wav2vec2-base --seconds 10 --threads 2 --rounds 5 [--layers 7] [--json]
+ *   npx tsx bench/peers/browser.ts --arch wav2vec2-base --seconds 10 --threads 2 --rounds 5 [--layers 7] [--strassen] [--json]
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -119,9 +119,17 @@ async function main(): Promise<void> {
     const row: Record<string, number> = {};
     for (const peer of i % 2 ? (['ort-web', 'wavprobe'] as const) : (['wavprobe', 'ort-web'] as const)) {
       if (peer === 'wavprobe') {
-        const r = await benchBrowser({ arch, seconds: Number(seconds), upToLayer, runs, threads, models });
+        const r = await benchBrowser({
+          arch,
+          seconds: Number(seconds),
+          upToLayer,
+          runs,
+          threads,
+          models,
+          strassen: process.argv.includes('--strassen'),
+        });
         row.wavprobe = r.median_s;
-        config.wavprobe ??= `wavprobe ${r.backend} × ${r.threads} threads (tfjs ${r.tfjs_threads}), ${r.browser}, isolated ${r.cross_origin_isolated}${r.note ? `, ${r.note}` : ''}`;
+        config.wavprobe ??= `wavprobe ${r.backend} × ${r.threads} threads (tfjs ${r.tfjs_threads}), ${r.browser}, isolated ${r.cross_origin_isolated}, dense weights ${r.strassen ? "in Strassen's layout" : 'in panels'}${r.note ? `, ${r.note}` : ''}`;
       } else {
         const r = await ortWebInBrowser(models, ortDir, onnxName, samples, threads, runs);
         row['ort-web'] = +median(r.seconds).toFixed(3);

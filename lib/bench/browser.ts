@@ -144,14 +144,15 @@ export interface BrowserBenchOptions {
   threads?: number;
   /** Where the store is written (kept, and reused when there); default a temp folder removed afterwards. */
   models?: string;
+  /** Dense weights in Strassen's layout in the page (default: the page's, off). */
+  strassen?: boolean;
 }
 
 /**
- * `bench forward`'s result as the page measures it (no streaming, no RSS: the page holds its store whole, its dense
- * weights in createModel's default layout, Strassen's; machine without the Node process's kernels, which the engine
- * reports in the page), plus the browser's side.
+ * `bench forward`'s result as the page measures it (no streaming, no RSS: the page holds its store whole; machine
+ * without the Node process's kernels, which the engine reports in the page), plus the browser's side.
  */
-export interface BrowserBenchResult extends Omit<ForwardBenchResult, 'streamed_weights' | 'strassen' | 'peak_rss_mb' | 'machine'> {
+export interface BrowserBenchResult extends Omit<ForwardBenchResult, 'streamed_weights' | 'peak_rss_mb' | 'machine'> {
   /** threads: what the kernels ran on in the page (the engine's report); tfjs_threads: tfjs-wasm's own pool. */
   tfjs_threads: number;
   browser: string;
@@ -165,7 +166,7 @@ export interface BrowserBenchResult extends Omit<ForwardBenchResult, 'streamed_w
 interface PageTimes {
   first: number;
   seconds: number[];
-  info: { backend: string; threads: number; tfjsThreads: number; crossOriginIsolated: boolean; note?: string };
+  info: { backend: string; threads: number; tfjsThreads: number; crossOriginIsolated: boolean; strassen: boolean; note?: string };
 }
 
 export async function benchBrowser(o: BrowserBenchOptions): Promise<BrowserBenchResult> {
@@ -180,7 +181,13 @@ export async function benchBrowser(o: BrowserBenchOptions): Promise<BrowserBench
       const { page, failed } = await openPage(session);
       await Promise.race([page.waitForFunction(() => 'wavprobe' in globalThis, { timeout: 60_000 }), failed]);
       const times: PageTimes = await Promise.race([
-        page.evaluate(timeInPage, `models/${store}`, Array.from(input.inputValues), o.threads ?? 1, o.runs ?? 3),
+        page.evaluate(
+          timeInPage,
+          `models/${store}`,
+          Array.from(input.inputValues),
+          { threads: o.threads ?? 1, strassen: o.strassen ?? false },
+          o.runs ?? 3,
+        ),
         failed,
       ]);
       const med = median(times.seconds);
@@ -202,6 +209,7 @@ export async function benchBrowser(o: BrowserBenchOptions): Promise<BrowserBench
         load_s: round(times.first),
         browser: session.version,
         cross_origin_isolated: times.info.crossOriginIsolated,
+        strassen: times.info.strassen,
         ...(times.info.note && { note: times.info.note }),
         machine: { cpu: cpus[0]?.model.trim() ?? 'unknown', cores: cpus.length, node: process.version },
       };
@@ -214,21 +222,26 @@ export async function benchBrowser(o: BrowserBenchOptions): Promise<BrowserBench
 }
 
 /** Runs in the page: a first call (load + warm-up), then `runs` timed calls of the page API's forward. */
-async function timeInPage(model: string, data: number[], threads: number, runs: number): Promise<PageTimes> {
+async function timeInPage(model: string, data: number[], opts: { threads: number; strassen: boolean }, runs: number): Promise<PageTimes> {
   type Api = {
-    forward(a: { model: string; inputs: { input_values: { shape: number[]; data: Float32Array } }; threads: number }): Promise<unknown>;
-    info(a: { threads: number }): Promise<PageTimes['info']>;
+    forward(a: {
+      model: string;
+      inputs: { input_values: { shape: number[]; data: Float32Array } };
+      threads: number;
+      strassen: boolean;
+    }): Promise<unknown>;
+    info(a: { threads: number; strassen: boolean }): Promise<PageTimes['info']>;
   };
   const api = (globalThis as unknown as { wavprobe: Api }).wavprobe;
   const inputs = { input_values: { shape: [1, data.length], data: Float32Array.from(data) } };
   let t0 = performance.now();
-  await api.forward({ model, inputs, threads });
+  await api.forward({ model, inputs, ...opts });
   const first = (performance.now() - t0) / 1000;
   const seconds: number[] = [];
   for (let i = 0; i < runs; i++) {
     t0 = performance.now();
-    await api.forward({ model, inputs, threads });
+    await api.forward({ model, inputs, ...opts });
     seconds.push((performance.now() - t0) / 1000);
   }
-  return { first, seconds, info: await api.info({ threads }) };
+  return { first, seconds, info: await api.info(opts) };
 }

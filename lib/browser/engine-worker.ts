@@ -24,7 +24,7 @@ const post = (reply: Reply, transfer: Transferable[] = []) => (self as unknown a
 
 let info: EngineInfo | undefined;
 
-async function init(threads: number, base: string): Promise<EngineInfo> {
+async function init(threads: number, base: string, strassen: boolean): Promise<EngineInfo> {
   if (info) return info;
   setWasmPaths(base);
   const isolated = self.crossOriginIsolated === true;
@@ -47,6 +47,7 @@ async function init(threads: number, base: string): Promise<EngineInfo> {
     tfjsThreads: await wasmThreadsCount(),
     kernels: kernelsInUse(),
     crossOriginIsolated: isolated,
+    strassen,
     ...(note && { note }),
   };
   if (threads > 1 && info.threads < threads) info.note = `the kernel pool did not start: ${info.threads} thread(s)`;
@@ -111,7 +112,7 @@ async function modelOf(source: Source, id: number): Promise<{ model: SpeechModel
   let m = models.get(key);
   if (!m) {
     const dir = await storeOf(source, id);
-    m = { model: loadModel(dir), dir };
+    m = { model: loadModel(dir, { strassen: info!.strassen }), dir };
     releaseShards(dir); // the model holds the weights now
     models.set(key, m);
   }
@@ -207,7 +208,7 @@ self.onmessage = (e: MessageEvent<Request>) => {
   queue = queue.then(async () => {
     try {
       let result: unknown;
-      if (req.op === 'init') result = await init(req.threads, req.base);
+      if (req.op === 'init') result = await init(req.threads, req.base, req.strassen);
       else if (!info) throw new UsageError('the engine is not initialised');
       else if (req.op === 'forward') result = await forward(req.args, req.id);
       else if (req.op === 'detect') result = await detect(req.args, req.id);

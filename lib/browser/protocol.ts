@@ -16,6 +16,8 @@ export interface EngineInfo {
   kernels: string;
   /** Why fewer threads than asked for, if so. */
   note?: string;
+  /** Whether loaded models' dense weights take Strassen's layout (fixed when the engine starts, like threads). */
+  strassen: boolean;
 }
 
 /** A file the user picked (a store's folder, a head, audio): its name (relative path for a folder) and bytes. */
@@ -64,7 +66,7 @@ export interface InspectResult {
 }
 
 export type Call =
-  | { op: 'init'; threads: number; base: string }
+  | { op: 'init'; threads: number; base: string; strassen: boolean }
   | { op: 'forward'; args: ForwardRequest }
   | { op: 'detect'; args: DetectRequest }
   | { op: 'inspect'; args: InspectRequest };

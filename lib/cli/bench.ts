@@ -104,7 +104,7 @@ const extract: CommandModule<object, BackendArgs & { model: string; data: string
       }),
   };
 
-const browser: CommandModule<object, Omit<BenchArgs, 'backend'> & { layers?: string; models?: string }> = {
+const browser: CommandModule<object, Omit<BenchArgs, 'backend'> & { layers?: string; models?: string; strassen?: boolean }> = {
   command: 'browser',
   describe: 'Time a whole forward pass in headless Chromium (the page `wavprobe serve` serves)',
   builder: (y) =>
@@ -119,6 +119,7 @@ const browser: CommandModule<object, Omit<BenchArgs, 'backend'> & { layers?: str
       .option('runs', { type: 'number', default: 3, describe: 'timed runs after one warm-up run' })
       .option('layers', { type: 'string', describe: '0..k: a store cut after encoder layer k' })
       .option('models', { type: 'string', describe: 'folder for the random-weight store, kept and reused (default: a temp folder)' })
+      .option('strassen', { type: 'boolean', describe: "dense weights in Strassen's layout in the page (default: off, the page's default)" })
       .option('json', { type: 'boolean', describe: 'JSON output' }) as never,
   handler: (args) =>
     runCommand('bench browser', async () => {
@@ -130,11 +131,12 @@ const browser: CommandModule<object, Omit<BenchArgs, 'backend'> & { layers?: str
         runs: args.runs,
         threads: args.threads,
         models: args.models,
+        strassen: args.strassen,
       });
       if (args.json) console.log(JSON.stringify(r));
       else
         console.log(
-          `${r.arch} ${r.audio_s} s, layers 0..${r.layers}, ${r.browser}, ${r.backend} × ${r.threads} threads: median ${r.median_s} s (min ${r.min_s}), RTF ${r.rtf}, ${r.gflops} GFLOP/s, first call ${r.load_s} s${r.note ? ` (${r.note})` : ''}`,
+          `${r.arch} ${r.audio_s} s, layers 0..${r.layers}, ${r.browser}, ${r.backend} × ${r.threads} threads: median ${r.median_s} s (min ${r.min_s}), RTF ${r.rtf}, ${r.gflops} GFLOP/s, first call ${r.load_s} s${r.strassen ? ', Strassen' : ''}${r.note ? ` (${r.note})` : ''}`,
         );
     }),
 };

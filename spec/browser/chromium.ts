@@ -31,7 +31,10 @@ export interface TensorOut {
 }
 
 /** Runs `wavprobe.forward` in the page; the tensors come back as base64 of their float32 bytes (exact, and compact). */
-export async function forwardInPage(page: Page, args: { model: string; inputs: unknown; threads: number }): Promise<Map<string, TensorOut>> {
+export async function forwardInPage(
+  page: Page,
+  args: { model: string; inputs: unknown; threads: number; strassen?: boolean },
+): Promise<Map<string, TensorOut>> {
   const got = await page.evaluate(async (a) => {
     const r: Record<string, { shape: number[]; data: Float32Array }> = await (globalThis as any).wavprobe.forward(a);
     const b64 = (d: Float32Array) => {

@@ -7,11 +7,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { Page } from 'puppeteer-core';
+import { testSignal } from '../../lib/bench/forward';
+import { writeRandomStore } from '../../lib/models/random';
 import { convert } from '../../lib/weights/convert';
 import { GOLDEN, GOLDEN_MODELS } from '../helpers/fixtures';
 import { GOLDEN_CASES, TOLERANCE, expectedOutputNames, outputMismatches, readCase } from '../helpers/golden';
 import { describeWith } from '../helpers/system';
-import { Session, chromium, forwardInPage, openApp, startSession } from './chromium';
+import { STRASSEN_CONFIG, relDiff } from '../helpers/strassen';
+import { Session, TensorOut, chromium, forwardInPage, openApp, startSession } from './chromium';
 
 describeWith(chromium, 'wavprobe.forward in Chromium: golden parity', () => {
   let tmp: string;
@@ -22,6 +25,7 @@ describeWith(chromium, 'wavprobe.forward in Chromium: golden parity', () => {
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wavprobe-browser-forward-'));
     for (const m of GOLDEN_MODELS) await convert(path.join(GOLDEN, m), path.join(tmp, m));
+    writeRandomStore(path.join(tmp, 'strassen'), STRASSEN_CONFIG, { dtype: 'float32', source: 'spec' });
     session = await startSession(tmp);
     page = await openApp(session, errors);
   }, 120_000);
@@ -34,7 +38,19 @@ describeWith(chromium, 'wavprobe.forward in Chromium: golden parity', () => {
   describe.each([1, 2])('%i thread(s)', (threads) => {
     it('starts an engine with that many threads, cross-origin isolated', async () => {
       const info = await page.evaluate((t) => (globalThis as any).wavprobe.info({ threads: t }), threads);
-      expect(info).toMatchObject({ backend: 'wasm', threads, tfjsThreads: threads, crossOriginIsolated: true });
+      expect(info).toMatchObject({ backend: 'wasm', threads, tfjsThreads: threads, crossOriginIsolated: true, strassen: false });
+    });
+
+    it("takes Strassen's layout when asked: the engine says so, and the hidden states are plain panels' within 1e-5", async () => {
+      const inputs = { input_values: { shape: [1, 16000], data: Array.from(testSignal(1)) } };
+      const hidden = (out: Map<string, TensorOut>) => [...out.keys()].filter((k) => k.startsWith('hidden_states_')).map((k) => out.get(k)!.data);
+      const panels = hidden(await forwardInPage(page, { model: '/models/strassen', inputs, threads }));
+      const strassen = hidden(await forwardInPage(page, { model: '/models/strassen', inputs, threads, strassen: true }));
+      const info = await page.evaluate((t) => (globalThis as any).wavprobe.info({ threads: t, strassen: true }), threads);
+      expect(info).toMatchObject({ threads, strassen: true });
+      expect(strassen).toHaveLength(3);
+      expect(relDiff(strassen, panels)).toBeLessThan(1e-5);
+      expect(relDiff(strassen, panels)).toBeGreaterThan(0); // a different summation: the layout was used
     });
 
     const table = GOLDEN_MODELS.flatMap((m) => GOLDEN_CASES.map((c) => [m, c]));

@@ -6,21 +6,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../lib/backend';
-import { PRESETS } from '../../lib/bench/presets';
 import { testSignal } from '../../lib/bench/forward';
 import { CreateModelOptions, createModel, disposeOutput, inputTensors, preprocess } from '../../lib/models';
 import { randomModelSource } from '../../lib/models/random';
-import { ModelConfig } from '../../lib/weights/config';
-
-// q/k/v/out [256, 256] and the FFN's [256, 512], [512, 256] take Strassen's layout; the projection [64, 256] cannot.
-const CONFIG: ModelConfig = {
-  ...PRESETS['xlsr-300m'],
-  hiddenSize: 256,
-  numHiddenLayers: 2,
-  numAttentionHeads: 4,
-  intermediateSize: 512,
-  convDim: Array(7).fill(64),
-};
+import { STRASSEN_CONFIG as CONFIG, relDiff } from '../helpers/strassen';
 /** Strassen's 7 blocks of K/2 × N/2 hold 3/4 more than the weight: per layer 4·256² + 2·256·512 floats. */
 const STRASSEN_EXTRA_BYTES = 0.75 * 4 * CONFIG.numHiddenLayers * (4 * 256 * 256 + 2 * 256 * 512);
 
@@ -38,13 +27,6 @@ function run(opts: CreateModelOptions, seconds: number): { bytes: number; hidden
   inputValues.dispose();
   model.dispose();
   return { bytes, hidden };
-}
-
-/** max |a − b| / max |b| over every hidden state. */
-function relDiff(a: Float32Array[], b: Float32Array[]): number {
-  let [diff, scale] = [0, 0];
-  b.forEach((h, i) => h.forEach((v, j) => ([diff, scale] = [Math.max(diff, Math.abs(a[i][j] - v)), Math.max(scale, Math.abs(v))])));
-  return diff / scale;
 }
 
 describe("Strassen's layout for resident dense weights", () => {
