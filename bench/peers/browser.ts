@@ -14,7 +14,7 @@ import * as path from 'path';
 import { benchBrowser, benchStore, openPage, startBrowserSession } from '../../lib/bench/browser';
 import { median } from '../../lib/bench/machine';
 import { PRESETS, PresetName } from '../../lib/bench/presets';
-import { deepestLayer } from '../../lib/cli/input';
+import { layersUpTo } from '../../lib/cli/input';
 import { cacheDir } from '../../lib/weights/cache';
 import { arg, onnxFile, ratio, requireOrt } from './compare';
 
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     process.argv.includes('--json'),
   ];
   if (!PRESETS[arch]) throw new Error(`--arch: one of ${Object.keys(PRESETS).join(', ')}`);
-  const upToLayer = layers ? deepestLayer(layers, PRESETS[arch].numHiddenLayers) : undefined;
+  const upToLayer = layers ? layersUpTo(layers, PRESETS[arch].numHiddenLayers) : undefined;
   const models = path.join(cacheDir(), 'peers', 'browser');
   fs.mkdirSync(models, { recursive: true });
   benchStore(models, arch, upToLayer); // written once, before the timed rounds

@@ -8,7 +8,7 @@ import { benchKernels } from '../bench/kernels';
 import { readDataset } from '../data';
 import { DEMO_DATA, DEMO_MODEL } from '../demo';
 import { PRESETS, PRESET_NAMES, PresetName } from '../bench/presets';
-import { deepestLayer } from './input';
+import { layersUpTo } from './input';
 import { BackendArgs, runCommand, selectBackend, withBackend } from './run';
 
 interface BenchArgs extends BackendArgs {
@@ -39,7 +39,7 @@ const forward: CommandModule<object, BenchArgs & { layers?: string; streamWeight
       }),
   handler: (args) =>
     runCommand('bench forward', async () => {
-      const upToLayer = deepestLayer(args.layers, PRESETS[args.arch].numHiddenLayers);
+      const upToLayer = layersUpTo(args.layers, PRESETS[args.arch].numHiddenLayers);
       const r = await benchForward({
         arch: args.arch,
         seconds: args.seconds,
@@ -123,7 +123,7 @@ const browser: CommandModule<object, Omit<BenchArgs, 'backend'> & { layers?: str
       .option('json', { type: 'boolean', describe: 'JSON output' }) as never,
   handler: (args) =>
     runCommand('bench browser', async () => {
-      const upToLayer = deepestLayer(args.layers, PRESETS[args.arch].numHiddenLayers);
+      const upToLayer = layersUpTo(args.layers, PRESETS[args.arch].numHiddenLayers);
       const r = await benchBrowser({
         arch: args.arch,
         seconds: args.seconds,

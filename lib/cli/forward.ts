@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { CommandModule } from 'yargs';
 import * as tf from '@tensorflow/tfjs-core';
-import { deepestLayer, loadModelInput } from './input';
+import { layersUpTo, loadModelInput } from './input';
 import { BackendArgs, runCommand, selectBackend, withBackend } from './run';
 import { UsageError } from '../errors';
 import { disposeOutput, inputTensors, loadModel, namedOutputs } from '../models';
@@ -35,7 +35,7 @@ export const forwardCommand: CommandModule<object, ForwardArgs> = {
       await selectBackend(args);
       const model = loadModel(args.model);
       try {
-        const upToLayer = deepestLayer(args.layers, model.config.numHiddenLayers);
+        const upToLayer = layersUpTo(args.layers, model.config.numHiddenLayers);
         const input = await loadModelInput(args.input, model);
         const { inputValues, attentionMask } = inputTensors(input);
         const out = model.forward(inputValues, { attentionMask, upToLayer });

@@ -7,8 +7,8 @@ import { ModelConfig, PreprocessorConfig } from '../weights/config';
 import { readSafetensors } from '../weights/safetensors';
 import { HostTensor } from '../weights/tensor';
 
-/** The deepest layer a `--layers` spec asks for: where the forward pass can stop. */
-export function deepestLayer(spec: string | undefined, numLayers: number): number {
+/** Where the forward pass can stop for a `--layers` spec: the deepest layer it asks for. */
+export function layersUpTo(spec: string | undefined, numLayers: number): number {
   const layers = parseLayers(spec, numLayers);
   return layers[layers.length - 1];
 }

@@ -208,13 +208,7 @@ export class Kernels {
     if (g.strassen) return this.gemmStrassen(a, b, bias, g);
     const [K, N] = b.shape;
     const { batch, rows, rowStride, batchStride, gelu = false, packed = false } = g;
-    if (b.shape.length !== 2 || (bias && (bias.shape.length !== 1 || bias.shape[0] !== N)) || (packed && N % NR)) {
-      throw new UsageError(`gemm: weight ${JSON.stringify(b.shape)}${packed ? ' (packed)' : ''} and bias ${JSON.stringify(bias?.shape)} do not fit`);
-    }
-    const aSize = sizeOf(a);
-    if (rows < 1 || batch < 1 || (batch - 1) * batchStride + (rows - 1) * rowStride + K > aSize) {
-      throw new UsageError(`gemm: ${batch}×${rows} rows of ${K} (stride ${rowStride}) overrun an input of ${aSize} values`);
-    }
+    checkGemm(a, b.shape.length === 2 && !(packed && N % NR), `${JSON.stringify(b.shape)}${packed ? ' (packed)' : ''}`, bias, K, N, g);
     const out = this.backend.makeOutput([batch, rows, N], 'float32');
     const [A, B, C] = [this.offset(a), this.offset(b), this.offset(out)];
     const biasAt = bias ? this.offset(bias) : 0;
@@ -242,13 +236,7 @@ export class Kernels {
     const [blocks, K2, N2] = b.shape;
     const [K, N] = [2 * K2, 2 * N2];
     const { batch, rows, rowStride, batchStride, gelu = false } = g;
-    if (b.shape.length !== 3 || blocks !== 7 || N2 % NR || (bias && (bias.shape.length !== 1 || bias.shape[0] !== N))) {
-      throw new UsageError(`gemm: weight ${JSON.stringify(b.shape)} (Strassen blocks) and bias ${JSON.stringify(bias?.shape)} do not fit`);
-    }
-    const aSize = sizeOf(a);
-    if (rows < 1 || batch < 1 || (batch - 1) * batchStride + (rows - 1) * rowStride + K > aSize) {
-      throw new UsageError(`gemm: ${batch}×${rows} rows of ${K} (stride ${rowStride}) overrun an input of ${aSize} values`);
-    }
+    checkGemm(a, b.shape.length === 3 && blocks === 7 && N2 % NR === 0, `${JSON.stringify(b.shape)} (Strassen blocks)`, bias, K, N, g);
     const out = this.backend.makeOutput([batch, rows, N], 'float32');
     const [A, Bs, C] = [this.offset(a), this.offset(b), this.offset(out)];
     const biasAt = bias ? this.offset(bias) : 0;
@@ -511,6 +499,18 @@ export class Kernels {
 }
 
 const sizeOf = (t: tf.TensorInfo) => t.shape.reduce((a, b) => a * b, 1);
+
+/** A GEMM's checks before it touches memory: the weight fits its layout, the bias is [N], A's rows lie inside a. */
+function checkGemm(a: tf.TensorInfo, weightFits: boolean, weight: string, bias: tf.TensorInfo | undefined, K: number, N: number, g: GemmShape): void {
+  if (!weightFits || (bias && (bias.shape.length !== 1 || bias.shape[0] !== N))) {
+    throw new UsageError(`gemm: weight ${weight} and bias ${JSON.stringify(bias?.shape)} do not fit`);
+  }
+  const { batch, rows, rowStride, batchStride } = g;
+  const aSize = sizeOf(a);
+  if (rows < 1 || batch < 1 || (batch - 1) * batchStride + (rows - 1) * rowStride + K > aSize) {
+    throw new UsageError(`gemm: ${batch}×${rows} rows of ${K} (stride ${rowStride}) overrun an input of ${aSize} values`);
+  }
+}
 
 export interface AttentionInputs {
   q: tf.TensorInfo;
