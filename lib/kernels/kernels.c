@@ -288,12 +288,13 @@ EXPORT(pack_cols)
 void pack_cols(const float *B, float *Bp, int K, int N, int p0, int p1) { pack_b(B, N, Bp, K, N, p0, p1); }
 
 /*
- * One level of Strassen for a weight packed at load (strassen_pack_cols): 7 products of half size instead of 8,
+ * One level of Strassen (strassen7) on B packed by strassen_pack_cols (once at load for a dense weight, per call for
+ * conv3s2_cols's filter): 7 products of half size instead of 8,
  * 1/8 fewer multiply-adds. With A [M, K] and B [K, N] in quadrants (rows of A and C split at M1 = ⌈M/2⌉, K and N
  * at their halves), C11 = M1 + M4 − M5 + M7, C12 = M3 + M5, C21 = M2 + M4, C22 = M1 − M2 + M3 + M6 where
  *   M1 = (A11 + A22)(B11 + B22)   M2 = (A21 + A22)B11   M3 = A11(B12 − B22)   M4 = A22(B21 − B11)
  *   M5 = (A11 + A12)B22           M6 = (A21 − A11)(B11 + B12)                 M7 = (A12 − A22)(B21 + B22).
- * The seven B operands are summed and packed once at load (7/4 of the weight's size); the A operands are summed
+ * The seven B operands are summed and packed ahead (7/4 of the weight's size); the A operands are summed
  * while their tiles are packed; each product's tile goes straight into its one or two quadrants of C. The error
  * bound is normwise, not per element: a few times the plain GEMM's relative to max|a|·max|b|·K.
  * The B block order: the operand of M1 .. M7, each [K/2, N/2] in panels of 8 columns.
