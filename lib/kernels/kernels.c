@@ -344,18 +344,16 @@ static inline int block_flags(int f, int first, int last, int gelu) {
  * subtracting Y − Yd too when Y is set (Y 0: none): in one pass when neither has a subtrahend, else via ap2. */
 static void pack_operand(const float *X, const float *Xd, int mx, const float *Y, const float *Yd, int my, int add,
                          int lda, int i, int n, float *ap, float *ap2, const float *zero) {
-#define ROWS(P, m) row_or_zero(P, lda, m, i, zero), row_or_zero(P, lda, m, i + 1, zero), \
-                   row_or_zero(P, lda, m, i + 2, zero), row_or_zero(P, lda, m, i + 3, zero)
+/* the 4 row pointers of operand P, or 4 nulls (pack4: no second term) when P is 0 */
+#define ROWS(P, m) P ? row_or_zero(P, lda, m, i, zero) : 0, P ? row_or_zero(P, lda, m, i + 1, zero) : 0, \
+                   P ? row_or_zero(P, lda, m, i + 2, zero) : 0, P ? row_or_zero(P, lda, m, i + 3, zero) : 0
   if (!Xd && !Yd) {
-    if (Y) pack4(ROWS(X, mx), ROWS(Y, my), add, n, ap);
-    else pack4(ROWS(X, mx), 0, 0, 0, 0, 0, n, ap);
+    pack4(ROWS(X, mx), ROWS(Y, my), add, n, ap);
     return;
   }
-  if (Xd) pack4(ROWS(X, mx), ROWS(Xd, mx), 0, n, ap);
-  else pack4(ROWS(X, mx), 0, 0, 0, 0, 0, n, ap);
+  pack4(ROWS(X, mx), ROWS(Xd, mx), 0, n, ap);
   if (!Y) return;
-  if (Yd) pack4(ROWS(Y, my), ROWS(Yd, my), 0, n, ap2);
-  else pack4(ROWS(Y, my), 0, 0, 0, 0, 0, n, ap2);
+  pack4(ROWS(Y, my), ROWS(Yd, my), 0, n, ap2);
 #undef ROWS
   for (int k = 0; k < 4 * n; k += 4) {
     v128_t a = wasm_v128_load(ap + k), b = wasm_v128_load(ap2 + k);
@@ -519,18 +517,6 @@ void pack_half_cols(const unsigned short *H, float *Bp, int K, int N, int p0, in
   }
 }
 
-/*
- * The kernel-3, stride-2 convolution as shared products (Winograd's F(2,2) on the even taps). With x [T, Cin]
- * (rows), W = [W0; W1; W2] the filter [3·Cin, Cout], output rows 2s and 2s+1 read e0 = x[4s], o0 = x[4s+1],
- * e1 = x[4s+2], o1 = x[4s+3], e2 = x[4s+4]:
- *   y[2s]   = e0·W0 + o0·W1 + e1·W2 = [e0 − e1 | o0]·[W0; W1] + e1·(W0 + W2)
- *   y[2s+1] = e1·W0 + o1·W1 + e2·W2 = [o1 | e2 − e1]·[W1; W2] + e1·(W0 + W2)
- * so a pair costs 5·Cin multiply-adds per output instead of 6. [W0; W1] and [W1; W2] are rows of W as stored;
- * W0 + W2 is summed while packing. The shared product of a tile goes through a 4 x 8 scratch (with the bias in
- * it), which the even and odd rows' kernels take as their store source, so y is written once.
- * Needs 2·Cin ≤ KC (one K block); Bp: gemm_packed_bytes(5·Cin, Cout), already packed when W is Bp (a later
- * batch row); Ap: conv3s2_scratch_bytes(Cin).
- */
 /* Panel p of W0 + W2 ([Cin, Cout] each, rows of W) into dst[k][8] (columns past Cout zero). */
 static void pack_tap_sum(const float *W, int Cin, int Cout, float *dst, int p) {
   pack_panel(W, Cout, dst, Cin, Cout, p);
@@ -541,6 +527,17 @@ static void pack_tap_sum(const float *W, int Cin, int Cout, float *dst, int p) {
 }
 
 /*
+ * The kernel-3, stride-2 convolution as shared products (Winograd's F(2,2) on the even taps). With x [T, Cin]
+ * (rows), W = [W0; W1; W2] the filter [3·Cin, Cout], output rows 2s and 2s+1 read e0 = x[4s], o0 = x[4s+1],
+ * e1 = x[4s+2], o1 = x[4s+3], e2 = x[4s+4]:
+ *   y[2s]   = e0·W0 + o0·W1 + e1·W2 = [e0 − e1 | o0]·[W0; W1] + e1·(W0 + W2)
+ *   y[2s+1] = e1·W0 + o1·W1 + e2·W2 = [o1 | e2 − e1]·[W1; W2] + e1·(W0 + W2)
+ * so a pair costs 5·Cin multiply-adds per output instead of 6. [W0; W1] and [W1; W2] are rows of W as stored;
+ * W0 + W2 is summed while packing. The shared product of a tile goes through a 4 x 8 scratch (with the bias in
+ * it), which the even and odd rows' kernels take as their store source, so y is written once.
+ * Needs 2·Cin ≤ KC (one K block); Bp: conv3s2_packed_bytes(Cin, Cout, Tout), already packed when W is Bp (a later
+ * batch row); Ap: conv3s2_scratch_bytes(Cin).
+ *
  * With enough frames the two K = 2·Cin products also take one level of Strassen (strassen7), on quadrants whose
  * rows split the pairs in two and whose columns are the two Cin segments ([e0 − e1 | o0]: a quadrant is a
  * difference of rows, X − Xd): 1/8 fewer of their multiply-adds. The shared product goes first, into the even and
