@@ -9,12 +9,7 @@ import { useBackend, wasmThreadsCount } from '../../lib/backend';
 import { testSignal } from '../../lib/bench/forward';
 import { median, timeRuns } from '../../lib/bench/machine';
 import { inputTensors, loadModel, preprocess } from '../../lib/models';
-
-function arg(name: string, fallback?: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0 && fallback === undefined) throw new Error(`--${name} is required`);
-  return i < 0 ? (fallback as string) : process.argv[i + 1];
-}
+import { arg } from '../args';
 
 async function main(): Promise<void> {
   const model = arg('model');

@@ -12,12 +12,7 @@ import { modelConfigToJson } from '../../lib/weights/config';
 import { expectedWeights } from '../../lib/weights/keymap';
 import { writeSafetensors } from '../../lib/weights/safetensors';
 import { sizeOf } from '../../lib/weights/tensor';
-
-function arg(name: string, fallback?: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0 && fallback === undefined) throw new Error(`--${name} is required`);
-  return i < 0 ? (fallback as string) : process.argv[i + 1];
-}
+import { arg } from '../args';
 
 const arch = arg('arch') as PresetName;
 const out = arg('out');

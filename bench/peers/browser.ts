@@ -16,7 +16,8 @@ import { median } from '../../lib/bench/machine';
 import { PRESETS, PresetName } from '../../lib/bench/presets';
 import { layersUpTo } from '../../lib/cli/input';
 import { cacheDir } from '../../lib/weights/cache';
-import { arg, onnxFile, ratio, requireOrt } from './compare';
+import { arg } from '../args';
+import { onnxFile, ratio, requireOrt } from './compare';
 
 const ORT_FILES = ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'];
 

@@ -20,14 +20,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { median } from '../../lib/bench/machine';
 import { cacheDir } from '../../lib/weights/cache';
+import { arg } from '../args';
 
 export type Json = { median_s: number } & Record<string, unknown>;
-
-/** The value after --name, or the fallback. */
-export function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
 
 /** Runs a command and parses the last line of its stdout that is a JSON object. */
 export function lastJson(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Json {
