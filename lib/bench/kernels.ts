@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BackendName, useBackend, wasmThreadsCount } from '../backend';
 import { kernelsInUse } from '../kernels';
 import { AttentionParams, attentionCore, multiHeadAttention, selfAttention } from '../nn/attention';
-import { conv1d, groupedConv1d } from '../nn/conv';
+import { conv1d, groupedConv1d, packGroupedFilter } from '../nn/conv';
 import { gelu } from '../nn/gelu';
 import { linear, packWeight } from '../nn/linear';
 import { layerNorm, layerNormGelu, momentsOverTime, normalizeGelu } from '../nn/norm';
@@ -128,7 +128,7 @@ export function modelKernels(c: ModelConfig, samples: number): Kernel[] {
   const G = c.numConvPosEmbeddingGroups;
   kernels.push({
     name: `pos conv k${K} groups ${G} +GELU`,
-    make: (n) => [seeded([1, n, H], 3), seeded([K, H / G, H], 4, 1 / Math.sqrt(K * (H / G))), seeded([H], 17, 0.1)],
+    make: (n) => [seeded([1, n, H], 3), packGroupedFilter(seeded([K, H / G, H], 4, 1 / Math.sqrt(K * (H / G)))), seeded([H], 17, 0.1)], // as a model holds it
     run: ([x, filter, b]) => groupedConv1d(x as tf.Tensor3D, filter, G, K / 2, b, { gelu: true, frames: x.shape[1] }),
     flop: (n) => 2 * n * H * (H / G) * K,
     len: T,

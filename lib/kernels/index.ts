@@ -53,6 +53,7 @@ export const KERNEL_EXPORTS = {
   conv3s2_packed_bytes: { args: { Cin: 'int', Cout: 'int', Tout: 'int' } },
   conv3s2_slices: { args: { Cin: 'int', Cout: 'int', Tout: 'int' } },
   attention_scratch_bytes: { args: { T: 'int', d: 'int' } },
+  fft_conv_scratch_bytes: { args: { N: 'int' } },
   gemm_cols: {
     args: { A: 'ptr', lda: 'int', B: 'ptr', Bp: 'ptr', bias: 'ptr', C: 'ptr', M: 'int', K: 'int', N: 'int', gelu: 'flag' },
     prepacked: ['B', 'Bp'],
@@ -77,6 +78,25 @@ export const KERNEL_EXPORTS = {
     args: { x: 'ptr', Cin: 'int', groups: 'int', taps: 'int', W: 'ptr', Bp: 'ptr', bias: 'ptr', y: 'ptr', Tout: 'int', Cout: 'int', gelu: 'flag' },
     prepacked: ['W', 'Bp'],
     slice: 'groups',
+    perThread: 'scratch',
+  },
+  fft_conv_weights: {
+    args: { W: 'ptr', taps: 'int', Cg: 'int', Cout: 'int', N: 'int', tw: 'ptr', S: 'ptr' },
+    slice: '(input channel, 4 outputs) pairs',
+    perThread: 'scratch',
+  },
+  fft_conv_forward: {
+    args: { x: 'ptr', T: 'int', C: 'int', pad: 'int', L: 'int', blocks: 'int', N: 'int', tw: 'ptr', Xre: 'ptr', Xim: 'ptr' },
+    slice: '(block, 16 channels) units',
+    perThread: 'scratch',
+  },
+  fft_conv_product: {
+    args: { Xre: 'ptr', Xim: 'ptr', S: 'ptr', Yre: 'ptr', Yim: 'ptr', C: 'int', Cg: 'int', N: 'int', all_blocks: 'int' },
+    slice: 'bins',
+  },
+  fft_conv_inverse: {
+    args: { Yre: 'ptr', Yim: 'ptr', bias: 'ptr', y: 'ptr', frames: 'int', C: 'int', L: 'int', blocks: 'int', N: 'int', tw: 'ptr', gelu: 'flag' },
+    slice: '(block, 16 channels) units',
     perThread: 'scratch',
   },
   gelu_range: { args: { x: 'ptr', y: 'ptr' }, slice: 'values', align: 4 }, // whole SIMD vectors per thread
@@ -142,11 +162,18 @@ const CONV3S2_MAX_K = 1536;
 /** Below this many multiply-adds a job is not worth waking the workers for (~20 µs per round trip). */
 const PARALLEL_MIN_FLOP = 4e6;
 const PARALLEL_MIN_VALUES = 1 << 16;
+/** kernels.c's fft_conv_*: channels per transform unit. */
+const FFT_CHANNELS = 16;
+
+/** The FFT route's block length for a filter of `taps` taps: the power of 2 from 2·taps (L = N − taps + 1 outputs a block). */
+export const fftPoints = (taps: number): number => 2 ** Math.ceil(Math.log2(2 * taps));
 
 export class Kernels {
   readonly variant: 'relaxed' | 'plain';
   private readonly exports: Record<ExportName, (...args: number[]) => number>;
   private readonly pool?: WorkerPool;
+  /** The FFT route's twiddles by N, on this heap for the backend's lifetime (4·N bytes each). */
+  private readonly twiddleTables = new Map<number, number>();
 
   constructor(
     private readonly backend: WasmBackend,
@@ -403,6 +430,86 @@ export class Kernels {
     return out;
   }
 
+  /**
+   * A square grouped conv's filter [taps, Cg, Cout] (Cout = groups·Cg, Cg a multiple of 8: the positional conv) as
+   * the spectra fftConv() reads, [N/2 + 1, 2, Cg, Cout] with N = fftPoints(taps) (kernels.c fft_conv_weights).
+   */
+  convSpectrum(filter: tf.TensorInfo): tf.TensorInfo {
+    const [taps, Cg, Cout] = filter.shape;
+    if (filter.shape.length !== 3 || Cg % 8 || Cout % Cg) {
+      throw new UsageError(`fft conv: filter ${JSON.stringify(filter.shape)} is not [taps, Cg, groups·Cg] with Cg a multiple of 8`);
+    }
+    const N = fftPoints(taps);
+    const out = this.backend.makeOutput([N / 2 + 1, 2, Cg, Cout], 'float32');
+    const scratch = { base: this.malloc(this.threads * 32 * N), bytes: 32 * N }; // 8·N floats a thread
+    try {
+      const args = { W: this.offset(filter), taps, Cg, Cout, N, tw: this.twiddles(N), S: this.offset(out) };
+      this.run('fft_conv_weights', args, (Cg * Cout) / 4, taps * Cg * Cout >= PARALLEL_MIN_VALUES, scratch);
+    } finally {
+      this.backend.wasm._free(scratch.base);
+    }
+    return out;
+  }
+
+  /**
+   * The grouped conv of convSpectrum()'s filter through the FFT (kernels.c fft_conv_*): x [B, T, C] with `pad` zeros
+   * at both ends of time → [B, frames, C] (+ bias, then GELU when gelu), frames ≤ T + 2·pad − taps + 1.
+   */
+  fftConv(x: tf.TensorInfo, spectrum: tf.TensorInfo, bias: tf.TensorInfo | undefined, { taps, pad, frames, gelu = false }: FftConvAttrs): tf.TensorInfo {
+    const [B, T, C] = x.shape;
+    const [bins, parts, Cg, Cout] = spectrum.shape;
+    const N = 2 * (bins - 1);
+    if (
+      x.shape.length !== 3 ||
+      spectrum.shape.length !== 4 ||
+      parts !== 2 ||
+      C !== Cout ||
+      N !== fftPoints(taps) ||
+      frames < 1 ||
+      frames > T + 2 * pad - taps + 1 ||
+      (bias && bias.shape.join() !== `${C}`)
+    ) {
+      throw new UsageError(
+        `fft conv: input ${JSON.stringify(x.shape)}, spectra ${JSON.stringify(spectrum.shape)} and bias ${JSON.stringify(bias?.shape)} do not fit ${taps} taps, padding ${pad} and ${frames} frames`,
+      );
+    }
+    const L = N - taps + 1;
+    const blocks = Math.ceil(frames / L);
+    const out = this.backend.makeOutput([B, frames, C], 'float32');
+    const all = B * blocks;
+    const [spectra, part] = [4 * all * (N / 2 + 1) * C, 4 * all * N * C]; // bytes of Xre, Xim [all, N/2 + 1, C]; of Yre, Yim [all, N, C]
+    const scratchBytes = this.bytes('fft_conv_scratch_bytes', { N });
+    const work = this.malloc(2 * spectra + 2 * part + this.threads * scratchBytes);
+    try {
+      const [Xre, Xim, Yre, Yim] = [work, work + spectra, work + 2 * spectra, work + 2 * spectra + part];
+      const scratch = { base: Yim + part, bytes: scratchBytes };
+      const [tw, units, worth] = [this.twiddles(N), all * Math.ceil(C / FFT_CHANNELS), all * N * C >= PARALLEL_MIN_VALUES];
+      const t0 = performance.now();
+      this.run('fft_conv_forward', { x: this.offset(x), T, C, pad, L, blocks, N, tw, Xre, Xim }, units, worth, scratch);
+      const t1 = performance.now();
+      this.run('fft_conv_product', { Xre, Xim, S: this.offset(spectrum), Yre, Yim, C, Cg, N, all_blocks: all }, N / 2 + 1, worth);
+      const y = this.offset(out);
+      const t2 = performance.now();
+      this.run('fft_conv_inverse', { Yre, Yim, bias: bias ? this.offset(bias) : 0, y, frames, C, L, blocks, N, tw, gelu }, units, worth, scratch);
+      if (process.env.FFT_T) console.log('fwd', (t1 - t0).toFixed(2), 'prod', (t2 - t1).toFixed(2), 'inv', (performance.now() - t2).toFixed(2));
+    } finally {
+      this.backend.wasm._free(work);
+    }
+    return out;
+  }
+
+  /** cos then sin of 2πj/N, j < N/2, for the FFT route: made once per N, kept on the heap. */
+  private twiddles(N: number): number {
+    let at = this.twiddleTables.get(N);
+    if (at === undefined) {
+      at = this.malloc(4 * N);
+      const tw = new Float32Array(this.memory.buffer, at, N);
+      for (let j = 0; j < N / 2; j++) [tw[j], tw[N / 2 + j]] = [Math.cos((2 * Math.PI * j) / N), Math.sin((2 * Math.PI * j) / N)];
+      this.twiddleTables.set(N, at);
+    }
+    return at;
+  }
+
   gelu(x: tf.TensorInfo): tf.TensorInfo {
     const n = sizeOf(x);
     const out = this.backend.makeOutput([...x.shape], 'float32');
@@ -546,6 +653,15 @@ export interface GroupedConvAttrs {
   gelu?: boolean;
 }
 
+export interface FftConvAttrs {
+  taps: number;
+  /** Zeros before and after x in time (the kernel reads them as zeros; x is not padded). */
+  pad: number;
+  /** Output frames (≤ T + 2·pad − taps + 1). */
+  frames: number;
+  gelu?: boolean;
+}
+
 export interface GemmShape {
   batch: number;
   rows: number;
@@ -567,6 +683,8 @@ const TFJS_KERNELS = {
   WavprobePackStrassen: (k, i) => k.packStrassen(i.b!),
   WavprobeConv: (k, i, attrs) => k.conv(i.x!, i.filter!, i.bias, attrs as unknown as ConvAttrs),
   WavprobeGroupedConv: (k, i, attrs) => k.groupedConv(i.x!, i.filter!, i.bias, attrs as unknown as GroupedConvAttrs),
+  WavprobeConvSpectrum: (k, i) => k.convSpectrum(i.filter!),
+  WavprobeFftConv: (k, i, attrs) => k.fftConv(i.x!, i.spectrum!, i.bias, attrs as unknown as FftConvAttrs),
   WavprobeGelu: (k, i) => k.gelu(i.x!),
   WavprobeLayerNorm: (k, i, attrs) => k.layerNorm(i.x!, i.gamma!, i.beta!, attrs as unknown as LayerNormAttrs),
   WavprobeNormalizeGelu: (k, i) => k.normalizeGelu(i.x!, i.mean!, i.scale!, i.beta!),

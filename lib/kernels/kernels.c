@@ -648,6 +648,199 @@ void grouped_conv_cols(const float *x, int Cin, int groups, int taps, const floa
   }
 }
 
+/*
+ * Long grouped convolutions through the FFT (the positional conv: 128 taps), square groups (Cin = Cout, Cg per
+ * group, a multiple of 8), by overlap-save: y[t, o] = bias[o] + Σ_k Σ_c W[k, c, o]·x[t + k − pad, g·Cg + c] (x zero outside [0, T))
+ * is, in a block of N = 2^m points starting at frame b·L − pad, the circular cross-correlation of the block with the
+ * taps, exact for its first L = N − taps + 1 outputs. With S_c the block's DFT and W_c the taps', per bin f:
+ *   Y_o[f] = Σ_c S_c[f]·conj(W_co[f])   (f ≤ N/2; the other bins are the conjugates)   y_o = IDFT(Y_o)[0, L),
+ * a complex Cg × Cg product per group and bin: ~(N/2 + 1)/L ≈ 1/2 bin per frame where the direct form has taps
+ * multiply-adds per frame, so ~taps/8 fewer real multiply-adds (16× at 128 taps); the transforms cost far less.
+ * Three passes, the threads splitting each: fft_conv_forward (transform each block, 16 channels at a time),
+ * fft_conv_product (bins), fft_conv_inverse (back, + bias, GELU). The taps' spectra, conjugated and scaled by
+ * 1/N, are made once at load (fft_conv_weights): per bin f ≤ N/2 the real then the imaginary parts, each
+ * [group][c][o in the group], i.e. [N/2 + 1][2][Cg·Cout] floats.
+ * Transforms: radix-2, in place, on rows `ld` floats apart, 4 channels to a SIMD vector, the input written in
+ * bit-reversed order; the twiddles tw = cos(2πj/N) then sin(2πj/N), j < N/2, come from the caller (no libm).
+ */
+static int bit_reverse(int n, int N) {
+  int r = 0;
+  for (int m = N >> 1; m; m >>= 1, n >>= 1) r = (r << 1) | (n & 1);
+  return r;
+}
+
+/* In-place DFT (sign −) or unscaled inverse (sign +) of the 4·nq channels of rows [0, N), bit-reversed input. */
+static void fft_rows(float *re, float *im, int ld, int nq, int N, const float *tw, int inverse) {
+  for (int h = 1; h < N; h *= 2) {
+    int step = N / (2 * h);
+    for (int j = 0; j < h; j++) {
+      float sin_j = tw[N / 2 + j * step];
+      v128_t c = splat(tw[j * step]), s = splat(inverse ? sin_j : -sin_j);
+      for (int i = j; i < N; i += 2 * h) {
+        float *ar = re + (size_t)i * ld, *ai = im + (size_t)i * ld, *br = ar + (size_t)h * ld, *bi = ai + (size_t)h * ld;
+        for (int q = 0; q < 4 * nq; q += 4) {
+          v128_t xr = wasm_v128_load(br + q), xi = wasm_v128_load(bi + q);
+          v128_t tr = wasm_f32x4_sub(wasm_f32x4_mul(xr, c), wasm_f32x4_mul(xi, s));
+          v128_t ti = wasm_f32x4_add(wasm_f32x4_mul(xr, s), wasm_f32x4_mul(xi, c));
+          v128_t ur = wasm_v128_load(ar + q), ui = wasm_v128_load(ai + q);
+          wasm_v128_store(ar + q, wasm_f32x4_add(ur, tr));
+          wasm_v128_store(ai + q, wasm_f32x4_add(ui, ti));
+          wasm_v128_store(br + q, wasm_f32x4_sub(ur, tr));
+          wasm_v128_store(bi + q, wasm_f32x4_sub(ui, ti));
+        }
+      }
+    }
+  }
+}
+
+/*
+ * S = the taps' spectra (layout above) of W [taps, Cg, Cout] (tfjs's grouped filter), for the
+ * (input channel c, 4 outputs) pairs [u0, u1) of Cg·Cout/4. scratch: 8·N floats.
+ */
+EXPORT(fft_conv_weights)
+void fft_conv_weights(const float *W, int taps, int Cg, int Cout, int N, const float *tw, float *S, int u0, int u1, float *scratch) {
+  float *re = scratch, *im = scratch + 4 * N;
+  v128_t scale = splat(1.0f / N), zero = splat(0.0f);
+  for (int u = u0; u < u1; u++) {
+    int c = u / (Cout / 4), o = 4 * (u % (Cout / 4)), g = o / Cg;
+    for (int n = 0; n < N; n++) {
+      int r = 4 * bit_reverse(n, N);
+      wasm_v128_store(re + r, n < taps ? wasm_v128_load(W + ((size_t)n * Cg + c) * Cout + o) : zero);
+      wasm_v128_store(im + r, zero);
+    }
+    fft_rows(re, im, 4, 1, N, tw, 1); /* Σ_k w[k]·e^{+2πi fk/N} = conj(W[f]) for real taps */
+    size_t at = (size_t)g * Cg * Cg + (size_t)c * Cg + o % Cg;
+    for (int f = 0; f <= N / 2; f++) {
+      float *s = S + (size_t)f * 2 * Cg * Cout + at;
+      wasm_v128_store(s, wasm_f32x4_mul(wasm_v128_load(re + 4 * f), scale));
+      wasm_v128_store(s + (size_t)Cg * Cout, wasm_f32x4_mul(wasm_v128_load(im + 4 * f), scale));
+    }
+  }
+}
+
+/*
+ * Channels per transform unit. A unit is transformed in its thread's scratch, [N][16] re and im (32 KB at N = 256:
+ * L1), not in place in [N][C] rows, whose 3 KB stride maps every row to the same few cache sets.
+ */
+#define FFT_CHANNELS 16
+
+EXPORT(fft_conv_scratch_bytes)
+int fft_conv_scratch_bytes(int N) { return 4 * 2 * N * FFT_CHANNELS; }
+
+/*
+ * The spectra, bins [0, N/2], of the blocks of x [rows, T, C] (each row's `blocks` blocks: block q = row·blocks + b
+ * starts at frame b·L − pad) into Xre, Xim [q][N/2 + 1][C], for the (block, 16 channels) units [u0, u1) of
+ * all_blocks·⌈C/16⌉. scratch: fft_conv_scratch_bytes(N).
+ */
+EXPORT(fft_conv_forward)
+void fft_conv_forward(const float *x, int T, int C, int pad, int L, int blocks, int N, const float *tw, float *Xre,
+                      float *Xim, int u0, int u1, float *scratch) {
+  int chunks = (C + FFT_CHANNELS - 1) / FFT_CHANNELS, bins = N / 2 + 1;
+  float *re = scratch, *im = scratch + N * FFT_CHANNELS;
+  v128_t zero = splat(0.0f);
+  for (int u = u0; u < u1; u++) {
+    int q = u / chunks, c0 = FFT_CHANNELS * (u % chunks), w = C - c0 < FFT_CHANNELS ? C - c0 : FFT_CHANNELS;
+    int row = q / blocks, t0 = (q % blocks) * L - pad;
+    for (int n = 0; n < N; n++) {
+      int t = t0 + n, r = bit_reverse(n, N) * FFT_CHANNELS;
+      const float *src = t >= 0 && t < T ? x + ((size_t)row * T + t) * C + c0 : 0;
+      for (int k = 0; k < w; k += 4) {
+        wasm_v128_store(re + r + k, src ? wasm_v128_load(src + k) : zero);
+        wasm_v128_store(im + r + k, zero);
+      }
+    }
+    fft_rows(re, im, FFT_CHANNELS, w / 4, N, tw, 0);
+    for (int f = 0; f < bins; f++) {
+      size_t at = ((size_t)q * bins + f) * C + c0;
+      for (int k = 0; k < w; k += 4) {
+        wasm_v128_store(Xre + at + k, wasm_v128_load(re + f * FFT_CHANNELS + k));
+        wasm_v128_store(Xim + at + k, wasm_v128_load(im + f * FFT_CHANNELS + k));
+      }
+    }
+  }
+}
+
+/*
+ * Y = X·conj(W) per bin, group and block, for the bins [f0, f1) of N/2 + 1, written in bit-reversed order for the
+ * inverse, with the conjugate bins N − f. X (Xre, Xim): [all_blocks][N/2 + 1][C]; Y: [all_blocks][N][C]; S:
+ * fft_conv_weights's (Cg a multiple of 8: 8 outputs of a group at a time).
+ */
+EXPORT(fft_conv_product)
+void fft_conv_product(const float *Xre, const float *Xim, const float *S, float *Yre, float *Yim, int C, int Cg,
+                      int N, int all_blocks, int f0, int f1) {
+  int bins = N / 2 + 1;
+  for (int f = f0; f < f1; f++) {
+    const float *sre = S + (size_t)f * 2 * Cg * C, *sim = sre + (size_t)Cg * C;
+    size_t at = (size_t)bit_reverse(f, N) * C, mirror = f > 0 && f < N / 2 ? (size_t)bit_reverse(N - f, N) * C : 0;
+    for (int q = 0; q < all_blocks; q++) {
+      const float *xr = Xre + ((size_t)q * bins + f) * C, *xi = Xim + ((size_t)q * bins + f) * C;
+      float *yr = Yre + (size_t)q * N * C, *yi = Yim + (size_t)q * N * C;
+      for (int o = 0; o < C; o += 8) {
+        int g = o / Cg;
+        const float *wr = sre + (size_t)g * Cg * Cg + o % Cg, *wi = sim + (size_t)g * Cg * Cg + o % Cg;
+        const float *ar = xr + g * Cg, *ai = xi + g * Cg;
+        /* re = Σ sr·vr − Σ si·vi, im = Σ sr·vi + Σ si·vr: one chain per sum, so no multiply-add waits on another */
+        v128_t rr0 = splat(0.0f), ii0 = rr0, ri0 = rr0, ir0 = rr0, rr1 = rr0, ii1 = rr0, ri1 = rr0, ir1 = rr0;
+        for (int c = 0; c < Cg; c++) {
+          v128_t sr = wasm_v128_load32_splat(ar + c), si = wasm_v128_load32_splat(ai + c);
+          const float *vr = wr + (size_t)c * Cg, *vi = wi + (size_t)c * Cg;
+          v128_t vr0 = wasm_v128_load(vr), vr1 = wasm_v128_load(vr + 4), vi0 = wasm_v128_load(vi), vi1 = wasm_v128_load(vi + 4);
+          rr0 = MADD(rr0, sr, vr0);
+          ii0 = MADD(ii0, si, vi0);
+          ri0 = MADD(ri0, sr, vi0);
+          ir0 = MADD(ir0, si, vr0);
+          rr1 = MADD(rr1, sr, vr1);
+          ii1 = MADD(ii1, si, vi1);
+          ri1 = MADD(ri1, sr, vi1);
+          ir1 = MADD(ir1, si, vr1);
+        }
+        v128_t re0 = wasm_f32x4_sub(rr0, ii0), re1 = wasm_f32x4_sub(rr1, ii1), im0 = wasm_f32x4_add(ri0, ir0), im1 = wasm_f32x4_add(ri1, ir1);
+        wasm_v128_store(yr + at + o, re0);
+        wasm_v128_store(yr + at + o + 4, re1);
+        wasm_v128_store(yi + at + o, im0);
+        wasm_v128_store(yi + at + o + 4, im1);
+        if (mirror) {
+          wasm_v128_store(yr + mirror + o, re0);
+          wasm_v128_store(yr + mirror + o + 4, re1);
+          wasm_v128_store(yi + mirror + o, wasm_f32x4_neg(im0));
+          wasm_v128_store(yi + mirror + o + 4, wasm_f32x4_neg(im1));
+        }
+      }
+    }
+  }
+}
+
+/*
+ * y [rows, frames, C] = GELU?(IDFT(Y)[0, L) + bias) of each block (q = row·blocks + b: frames [b·L, b·L + L) of
+ * its row), for the (block, 16 channels) units [u0, u1); the 1/N is in the spectra. scratch: fft_conv_scratch_bytes(N).
+ */
+EXPORT(fft_conv_inverse)
+void fft_conv_inverse(const float *Yre, const float *Yim, const float *bias, float *y, int frames, int C, int L, int blocks,
+                      int N, const float *tw, int gelu, int u0, int u1, float *scratch) {
+  int chunks = (C + FFT_CHANNELS - 1) / FFT_CHANNELS;
+  float *re = scratch, *im = scratch + N * FFT_CHANNELS;
+  for (int u = u0; u < u1; u++) {
+    int q = u / chunks, c0 = FFT_CHANNELS * (u % chunks), w = C - c0 < FFT_CHANNELS ? C - c0 : FFT_CHANNELS;
+    int row = q / blocks, t0 = (q % blocks) * L;
+    for (int n = 0; n < N; n++) {
+      size_t at = ((size_t)q * N + n) * C + c0;
+      for (int k = 0; k < w; k += 4) {
+        wasm_v128_store(re + n * FFT_CHANNELS + k, wasm_v128_load(Yre + at + k));
+        wasm_v128_store(im + n * FFT_CHANNELS + k, wasm_v128_load(Yim + at + k));
+      }
+    }
+    fft_rows(re, im, FFT_CHANNELS, w / 4, N, tw, 1);
+    for (int j = 0; j < L && t0 + j < frames; j++) {
+      float *dst = y + ((size_t)row * frames + t0 + j) * C + c0;
+      for (int k = 0; k < w; k += 4) {
+        v128_t v = wasm_v128_load(re + j * FFT_CHANNELS + k);
+        if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + c0 + k));
+        wasm_v128_store(dst + k, gelu ? gelu4(v) : v);
+      }
+    }
+  }
+}
+
 /* y[i] = GELU(x[i]) for i in [i0, i1) (threads split the range; y may be x). */
 EXPORT(gelu_range)
 void gelu_range(const float *x, float *y, int i0, int i1) {

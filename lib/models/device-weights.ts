@@ -2,7 +2,8 @@
  * The weights provider: a model's weights on the tfjs backend, by HF key, in the layouts the forward pass reads.
  * lib/weights stores them with linear weights transposed to [in, out] and conv filters reordered to
  * [K, in/groups, out] (keymap.ts); here the dense layers' weights are also packed once for the kernels' GEMM (as
- * the blocks of one level of Strassen where they are resident: 1/8 fewer multiply-adds for 3/4 more memory).
+ * the blocks of one level of Strassen where they are resident: 1/8 fewer multiply-adds for 3/4 more memory), and
+ * the positional conv's filter becomes the spectra of its taps (its convolution runs through the FFT).
  *
  * A model too large for the backend's heap (XLS-R 1B on wasm's 4 GB) streams its transformer layers: their
  * weights stay in the JS heap and withLayer() uploads one layer just before it runs and frees it right after.
@@ -11,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError } from '../errors';
+import { packGroupedFilter } from '../nn/conv';
 import { packHalfWeight, packWeight } from '../nn/linear';
 import { HostWeight, HostWeightSet, float16ToHeap, hostFloats, sizeOf } from '../weights/tensor';
 
@@ -37,6 +39,9 @@ export type LayerWeights = (name: string) => tf.Tensor;
 
 /** The dense layers' weights, which linear() reads: packed for the kernels' GEMM (lib/nn/linear.ts). */
 const isDenseWeight = (key: string) => /(feature_projection\.projection|_proj|intermediate_dense|output_dense)\.weight$/.test(key);
+
+/** The positional conv's filter, which groupedConv1d reads through the FFT on the kernels (lib/nn/conv.ts). */
+const POS_CONV_FILTER = 'encoder.pos_conv_embed.conv.weight';
 
 /** Transformer layer weights: everything under encoder.layers.N. except WavLM's position embedding, which all layers share. */
 const isLayerWeight = (key: string) => /^encoder\.layers\.\d+\./.test(key) && !key.endsWith('rel_attn_embed.weight');
@@ -72,6 +77,7 @@ function upload(t: HostWeight): tf.Tensor {
  * `strassen`, else in panels, from halves in one pass).
  */
 function uploadWeight(key: string, t: HostWeight, strassen: boolean): tf.Tensor {
+  if (key === POS_CONV_FILTER) return packGroupedFilter(upload(t));
   if (!isDenseWeight(key)) return upload(t);
   return (!strassen && 'half' in t && packHalfWeight(t.half, t.shape)) || packWeight(upload(t), { strassen });
 }

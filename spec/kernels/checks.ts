@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { mulberry32 } from '../../lib/random';
-import { conv1d, groupedConv1d } from '../../lib/nn/conv';
+import { conv1d, groupedConv1d, packGroupedFilter } from '../../lib/nn/conv';
 import { gelu } from '../../lib/nn/gelu';
 import { layerNorm, layerNormGelu, momentsOverTime } from '../../lib/nn/norm';
 import { matMul, packHalfWeight, packWeight } from '../../lib/nn/linear';
@@ -104,18 +104,21 @@ function convGeluError(): number {
   return Array.from(fused as Float32Array).reduce((m, v, i) => Math.max(m, Math.abs(v - separate[i])), 0);
 }
 
+/** A grouped conv's shape: batch rows, frames, channels, groups, taps, padding; frames out = T + 2·pad − taps (one fewer than the conv gives). */
+type GroupedShape = [B: number, T: number, C: number, G: number, taps: number, pad: number];
+
 /**
- * Grouped conv (2 batch rows, 3 groups of 20 channels: no multiple of 4; 100 taps: K = 2000 spans two K blocks,
- * split inside a tap; 50 frames of padding, the last frame dropped) against float64, relative to Σ|x·w|; and its
- * GELU epilogue against GELU as its own pass.
+ * Grouped conv against float64, relative to Σ|x·w|, and its GELU epilogue against GELU as its own pass; `fft`: the
+ * filter as packGroupedFilter() makes it (through the FFT where it qualifies). Default shape: 2 batch rows, 3 groups
+ * of 20 channels (no multiple of 4); 100 taps (K = 2000 spans two K blocks, split inside a tap); 50 frames of padding.
  */
-function groupedConvErrors(): [plain: number, fused: number] {
-  const [B, T, C, G, taps, pad] = [2, 30, 60, 3, 100, 50];
+function groupedConvErrors([B, T, C, G, taps, pad]: GroupedShape = [2, 30, 60, 3, 100, 50], fft = false): [plain: number, fused: number] {
   const cg = C / G;
   const [x, w, bias] = [seeded(B * T * C, 14), seeded(taps * cg * C, 15), seeded(C, 16)];
-  const frames = T + 2 * pad - taps; // one fewer than the conv gives
+  const frames = T + 2 * pad - taps;
   const [got, fused, separate] = tf.tidy(() => {
-    const args = [tf.tensor3d(x, [B, T, C]), tf.tensor3d(w, [taps, cg, C]), G, pad, tf.tensor1d(bias)] as const;
+    const filter = tf.tensor3d(w, [taps, cg, C]);
+    const args = [tf.tensor3d(x, [B, T, C]), fft ? packGroupedFilter(filter) : filter, G, pad, tf.tensor1d(bias)] as const;
     const y = groupedConv1d(...args, { frames });
     return [y.dataSync(), groupedConv1d(...args, { frames, gelu: true }).dataSync(), gelu(y).dataSync()];
   });
@@ -238,6 +241,13 @@ export function kernelErrors(): Record<string, number> {
     'conv k2 s2 64→40': convError(301, 64, 2, 40, 2),
     'grouped conv 3 × 20 channels, 100 taps, padded': grouped,
     'grouped conv + GELU epilogue': groupedGelu,
+    // Through the FFT (packGroupedFilter): 256-point blocks of 156 frames, the last one partial, 24 channels a
+    // group (8 past the last 16-channel unit), an odd number of taps; 16 taps (32 points, 17 frames a block); one
+    // block shorter than its 129 frames; the GELU epilogue.
+    'grouped conv through the FFT, 3 × 24 channels, 101 taps': groupedConvErrors([2, 300, 72, 3, 101, 50], true)[0],
+    'grouped conv through the FFT, 2 × 8 channels, 16 taps': groupedConvErrors([1, 100, 16, 2, 16, 8], true)[0],
+    'grouped conv through the FFT, 1 × 16 channels, 128 taps, 1 block': groupedConvErrors([1, 60, 16, 1, 128, 64], true)[0],
+    'grouped conv through the FFT + GELU epilogue': groupedConvErrors([1, 100, 16, 2, 16, 8], true)[1],
     gelu: geluError(),
     'layer norm 257': norm,
     'layer norm + GELU fused': normGelu,

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../lib/backend';
 import { UsageError } from '../../lib/errors';
 import { kernels, kernelsInUse, runKernel } from '../../lib/kernels';
-import { conv1d } from '../../lib/nn/conv';
+import { conv1d, groupedConv1d, packGroupedFilter } from '../../lib/nn/conv';
 import { matMul, packWeight } from '../../lib/nn/linear';
 import { kernelErrors } from './checks';
 
@@ -55,6 +55,21 @@ describe('wavprobe wasm kernels', () => {
     } finally {
       await useBackend('wasm');
       w.dispose();
+    }
+  });
+
+  it("a positional conv's spectra are read only by the kernels, and only with their own groups", async () => {
+    const spectra = packGroupedFilter(tf.ones([16, 8, 16])); // 16 taps, 2 groups of 8: through the FFT
+    const x = tf.ones([1, 20, 16]) as tf.Tensor3D;
+    try {
+      expect(spectra.shape).toEqual([17, 2, 8, 16]); // 32-point blocks: bins 0..16, re and im
+      expect(() => groupedConv1d(x, spectra, 4, 8)).toThrow(/a filter of 2 groups run as 4/);
+      expect(() => groupedConv1d(tf.ones([1, 20, 8]) as tf.Tensor3D, spectra, 2, 8)).toThrow(UsageError);
+      await useBackend('cpu');
+      expect(() => groupedConv1d(x, spectra, 2, 8)).toThrow(/laid out for wavprobe's wasm kernels/);
+    } finally {
+      await useBackend('wasm');
+      tf.dispose([spectra, x]);
     }
   });
 
