@@ -86,16 +86,29 @@ export const KERNEL_EXPORTS = {
     perThread: 'scratch',
   },
   fft_conv_forward: {
-    args: { x: 'ptr', T: 'int', C: 'int', pad: 'int', L: 'int', blocks: 'int', N: 'int', tw: 'ptr', Xre: 'ptr', Xim: 'ptr' },
+    args: { x: 'ptr', T: 'int', C: 'int', pad: 'int', L: 'int', blocks: 'int', first: 'int', N: 'int', tw: 'ptr', Xre: 'ptr', Xim: 'ptr' },
     slice: '(block, 16 channels) units',
     perThread: 'scratch',
   },
   fft_conv_product: {
-    args: { Xre: 'ptr', Xim: 'ptr', S: 'ptr', Yre: 'ptr', Yim: 'ptr', C: 'int', Cg: 'int', N: 'int', all_blocks: 'int' },
+    args: { Xre: 'ptr', Xim: 'ptr', S: 'ptr', Yre: 'ptr', Yim: 'ptr', C: 'int', Cg: 'int', N: 'int', count: 'int' },
     slice: 'bins',
   },
   fft_conv_inverse: {
-    args: { Yre: 'ptr', Yim: 'ptr', bias: 'ptr', y: 'ptr', frames: 'int', C: 'int', L: 'int', blocks: 'int', N: 'int', tw: 'ptr', gelu: 'flag' },
+    args: {
+      Yre: 'ptr',
+      Yim: 'ptr',
+      bias: 'ptr',
+      y: 'ptr',
+      frames: 'int',
+      C: 'int',
+      L: 'int',
+      blocks: 'int',
+      first: 'int',
+      N: 'int',
+      tw: 'ptr',
+      gelu: 'flag',
+    },
     slice: '(block, 16 channels) units',
     perThread: 'scratch',
   },
@@ -164,6 +177,8 @@ const PARALLEL_MIN_FLOP = 4e6;
 const PARALLEL_MIN_VALUES = 1 << 16;
 /** kernels.c's fft_conv_*: channels per transform unit. */
 const FFT_CHANNELS = 16;
+/** The FFT route's spectra per call, at most (whatever the length: 10 s of wav2vec2-base takes 10 MB in one run). */
+const FFT_WORK_BYTES = 48 * 2 ** 20;
 
 /** The FFT route's block length for a filter of `taps` taps: the power of 2 from 2·taps (L = N − taps + 1 outputs a block). */
 export const fftPoints = (taps: number): number => 2 ** Math.ceil(Math.log2(2 * taps));
@@ -455,7 +470,12 @@ export class Kernels {
    * The grouped conv of convSpectrum()'s filter through the FFT (kernels.c fft_conv_*): x [B, T, C] with `pad` zeros
    * at both ends of time → [B, frames, C] (+ bias, then GELU when gelu), frames ≤ T + 2·pad − taps + 1.
    */
-  fftConv(x: tf.TensorInfo, spectrum: tf.TensorInfo, bias: tf.TensorInfo | undefined, { taps, pad, frames, gelu = false }: FftConvAttrs): tf.TensorInfo {
+  fftConv(
+    x: tf.TensorInfo,
+    spectrum: tf.TensorInfo,
+    bias: tf.TensorInfo | undefined,
+    { taps, pad, frames, gelu = false, workBytes = FFT_WORK_BYTES }: FftConvAttrs,
+  ): tf.TensorInfo {
     const [B, T, C] = x.shape;
     const [bins, parts, Cg, Cout] = spectrum.shape;
     const N = 2 * (bins - 1);
@@ -477,21 +497,23 @@ export class Kernels {
     const blocks = Math.ceil(frames / L);
     const out = this.backend.makeOutput([B, frames, C], 'float32');
     const all = B * blocks;
-    const [spectra, part] = [4 * all * (N / 2 + 1) * C, 4 * all * N * C]; // bytes of Xre, Xim [all, N/2 + 1, C]; of Yre, Yim [all, N, C]
+    // Blocks go through in runs of at most workBytes of spectra (Xre, Xim [run, N/2 + 1, C]; Yre, Yim [run, N, C]).
+    const perBlock = 4 * (2 * (N / 2 + 1) + 2 * N) * C;
+    const run = Math.max(1, Math.min(all, Math.floor(workBytes / perBlock)));
+    const [spectra, part] = [4 * run * (N / 2 + 1) * C, 4 * run * N * C];
     const scratchBytes = this.bytes('fft_conv_scratch_bytes', { N });
-    const work = this.malloc(2 * spectra + 2 * part + this.threads * scratchBytes);
+    const work = this.malloc(run * perBlock + this.threads * scratchBytes);
     try {
       const [Xre, Xim, Yre, Yim] = [work, work + spectra, work + 2 * spectra, work + 2 * spectra + part];
       const scratch = { base: Yim + part, bytes: scratchBytes };
-      const [tw, units, worth] = [this.twiddles(N), all * Math.ceil(C / FFT_CHANNELS), all * N * C >= PARALLEL_MIN_VALUES];
-      const t0 = performance.now();
-      this.run('fft_conv_forward', { x: this.offset(x), T, C, pad, L, blocks, N, tw, Xre, Xim }, units, worth, scratch);
-      const t1 = performance.now();
-      this.run('fft_conv_product', { Xre, Xim, S: this.offset(spectrum), Yre, Yim, C, Cg, N, all_blocks: all }, N / 2 + 1, worth);
-      const y = this.offset(out);
-      const t2 = performance.now();
-      this.run('fft_conv_inverse', { Yre, Yim, bias: bias ? this.offset(bias) : 0, y, frames, C, L, blocks, N, tw, gelu }, units, worth, scratch);
-      if (process.env.FFT_T) console.log('fwd', (t1 - t0).toFixed(2), 'prod', (t2 - t1).toFixed(2), 'inv', (performance.now() - t2).toFixed(2));
+      const [tw, S, y, biasAt] = [this.twiddles(N), this.offset(spectrum), this.offset(out), bias ? this.offset(bias) : 0];
+      for (let first = 0; first < all; first += run) {
+        const count = Math.min(run, all - first);
+        const [units, worth] = [count * Math.ceil(C / FFT_CHANNELS), count * N * C >= PARALLEL_MIN_VALUES];
+        this.run('fft_conv_forward', { x: this.offset(x), T, C, pad, L, blocks, first, N, tw, Xre, Xim }, units, worth, scratch);
+        this.run('fft_conv_product', { Xre, Xim, S, Yre, Yim, C, Cg, N, count }, N / 2 + 1, worth);
+        this.run('fft_conv_inverse', { Yre, Yim, bias: biasAt, y, frames, C, L, blocks, first, N, tw, gelu }, units, worth, scratch);
+      }
     } finally {
       this.backend.wasm._free(work);
     }
@@ -660,6 +682,8 @@ export interface FftConvAttrs {
   /** Output frames (≤ T + 2·pad − taps + 1). */
   frames: number;
   gelu?: boolean;
+  /** Spectra held at once (default 48 MiB): the blocks go through in runs that fit. */
+  workBytes?: number;
 }
 
 export interface GemmShape {

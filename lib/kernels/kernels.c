@@ -728,18 +728,18 @@ EXPORT(fft_conv_scratch_bytes)
 int fft_conv_scratch_bytes(int N) { return 4 * 2 * N * FFT_CHANNELS; }
 
 /*
- * The spectra, bins [0, N/2], of the blocks of x [rows, T, C] (each row's `blocks` blocks: block q = row·blocks + b
- * starts at frame b·L − pad) into Xre, Xim [q][N/2 + 1][C], for the (block, 16 channels) units [u0, u1) of
- * all_blocks·⌈C/16⌉. scratch: fft_conv_scratch_bytes(N).
+ * The spectra, bins [0, N/2], of blocks of x [rows, T, C] (each row's `blocks` blocks: block q = row·blocks + b
+ * starts at frame b·L − pad) into Xre, Xim [q − first][N/2 + 1][C], for the (block, 16 channels) units [u0, u1) of
+ * the blocks from `first` on (a call takes a bounded run of them). scratch: fft_conv_scratch_bytes(N).
  */
 EXPORT(fft_conv_forward)
-void fft_conv_forward(const float *x, int T, int C, int pad, int L, int blocks, int N, const float *tw, float *Xre,
-                      float *Xim, int u0, int u1, float *scratch) {
+void fft_conv_forward(const float *x, int T, int C, int pad, int L, int blocks, int first, int N, const float *tw,
+                      float *Xre, float *Xim, int u0, int u1, float *scratch) {
   int chunks = (C + FFT_CHANNELS - 1) / FFT_CHANNELS, bins = N / 2 + 1;
   float *re = scratch, *im = scratch + N * FFT_CHANNELS;
   v128_t zero = splat(0.0f);
   for (int u = u0; u < u1; u++) {
-    int q = u / chunks, c0 = FFT_CHANNELS * (u % chunks), w = C - c0 < FFT_CHANNELS ? C - c0 : FFT_CHANNELS;
+    int i = u / chunks, q = first + i, c0 = FFT_CHANNELS * (u % chunks), w = C - c0 < FFT_CHANNELS ? C - c0 : FFT_CHANNELS;
     int row = q / blocks, t0 = (q % blocks) * L - pad;
     for (int n = 0; n < N; n++) {
       int t = t0 + n, r = bit_reverse(n, N) * FFT_CHANNELS;
@@ -751,7 +751,7 @@ void fft_conv_forward(const float *x, int T, int C, int pad, int L, int blocks, 
     }
     fft_rows(re, im, FFT_CHANNELS, w / 4, N, tw, 0);
     for (int f = 0; f < bins; f++) {
-      size_t at = ((size_t)q * bins + f) * C + c0;
+      size_t at = ((size_t)i * bins + f) * C + c0;
       for (int k = 0; k < w; k += 4) {
         wasm_v128_store(Xre + at + k, wasm_v128_load(re + f * FFT_CHANNELS + k));
         wasm_v128_store(Xim + at + k, wasm_v128_load(im + f * FFT_CHANNELS + k));
@@ -762,17 +762,17 @@ void fft_conv_forward(const float *x, int T, int C, int pad, int L, int blocks, 
 
 /*
  * Y = X·conj(W) per bin, group and block, for the bins [f0, f1) of N/2 + 1, written in bit-reversed order for the
- * inverse, with the conjugate bins N − f. X (Xre, Xim): [all_blocks][N/2 + 1][C]; Y: [all_blocks][N][C]; S:
+ * inverse, with the conjugate bins N − f. X (Xre, Xim): [count][N/2 + 1][C]; Y: [count][N][C]; S:
  * fft_conv_weights's (Cg a multiple of 8: 8 outputs of a group at a time).
  */
 EXPORT(fft_conv_product)
 void fft_conv_product(const float *Xre, const float *Xim, const float *S, float *Yre, float *Yim, int C, int Cg,
-                      int N, int all_blocks, int f0, int f1) {
+                      int N, int count, int f0, int f1) {
   int bins = N / 2 + 1;
   for (int f = f0; f < f1; f++) {
     const float *sre = S + (size_t)f * 2 * Cg * C, *sim = sre + (size_t)Cg * C;
     size_t at = (size_t)bit_reverse(f, N) * C, mirror = f > 0 && f < N / 2 ? (size_t)bit_reverse(N - f, N) * C : 0;
-    for (int q = 0; q < all_blocks; q++) {
+    for (int q = 0; q < count; q++) {
       const float *xr = Xre + ((size_t)q * bins + f) * C, *xi = Xim + ((size_t)q * bins + f) * C;
       float *yr = Yre + (size_t)q * N * C, *yi = Yim + (size_t)q * N * C;
       for (int o = 0; o < C; o += 8) {
@@ -811,19 +811,20 @@ void fft_conv_product(const float *Xre, const float *Xim, const float *S, float 
 }
 
 /*
- * y [rows, frames, C] = GELU?(IDFT(Y)[0, L) + bias) of each block (q = row·blocks + b: frames [b·L, b·L + L) of
- * its row), for the (block, 16 channels) units [u0, u1); the 1/N is in the spectra. scratch: fft_conv_scratch_bytes(N).
+ * y [rows, frames, C] = GELU?(IDFT(Y)[0, L) + bias) of the blocks from `first` on (q = row·blocks + b: frames
+ * [b·L, b·L + L) of its row; Y [q − first][N][C]), for the (block, 16 channels) units [u0, u1); the 1/N is in the
+ * spectra. scratch: fft_conv_scratch_bytes(N).
  */
 EXPORT(fft_conv_inverse)
 void fft_conv_inverse(const float *Yre, const float *Yim, const float *bias, float *y, int frames, int C, int L, int blocks,
-                      int N, const float *tw, int gelu, int u0, int u1, float *scratch) {
+                      int first, int N, const float *tw, int gelu, int u0, int u1, float *scratch) {
   int chunks = (C + FFT_CHANNELS - 1) / FFT_CHANNELS;
   float *re = scratch, *im = scratch + N * FFT_CHANNELS;
   for (int u = u0; u < u1; u++) {
-    int q = u / chunks, c0 = FFT_CHANNELS * (u % chunks), w = C - c0 < FFT_CHANNELS ? C - c0 : FFT_CHANNELS;
+    int i = u / chunks, q = first + i, c0 = FFT_CHANNELS * (u % chunks), w = C - c0 < FFT_CHANNELS ? C - c0 : FFT_CHANNELS;
     int row = q / blocks, t0 = (q % blocks) * L;
     for (int n = 0; n < N; n++) {
-      size_t at = ((size_t)q * N + n) * C + c0;
+      size_t at = ((size_t)i * N + n) * C + c0;
       for (int k = 0; k < w; k += 4) {
         wasm_v128_store(re + n * FFT_CHANNELS + k, wasm_v128_load(Yre + at + k));
         wasm_v128_store(im + n * FFT_CHANNELS + k, wasm_v128_load(Yim + at + k));

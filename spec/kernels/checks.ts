@@ -12,6 +12,7 @@ import { layerNorm, layerNormGelu, momentsOverTime } from '../../lib/nn/norm';
 import { matMul, packHalfWeight, packWeight } from '../../lib/nn/linear';
 import { float32ToFloat16 } from '../../lib/weights/tensor';
 import { REF } from '../helpers/nn-reference';
+import { runKernel } from '../../lib/kernels';
 
 const seeded = (n: number, seed: number) => {
   const rand = mulberry32(seed);
@@ -112,15 +113,19 @@ type GroupedShape = [B: number, T: number, C: number, G: number, taps: number, p
  * filter as packGroupedFilter() makes it (through the FFT where it qualifies). Default shape: 2 batch rows, 3 groups
  * of 20 channels (no multiple of 4); 100 taps (K = 2000 spans two K blocks, split inside a tap); 50 frames of padding.
  */
-function groupedConvErrors([B, T, C, G, taps, pad]: GroupedShape = [2, 30, 60, 3, 100, 50], fft = false): [plain: number, fused: number] {
+function groupedConvErrors([B, T, C, G, taps, pad]: GroupedShape = [2, 30, 60, 3, 100, 50], fft = false, workBytes?: number): [plain: number, fused: number] {
   const cg = C / G;
   const [x, w, bias] = [seeded(B * T * C, 14), seeded(taps * cg * C, 15), seeded(C, 16)];
   const frames = T + 2 * pad - taps;
   const [got, fused, separate] = tf.tidy(() => {
     const filter = tf.tensor3d(w, [taps, cg, C]);
     const args = [tf.tensor3d(x, [B, T, C]), fft ? packGroupedFilter(filter) : filter, G, pad, tf.tensor1d(bias)] as const;
-    const y = groupedConv1d(...args, { frames });
-    return [y.dataSync(), groupedConv1d(...args, { frames, gelu: true }).dataSync(), gelu(y).dataSync()];
+    const conv = (gelu = false) =>
+      workBytes // the kernel itself, to hold few blocks at once
+        ? runKernel<tf.Tensor3D>('WavprobeFftConv', { x: args[0], spectrum: args[1], bias: args[4] }, { taps, pad, frames, gelu, workBytes })
+        : groupedConv1d(...args, { frames, gelu });
+    const y = conv();
+    return [y.dataSync(), conv(true).dataSync(), gelu(y).dataSync()];
   });
   let worst = 0;
   for (let b = 0; b < B; b++) {
@@ -248,6 +253,8 @@ export function kernelErrors(): Record<string, number> {
     'grouped conv through the FFT, 2 × 8 channels, 16 taps': groupedConvErrors([1, 100, 16, 2, 16, 8], true)[0],
     'grouped conv through the FFT, 1 × 16 channels, 128 taps, 1 block': groupedConvErrors([1, 60, 16, 1, 128, 64], true)[0],
     'grouped conv through the FFT + GELU epilogue': groupedConvErrors([1, 100, 16, 2, 16, 8], true)[1],
+    // 2 rows of 6 blocks in runs of 5 blocks (a run spans the rows; the last is short).
+    'grouped conv through the FFT, in runs of blocks': groupedConvErrors([2, 100, 16, 2, 16, 8], true, 5 * 4 * 98 * 16)[0],
     gelu: geluError(),
     'layer norm 257': norm,
     'layer norm + GELU fused': normGelu,
