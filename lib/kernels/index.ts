@@ -62,12 +62,14 @@ export const KERNEL_EXPORTS = {
   },
   pack_cols: { args: { B: 'ptr', Bp: 'ptr', K: 'int', N: 'int' }, slice: 'panels of 8 columns' },
   pack_half_cols: { args: { H: 'ptr', Bp: 'ptr', K: 'int', N: 'int' }, slice: 'panels of 8 columns' },
+  widen_half_values: { args: { H: 'ptr', out: 'ptr' }, slice: 'values', align: 8 },
   gemm_strassen_cols: {
     args: { A: 'ptr', lda: 'int', Bs: 'ptr', bias: 'ptr', C: 'ptr', M: 'int', K: 'int', N: 'int', gelu: 'flag' },
     slice: 'panels of 8 columns of each half',
     perThread: 'scratch',
   },
   strassen_pack_cols: { args: { B: 'ptr', Bs: 'ptr', K: 'int', N: 'int' }, slice: 'panels of 8 columns of each half' },
+  strassen_pack_half_cols: { args: { H: 'ptr', Bs: 'ptr', K: 'int', N: 'int' }, slice: 'panels of 8 columns of each half' },
   conv3s2_cols: {
     args: { x: 'ptr', Cin: 'int', W: 'ptr', Bp: 'ptr', bias: 'ptr', y: 'ptr', Tout: 'int', Cout: 'int', gelu: 'flag' },
     prepacked: ['W', 'Bp'],
@@ -332,13 +334,17 @@ export class Kernels {
   /**
    * A weight b [K, N] (K even, N a multiple of 16) as the 7 blocks [7, K/2, N/2] of one level of Strassen, each
    * in 8-column panels (kernels.c strassen_pack_cols): 7/4 of its size; only gemm() with `strassen` may read it.
+   * b may be IEEE halves, the int32 tensor [K, N / 2] over their bytes: widened exactly in the same pass.
    */
   packStrassen(b: tf.TensorInfo): tf.TensorInfo {
-    const [K, N] = b.shape;
+    const half = b.dtype === 'int32';
+    const [K, N] = half ? [b.shape[0], 2 * b.shape[1]] : b.shape;
     if (b.shape.length !== 2 || K % 2 || N % (2 * NR))
-      throw new UsageError(`pack: weight ${JSON.stringify(b.shape)} is not [K, N] with K even and N a multiple of ${2 * NR}`);
+      throw new UsageError(`pack: weight ${JSON.stringify(b.shape)} (${b.dtype}) is not [K, N] with K even and N a multiple of ${2 * NR}`);
     const out = this.backend.makeOutput([7, K / 2, N / 2], 'float32');
-    this.run('strassen_pack_cols', { B: this.offset(b), Bs: this.offset(out), K, N }, N / 2 / NR, K * N >= PARALLEL_MIN_VALUES);
+    const [at, Bs, worth] = [this.offset(b), this.offset(out), K * N >= PARALLEL_MIN_VALUES];
+    if (half) this.run('strassen_pack_half_cols', { H: at, Bs, K, N }, N / 2 / NR, worth);
+    else this.run('strassen_pack_cols', { B: at, Bs, K, N }, N / 2 / NR, worth);
     return out;
   }
 
@@ -354,6 +360,17 @@ export class Kernels {
     const N = 2 * halfN;
     const out = this.backend.makeOutput([K, N], 'float32');
     this.run('pack_half_cols', { H: this.offset(h), Bp: this.offset(out), K, N }, N / NR, K * N >= PARALLEL_MIN_VALUES);
+    return out;
+  }
+
+  /** IEEE halves, as halvesTensor() passes them, → float32 of `shape`, widened exactly in one pass. */
+  widenHalves(h: tf.TensorInfo, shape: number[]): tf.TensorInfo {
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (h.dtype !== 'int32' || sizeOf(h) !== Math.ceil(n / 2)) {
+      throw new UsageError(`widen: halves ${JSON.stringify(h.shape)} (${h.dtype}) do not hold the ${n} values of ${JSON.stringify(shape)}`);
+    }
+    const out = this.backend.makeOutput(shape, 'float32');
+    this.run('widen_half_values', { H: this.offset(h), out: this.offset(out) }, n, n >= PARALLEL_MIN_VALUES);
     return out;
   }
 
@@ -705,6 +722,7 @@ const TFJS_KERNELS = {
   WavprobePack: (k, i) => k.packWeight(i.b!),
   WavprobePackHalf: (k, i) => k.packHalfWeight(i.h!),
   WavprobePackStrassen: (k, i) => k.packStrassen(i.b!),
+  WavprobeWidenHalves: (k, i, attrs) => k.widenHalves(i.h!, attrs.shape as number[]),
   WavprobeConv: (k, i, attrs) => k.conv(i.x!, i.filter!, i.bias, attrs as unknown as ConvAttrs),
   WavprobeGroupedConv: (k, i, attrs) => k.groupedConv(i.x!, i.filter!, i.bias, attrs as unknown as GroupedConvAttrs),
   WavprobeConvSpectrum: (k, i) => k.convSpectrum(i.filter!),
@@ -753,6 +771,18 @@ export function kernels(): Kernels | undefined {
 export function kernelsInUse(): string {
   const k = kernels();
   return k ? `wavprobe-${k.variant}` : 'tfjs';
+}
+
+/** IEEE halves as the kernels take them: an int32 tensor [⌈n/2⌉] over their bytes (a zero half after an odd count). */
+export function halvesTensor(half: Uint16Array): tf.Tensor1D {
+  const even = half.length % 2 || half.byteOffset % 4 ? Uint16Array.from({ length: half.length + (half.length % 2) }, (_, i) => half[i] ?? 0) : half;
+  return tf.tensor1d(new Int32Array(even.buffer, even.byteOffset, even.length / 2), 'int32');
+}
+
+/** IEEE halves → a float32 tensor of `shape`, widened exactly on the kernels; undefined where they are not in use. */
+export function widenHalves(half: Uint16Array, shape: readonly number[]): tf.Tensor | undefined {
+  if (!kernels()) return undefined;
+  return tf.tidy(() => runKernel('WavprobeWidenHalves', { h: halvesTensor(half) }, { shape: [...shape] }));
 }
 
 /** A registered kernel run through the engine (so tidy tracks its output). */

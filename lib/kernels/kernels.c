@@ -460,32 +460,6 @@ void gemm_strassen_cols(const float *A, int lda, const float *Bs, const float *b
 }
 
 /*
- * Bs = the 7 B operands of gemm_strassen_cols for B [K, N] (K even, N a multiple of 16), half panels [p0, p1)
- * (threads split them): block m at Bs + m·(K/2)·(N/2), panel p of it at + p·(K/2)·8.
- */
-EXPORT(strassen_pack_cols)
-void strassen_pack_cols(const float *B, float *Bs, int K, int N, int p0, int p1) {
-  int K2 = K / 2, N2 = N / 2;
-  size_t blk = (size_t)K2 * N2;
-  for (int p = p0; p < p1; p++) {
-    for (int k = 0; k < K2; k++) {
-      const float *b11 = B + (size_t)k * N + p * NR, *b12 = b11 + N2, *b21 = b11 + (size_t)K2 * N, *b22 = b21 + N2;
-      float *d = Bs + ((size_t)p * K2 + k) * NR;
-      for (int h = 0; h < NR; h += 4) {
-        v128_t x11 = wasm_v128_load(b11 + h), x12 = wasm_v128_load(b12 + h), x21 = wasm_v128_load(b21 + h), x22 = wasm_v128_load(b22 + h);
-        wasm_v128_store(d + h, wasm_f32x4_add(x11, x22));
-        wasm_v128_store(d + blk + h, x11);
-        wasm_v128_store(d + 2 * blk + h, wasm_f32x4_sub(x12, x22));
-        wasm_v128_store(d + 3 * blk + h, wasm_f32x4_sub(x21, x11));
-        wasm_v128_store(d + 4 * blk + h, x22);
-        wasm_v128_store(d + 5 * blk + h, wasm_f32x4_add(x11, x12));
-        wasm_v128_store(d + 6 * blk + h, wasm_f32x4_add(x21, x22));
-      }
-    }
-  }
-}
-
-/*
  * Four IEEE halves (zero-extended into i32 lanes) → their float32 values, exactly: a normal half's bits move up 13
  * places with the exponent rebiased by 112; a subnormal's |h|·2^-24 is a product of normal floats (exact, and no
  * subnormal operand for a flush-to-zero mode to touch); an all-ones exponent becomes float32's; the sign moves to
@@ -498,6 +472,48 @@ static inline v128_t widen_halves(v128_t h) {
   v128_t f = wasm_v128_bitselect(subnormal, normal, wasm_i32x4_eq(exp, wasm_i32x4_splat(0)));
   f = wasm_v128_or(f, wasm_v128_and(wasm_i32x4_eq(exp, wasm_i32x4_splat(0x7c00)), wasm_i32x4_splat(0x7f800000)));
   return wasm_v128_or(f, wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x8000)), 16));
+}
+
+/* Four values of B from index i as float32: B's own, or (B 0) the halves H's, widened. */
+static inline v128_t load4_or_half(const float *B, const unsigned short *H, size_t i) {
+  return B ? wasm_v128_load(B + i) : widen_halves(wasm_u32x4_load16x4(H + i));
+}
+
+/*
+ * Bs = the 7 B operands of gemm_strassen_cols for B [K, N] (K even, N a multiple of 16; float32 B, or IEEE halves H
+ * when B is 0, widened exactly on the way), half panels [p0, p1) (threads split them): block m at Bs + m·(K/2)·(N/2),
+ * panel p of it at + p·(K/2)·8. Inlined into each export, so each reads its own type without a branch.
+ */
+static inline __attribute__((always_inline)) void strassen_pack(const float *B, const unsigned short *H, float *Bs, int K,
+                                                                int N, int p0, int p1) {
+  int K2 = K / 2, N2 = N / 2;
+  size_t blk = (size_t)K2 * N2;
+  for (int p = p0; p < p1; p++) {
+    for (int k = 0; k < K2; k++) {
+      size_t i11 = (size_t)k * N + p * NR, i21 = i11 + (size_t)K2 * N;
+      float *d = Bs + ((size_t)p * K2 + k) * NR;
+      for (int h = 0; h < NR; h += 4) {
+        v128_t x11 = load4_or_half(B, H, i11 + h), x12 = load4_or_half(B, H, i11 + N2 + h);
+        v128_t x21 = load4_or_half(B, H, i21 + h), x22 = load4_or_half(B, H, i21 + N2 + h);
+        wasm_v128_store(d + h, wasm_f32x4_add(x11, x22));
+        wasm_v128_store(d + blk + h, x11);
+        wasm_v128_store(d + 2 * blk + h, wasm_f32x4_sub(x12, x22));
+        wasm_v128_store(d + 3 * blk + h, wasm_f32x4_sub(x21, x11));
+        wasm_v128_store(d + 4 * blk + h, x22);
+        wasm_v128_store(d + 5 * blk + h, wasm_f32x4_add(x11, x12));
+        wasm_v128_store(d + 6 * blk + h, wasm_f32x4_add(x21, x22));
+      }
+    }
+  }
+}
+
+EXPORT(strassen_pack_cols)
+void strassen_pack_cols(const float *B, float *Bs, int K, int N, int p0, int p1) { strassen_pack(B, 0, Bs, K, N, p0, p1); }
+
+/* strassen_pack_cols for a weight stored as IEEE halves H [K, N]: one pass over its 2-byte values. */
+EXPORT(strassen_pack_half_cols)
+void strassen_pack_half_cols(const unsigned short *H, float *Bs, int K, int N, int p0, int p1) {
+  strassen_pack(0, H, Bs, K, N, p0, p1);
 }
 
 /*
@@ -515,6 +531,18 @@ void pack_half_cols(const unsigned short *H, float *Bp, int K, int N, int p0, in
       wasm_v128_store(dst + 4, widen_halves(wasm_u32x4_extend_high_u16x8(h)));
     }
   }
+}
+
+/* out[i] = the IEEE half H[i] widened exactly, for i in [i0, i1) (threads split the values in groups of 8). */
+EXPORT(widen_half_values)
+void widen_half_values(const unsigned short *H, float *out, int i0, int i1) {
+  int i = i0;
+  for (; i + 8 <= i1; i += 8) {
+    v128_t h = wasm_v128_load(H + i);
+    wasm_v128_store(out + i, widen_halves(wasm_u32x4_extend_low_u16x8(h)));
+    wasm_v128_store(out + i + 4, widen_halves(wasm_u32x4_extend_high_u16x8(h)));
+  }
+  for (; i < i1; i++) out[i] = wasm_f32x4_extract_lane(widen_halves(wasm_i32x4_splat(H[i])), 0);
 }
 
 /* Panel p of W0 + W2 ([Cin, Cout] each, rows of W) into dst[k][8] (columns past Cout zero). */

@@ -14,7 +14,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError } from '../errors';
 import { packGroupedFilter } from '../nn/conv';
 import { packHalfWeight, packWeight } from '../nn/linear';
-import { HostWeight, HostWeightSet, float16ToHeap, hostFloats, sizeOf } from '../weights/tensor';
+import { widenHalves } from '../kernels';
+import { HostWeight, HostWeightSet, hostFloats, sizeOf } from '../weights/tensor';
 
 /** 1.5 GiB: XLS-R 300M (1.26 GB) stays resident, XLS-R 1B (3.9 GB) streams. */
 export const STREAM_ABOVE_BYTES = 1.5 * 2 ** 30;
@@ -48,28 +49,14 @@ const isLayerWeight = (key: string) => /^encoder\.layers\.\d+\./.test(key) && !k
 
 const layerPrefix = (l: number) => `encoder.layers.${l}.`;
 
-/** What upload() uses of tfjs-wasm's backend, as lib/kernels does: a tensor allocated on its heap, and where its bytes are. */
-interface WasmBackendParts {
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-  wasm: { _malloc(bytes: number): number; _free(offset: number): void; wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
-}
-
 /**
  * A host weight as a float32 tensor on the backend: every upload goes through here (a packing step belongs after
- * it). Halves are widened exactly; on wasm in place, into the new tensor's bytes on its heap (float16ToHeap), so no
- * float32 copy is made in the JS heap and nothing is copied twice.
+ * it). Halves are widened exactly; on the kernels on the backend's heap (their 2-byte values are what is copied
+ * there), so no float32 copy is made in the JS heap.
  */
 function upload(t: HostWeight): tf.Tensor {
   if (!('half' in t)) return tf.tensor(t.data, t.shape, 'float32');
-  const backend = tf.backend() as unknown as Partial<WasmBackendParts>;
-  const memory = backend.wasm?.wasmMemory ?? backend.wasm?.asm?.memory;
-  if (tf.getBackend() !== 'wasm' || !memory || !backend.makeOutput || !backend.dataIdMap) return tf.tensor(hostFloats(t), t.shape, 'float32');
-  const info = backend.makeOutput(t.shape, 'float32');
-  const offset = (backend.dataIdMap.get(info.dataId) as { memoryOffset: number }).memoryOffset >>> 0;
-  const { wasm } = backend as WasmBackendParts;
-  float16ToHeap(t.half, { memory, malloc: (n) => wasm._malloc(n), free: (p) => wasm._free(p) }, offset);
-  return tf.engine().makeTensorFromTensorInfo(info);
+  return widenHalves(t.half, t.shape) ?? tf.tensor(hostFloats(t), t.shape, 'float32');
 }
 
 /**
@@ -79,7 +66,7 @@ function upload(t: HostWeight): tf.Tensor {
 function uploadWeight(key: string, t: HostWeight, strassen: boolean): tf.Tensor {
   if (key === POS_CONV_FILTER) return packGroupedFilter(upload(t));
   if (!isDenseWeight(key)) return upload(t);
-  return (!strassen && 'half' in t && packHalfWeight(t.half, t.shape)) || packWeight(upload(t), { strassen });
+  return ('half' in t && packHalfWeight(t.half, t.shape, { strassen })) || packWeight(upload(t), { strassen });
 }
 
 export class DeviceWeights {

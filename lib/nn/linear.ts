@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors';
-import { kernels, runKernel } from '../kernels';
+import { halvesTensor, kernels, runKernel } from '../kernels';
 import { consume } from './consume';
 import { gelu } from './gelu';
 
@@ -20,7 +20,7 @@ export interface Epilogue {
 const layouts = new WeakMap<tf.Tensor, 'panels' | 'strassen'>();
 
 /** Strassen pays where the halves of a product are still big enough for the micro-kernel (and fit its layout). */
-const strassenFits = ([K, N]: number[]) => K % 2 === 0 && N % 16 === 0 && K >= 256 && N >= 256;
+const strassenFits = ([K, N]: readonly number[]) => K % 2 === 0 && N % 16 === 0 && K >= 256 && N >= 256;
 
 /**
  * A dense weight [in, out] as the kernels' GEMM reads it, so no product has to repack it: done once at load for
@@ -37,17 +37,18 @@ export function packWeight(w: tf.Tensor, { strassen = false } = {}): tf.Tensor {
 }
 
 /**
- * packWeight() (panels) for a weight [in, out] stored as IEEE halves: widened exactly while it is packed, in one
- * pass, with no float32 copy before it. Undefined where packWeight() would not pack (no kernels, or out % 8 ≠ 0).
+ * packWeight() for a weight [in, out] stored as IEEE halves: widened exactly while it is packed, in one pass, with
+ * no float32 copy before it. Undefined where packWeight() would not pack (no kernels, or out % 8 ≠ 0).
  */
-export function packHalfWeight(half: Uint16Array, shape: readonly number[]): tf.Tensor | undefined {
+export function packHalfWeight(half: Uint16Array, shape: readonly number[], { strassen = false } = {}): tf.Tensor | undefined {
   const [K, N] = shape;
   if (!kernels() || shape.length !== 2 || N % 8 || half.length !== K * N) return undefined;
-  const aligned = half.byteOffset % 4 ? half.slice() : half; // an Int32Array view needs 4-byte alignment
-  const bytes = tf.tensor2d(new Int32Array(aligned.buffer, aligned.byteOffset, half.length / 2), [K, N / 2], 'int32');
-  const p = runKernel('WavprobePackHalf', { h: bytes });
-  bytes.dispose();
-  layouts.set(p, 'panels');
+  const layout = strassen && strassenFits(shape) ? 'strassen' : 'panels';
+  const p = tf.tidy(() => {
+    const h = tf.reshape(halvesTensor(half), [K, N / 2]); // int32 over the halves' bytes
+    return layout === 'strassen' ? runKernel('WavprobePackStrassen', { b: h }) : runKernel('WavprobePackHalf', { h });
+  });
+  layouts.set(p, layout);
   return p;
 }
 

@@ -1,9 +1,9 @@
 /**
- * float16 → float32 widening in WebAssembly SIMD, four values per instruction: the table lookup in JS costs
- * ~1.5–5 ns a value, which per-layer uploads of a float16 store's streamed weights pay on every forward (XLS-R 1B:
- * 0.94 G values). One hand-assembled function (no toolchain needed), in two modules: with its own 384 KiB memory,
- * for JS arrays (halves copied in 64 Ki at a time, widened, copied out), and importing another module's memory, to
- * widen in place on tfjs-wasm's heap (float16ToHeap). Exact for every finite half, by construction — a normal
+ * float16 → float32 widening in WebAssembly SIMD, four values per instruction, for float16 stores read as float32
+ * in JS (convert, backends without wavprobe's kernels): the table lookup in JS costs ~1.5–5 ns a value (XLS-R 1B:
+ * 0.94 G values). One hand-assembled function (no toolchain needed) in a module with its own 384 KiB memory, for
+ * JS arrays (halves copied in 64 Ki at a time, widened, copied out); on tfjs-wasm's heap, lib/kernels widens them
+ * (kernels.c widen_halves, the same construction). Exact for every finite half, by construction — a normal
  * half's bits move up 13 places with the exponent rebiased by 112, a subnormal's |h| · 2^-24 is an exact product of
  * normal floats (no subnormal operand, so a flush-to-zero mode cannot touch it), an all-ones exponent becomes
  * float32's, and the sign moves to bit 31 — and checked against the table for all 65536 halves before first use.
@@ -77,21 +77,15 @@ const body = [
   ...[0x0b, 0x0b, 0x0b], // end loop, block, func
 ];
 
-/** The module around `body`, with its own 384 KiB memory (exported "m") or importing env.memory (`imported` limits). */
-function assemble(imported?: number[]): Uint8Array<ArrayBuffer> {
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
-    ...section(1, [1, 0x60, 3, 0x7f, 0x7f, 0x7f, 0]), // type: (i32, i32, i32) → ()
-    ...(imported ? section(2, [1, 3, ...Buffer.from('env'), 6, ...Buffer.from('memory'), 2, ...imported]) : []),
-    ...section(3, [1, 0]),
-    ...(imported ? [] : section(5, [1, 0, 6])), // memory: 6 pages = 384 KiB
-    ...(imported ? section(7, [1, ...name('w'), 0, 0]) : section(7, [2, ...name('m'), 2, 0, ...name('w'), 0, 0])), // export "w" (and "m")
-    ...section(10, [1, ...leb(body.length), ...body]),
-  ]);
-}
-const OWN = assemble();
-/** tfjs-wasm's memory: 0 pages at least; the threaded build's is shared, with a maximum (at most 4 GiB). */
-const IMPORTED = { local: assemble([0, 0]), shared: assemble([3, 0, ...leb(65536)]) };
+/** The module around `body`, with its own 384 KiB memory, exported as "m" beside the function "w". */
+const OWN = new Uint8Array([
+  ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
+  ...section(1, [1, 0x60, 3, 0x7f, 0x7f, 0x7f, 0]), // type: (i32, i32, i32) → ()
+  ...section(3, [1, 0]),
+  ...section(5, [1, 0, 6]), // memory: 6 pages = 384 KiB
+  ...section(7, [2, ...name('m'), 2, 0, ...name('w'), 0, 0]),
+  ...section(10, [1, ...leb(body.length), ...body]),
+]);
 
 /**
  * A widener `(src, out) → void` into out's first src.length values, or null where WebAssembly SIMD is missing or
@@ -127,32 +121,4 @@ export function simdHalfWidener(reference: Uint32Array): ((src: Uint16Array, out
       return null;
   }
   return widen;
-}
-
-const heapWideners = new WeakMap<WebAssembly.Memory, ((src: number, dst: number, n: number) => void) | null>();
-
-/**
- * The same code on another module's memory (tfjs-wasm's heap), `(src, dst, n)` in byte offsets there, widening the
- * n & ~7 halves at src into float32 at dst; null where it cannot be instantiated. Call only once simdHalfWidener
- * has checked the code on this engine (it shares every instruction).
- */
-export function heapHalfWidener(memory: WebAssembly.Memory): ((src: number, dst: number, n: number) => void) | null {
-  if (!heapWideners.has(memory)) {
-    let widen = null;
-    // Which import fits (unshared, or shared with a maximum) is tried rather than read off the buffer's class,
-    // which another realm (a vm context, jest) would not recognise.
-    for (const bytes of [IMPORTED.local, IMPORTED.shared]) {
-      try {
-        widen ??= new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports.w as (
-          src: number,
-          dst: number,
-          n: number,
-        ) => void;
-      } catch {
-        // does not fit this memory
-      }
-    }
-    heapWideners.set(memory, widen);
-  }
-  return heapWideners.get(memory) ?? null;
 }

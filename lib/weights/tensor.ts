@@ -3,7 +3,7 @@
  * float16 store) as their IEEE half bits, widened to float32 only when uploaded (hostFloats).
  */
 import { CheckpointError } from '../errors';
-import { heapHalfWidener, simdHalfWidener } from './half-simd';
+import { simdHalfWidener } from './half-simd';
 
 export interface HostTensor {
   shape: number[];
@@ -88,35 +88,6 @@ export function float16ToFloat32(src: Uint16Array, out: Float32Array = new Float
     for (let i = 0; i < src.length; i++) bits[i] = table[src[i]];
   }
   return out.length === src.length ? out : out.subarray(0, src.length);
-}
-
-/** A wasm module's memory and allocator (tfjs-wasm's heap), where float16ToHeap widens weights in place. */
-export interface WasmHeap {
-  memory: WebAssembly.Memory;
-  malloc(bytes: number): number;
-  free(offset: number): void;
-}
-
-/**
- * float16ToFloat32 into the src.length float32 values at byte `dst` of `heap`: the SIMD code run on that memory
- * (halves copied into a temporary allocation there), so nothing is copied out; where it cannot run, in JS.
- */
-export function float16ToHeap(src: Uint16Array, heap: WasmHeap, dst: number): void {
-  if (!halfBits) float16ToFloat32(new Uint16Array(0)); // builds the table and checks the SIMD code
-  const widen = simdWiden && src.length >= 64 ? heapHalfWidener(heap.memory) : null;
-  if (!widen) {
-    float16ToFloat32(src, new Float32Array(heap.memory.buffer, dst, src.length));
-    return;
-  }
-  const at = heap.malloc(2 * src.length) >>> 0;
-  try {
-    new Uint16Array(heap.memory.buffer, at, src.length).set(src); // views made after malloc, which may grow the memory
-    widen(at, dst, src.length);
-    const whole = src.length & ~7;
-    float16ToFloat32(src.subarray(whole), new Float32Array(heap.memory.buffer, dst + 4 * whole, src.length - whole));
-  } finally {
-    heap.free(at);
-  }
 }
 
 /** float32 → IEEE half with round-to-nearest-even (overflow to ±Inf). */

@@ -12,7 +12,7 @@ import { layerNorm, layerNormGelu, momentsOverTime } from '../../lib/nn/norm';
 import { matMul, packHalfWeight, packWeight } from '../../lib/nn/linear';
 import { float32ToFloat16 } from '../../lib/weights/tensor';
 import { REF } from '../helpers/nn-reference';
-import { runKernel } from '../../lib/kernels';
+import { runKernel, widenHalves } from '../../lib/kernels';
 
 const seeded = (n: number, seed: number) => {
   const rand = mulberry32(seed);
@@ -32,6 +32,27 @@ function halfPackMismatches(): number {
   const got = tf.tidy(() => packHalfWeight(halves, [8192, 8])!.dataSync());
   let bad = 0;
   for (let h = 0; h < 65536; h++) if (!Object.is(got[h], halfValue(h)) && !(isNaN(got[h]) && isNaN(halfValue(h)))) bad++;
+  return bad;
+}
+
+/** Strassen's blocks packed from halves (all 65536 of them, in a weight [512, 256]) against those packed from their float32 values: differing values. */
+function halfStrassenMismatches(): number {
+  const halves = Uint16Array.from({ length: 512 * 256 }, (_, i) => (i * 40503) & 0xffff);
+  const [got, want] = tf.tidy(() => [
+    packHalfWeight(halves, [512, 256], { strassen: true })!.dataSync(),
+    packWeight(tf.tensor2d(Float32Array.from(halves, halfValue), [512, 256]), { strassen: true }).dataSync(),
+  ]);
+  let bad = got.length === want.length ? 0 : Infinity;
+  for (let i = 0; i < got.length; i++) if (!Object.is(got[i], want[i]) && !(isNaN(got[i] as number) && isNaN(want[i] as number))) bad++;
+  return bad;
+}
+
+/** All 65536 halves and one more (an odd count: the last alone, past the groups of 8) widened on the kernels, from an unaligned view: values that are not exactly the half's. */
+function halfWidenMismatches(): number {
+  const halves = Uint16Array.from({ length: 65540 }, (_, i) => (i + 65535) & 0xffff).subarray(1, 65538); // 0 … 65535, 0
+  const got = tf.tidy(() => widenHalves(halves, [65537])!.dataSync());
+  let bad = 0;
+  halves.forEach((h, i) => (Object.is(got[i], halfValue(h)) || (isNaN(got[i]) && isNaN(halfValue(h))) ? 0 : bad++));
   return bad;
 }
 
@@ -225,6 +246,8 @@ export function kernelErrors(): Record<string, number> {
     'dense 9×1600·1600×200, weight packed at load': gemmError(9, 1600, 200, true, 'packed'),
     'dense 9×1600·1600×200, weight packed from halves': gemmError(9, 1600, 200, true, 'half'),
     'all 65536 halves widened exactly while packed (mismatches)': halfPackMismatches(),
+    'all 65536 halves widened exactly, an odd count from an unaligned view (mismatches)': halfWidenMismatches(),
+    "Strassen's blocks packed from halves as from their float32 values (mismatches)": halfStrassenMismatches(),
     // One level of Strassen: odd and even rows (the lower quadrants one row short), two K blocks in a half, the
     // 4-product form below 32 rows, an odd number of panels in a half, the GELU epilogue on each quadrant's last write.
     'Strassen 37×512·512×512 + bias': gemmError(37, 512, 512, true, 'strassen'),

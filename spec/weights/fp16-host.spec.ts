@@ -12,8 +12,8 @@ import { createModel, loadModel, namedOutputs } from '../../lib/models';
 import { DeviceWeights } from '../../lib/models/device-weights';
 import { convert } from '../../lib/weights/convert';
 import { readStore } from '../../lib/weights/store';
-import { SIMD_CHUNK, heapHalfWidener, simdHalfWidener } from '../../lib/weights/half-simd';
-import { HalfTensor, HostTensor, float16ToFloat32, float16ToHeap, hostFloats } from '../../lib/weights/tensor';
+import { SIMD_CHUNK, simdHalfWidener } from '../../lib/weights/half-simd';
+import { HalfTensor, HostTensor, float16ToFloat32, hostFloats } from '../../lib/weights/tensor';
 import { mulberry32 } from '../../lib/random';
 import { caseInputs, readCase } from '../helpers/golden';
 import { cleanupTmp, errorOf, firstBitDiff, goldenDir, halfValue, tmpDir } from './helpers';
@@ -76,22 +76,6 @@ describe('float16 host weights', () => {
     const wrong = new Uint32Array(table.buffer.slice(0));
     wrong[0x3c00] ^= 1;
     expect(simdHalfWidener(wrong)).toBeNull();
-  });
-
-  it.each([false, true])('float16ToHeap widens in place on a wasm memory (shared: %s), touching nothing around it', (shared) => {
-    const memory = new WebAssembly.Memory({ initial: 64, maximum: 128, shared });
-    let top = 1 << 20; // a bump allocator above the output
-    const heap = { memory, malloc: (n: number) => ((top += n + 64), top - n - 64), free: () => undefined };
-    const rand = mulberry32(9);
-    const src = Uint16Array.from({ length: 3 * SIMD_CHUNK + 5 }, () => (Math.floor(rand() * 65536) & 0x7bff) | (rand() < 0.5 ? 0x8000 : 0));
-    const dst = 4 * 1001; // not 16-byte aligned
-    new Uint8Array(memory.buffer).fill(0xab, 0, 1 << 20);
-    expect(heapHalfWidener(memory)).not.toBeNull(); // the SIMD code on this memory, not the JS fallback
-    float16ToHeap(src, heap, dst);
-    const got = new Float32Array(memory.buffer, dst, src.length);
-    expect(got.findIndex((x, i) => !Object.is(x, halfValue(src[i])))).toBe(-1);
-    const bytes = new Uint8Array(memory.buffer, 0, 1 << 20);
-    expect([bytes.subarray(0, dst).every((b) => b === 0xab), bytes.subarray(dst + 4 * src.length).every((b) => b === 0xab)]).toEqual([true, true]);
   });
 
   it('a non-finite half is refused with the message float32 decoding gives, naming the weight and index', async () => {
