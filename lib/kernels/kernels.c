@@ -924,7 +924,10 @@ void layer_norm_rows(const float *x, float *y, const float *gamma, const float *
  *   S = scale·Q_h·K_hᵀ + gate[b,h,i]·pos[h,i,j] + key[b,j]   (each bias term optional: pointer 0)
  *   P = softmax over j,   out_h = P·V_h   (as exp(S − max)·V_h, each row divided by its Σ exp afterwards)
  * q, k, v, out: [B, T, H] with head h in columns [h·d, (h+1)·d); pos [heads, T, T]; gate [B, heads, T]; key [B, T].
- * K_hᵀ is packed straight from k's rows (no transposed copy). scratch: this thread's attention_scratch_bytes(T, d).
+ * Four queries at a time, with no T × T matrix: their scores come out of the micro-kernel transposed, key-major
+ * [T][4] — the layout the P·V product reads as its packed A tile — so they stay in L1 through the softmax, which
+ * runs down the keys with the four queries in the four lanes. K_hᵀ is packed straight from k's rows (no transposed
+ * copy), V_h once per head. scratch: this thread's attention_scratch_bytes(T, d).
  */
 static void pack_b_transposed(const float *Bt, int ldbt, float *Bp, int K, int N) {
   int np = (N + NR - 1) / NR;
@@ -954,70 +957,87 @@ static void pack_b_transposed(const float *Bt, int ldbt, float *Bp, int K, int N
   }
 }
 
+/* The micro-kernel's 4 x 8 tile stored transposed: dst[j][r] = tile[r][j], j < 8 (8 rows of 4). */
+static NOINLINE void kernel_transposed(const float *ap, const float *bp, int kc, float *dst) {
+  TILE_LOOP(ap, bp, kc)
+  v128_t t0 = wasm_i32x4_shuffle(c00, c10, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(c20, c30, 0, 4, 1, 5);
+  v128_t t2 = wasm_i32x4_shuffle(c00, c10, 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(c20, c30, 2, 6, 3, 7);
+  wasm_v128_store(dst, wasm_i64x2_shuffle(t0, t1, 0, 2));
+  wasm_v128_store(dst + 4, wasm_i64x2_shuffle(t0, t1, 1, 3));
+  wasm_v128_store(dst + 8, wasm_i64x2_shuffle(t2, t3, 0, 2));
+  wasm_v128_store(dst + 12, wasm_i64x2_shuffle(t2, t3, 1, 3));
+  t0 = wasm_i32x4_shuffle(c01, c11, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(c21, c31, 0, 4, 1, 5);
+  t2 = wasm_i32x4_shuffle(c01, c11, 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(c21, c31, 2, 6, 3, 7);
+  wasm_v128_store(dst + 16, wasm_i64x2_shuffle(t0, t1, 0, 2));
+  wasm_v128_store(dst + 20, wasm_i64x2_shuffle(t0, t1, 1, 3));
+  wasm_v128_store(dst + 24, wasm_i64x2_shuffle(t2, t3, 0, 2));
+  wasm_v128_store(dst + 28, wasm_i64x2_shuffle(t2, t3, 1, 3));
+}
+
 /*
- * Row i of the scores → unnormalised probabilities in place: x = s·scale + biases, then e = exp(x − max x); returns
- * Σe. (The division by Σe is applied to the row of P·V instead: d values, not T.)
+ * The scores of four queries P [T][4] (query r in lane r) → their unnormalised probabilities in place: x = s·scale +
+ * biases (pos rows p0..p3 scaled by the queries' gates; key: one bias per key), then e = exp(x − max x) per lane;
+ * returns the four Σe.
  */
-static float softmax_row(float *s, int T, float scale, const float *pos, float gate, const float *key) {
-  int T4 = T & ~3;
-  v128_t vs = splat(scale), vg = splat(gate), vmax = splat(-__builtin_inff());
-  for (int j = 0; j < T4; j += 4) {
-    v128_t x = wasm_f32x4_mul(wasm_v128_load(s + j), vs);
-    if (pos) x = wasm_f32x4_add(x, wasm_f32x4_mul(vg, wasm_v128_load(pos + j)));
-    if (key) x = wasm_f32x4_add(x, wasm_v128_load(key + j));
-    wasm_v128_store(s + j, x);
+static v128_t softmax_lanes(float *P, int T, float scale, const float *p0, const float *p1, const float *p2,
+                            const float *p3, v128_t gates, const float *key) {
+  v128_t vs = splat(scale), vmax = splat(-__builtin_inff()), sum = splat(0.0f);
+  for (int j = 0; j < T; j++) {
+    v128_t x = wasm_f32x4_mul(wasm_v128_load(P + 4 * j), vs);
+    if (p0) x = wasm_f32x4_add(x, wasm_f32x4_mul(gates, wasm_f32x4_make(p0[j], p1[j], p2[j], p3[j])));
+    if (key) x = wasm_f32x4_add(x, wasm_v128_load32_splat(key + j));
+    wasm_v128_store(P + 4 * j, x);
     vmax = wasm_f32x4_pmax(vmax, x);
   }
-  vmax = wasm_f32x4_pmax(vmax, wasm_i32x4_shuffle(vmax, vmax, 2, 3, 0, 1));
-  vmax = wasm_f32x4_pmax(vmax, wasm_i32x4_shuffle(vmax, vmax, 1, 0, 3, 2));
-  float max = wasm_f32x4_extract_lane(vmax, 0);
-  for (int j = T4; j < T; j++) {
-    s[j] = s[j] * scale + (pos ? gate * pos[j] : 0.0f) + (key ? key[j] : 0.0f);
-    max = s[j] > max ? s[j] : max;
-  }
-  v128_t vm = splat(max), acc = splat(0.0f);
-  for (int j = 0; j < T4; j += 4) {
-    v128_t e = exp_neg(wasm_f32x4_sub(wasm_v128_load(s + j), vm));
-    wasm_v128_store(s + j, e);
-    acc = wasm_f32x4_add(acc, e);
-  }
-  float sum = hsum(acc);
-  for (int j = T4; j < T; j++) {
-    s[j] = wasm_f32x4_extract_lane(exp_neg(wasm_f32x4_splat(s[j] - max)), 0);
-    sum += s[j];
+  for (int j = 0; j < T; j++) {
+    v128_t e = exp_neg(wasm_f32x4_sub(wasm_v128_load(P + 4 * j), vmax));
+    wasm_v128_store(P + 4 * j, e);
+    sum = wasm_f32x4_add(sum, e);
   }
   return sum;
 }
 
 EXPORT(attention_scratch_bytes)
 int attention_scratch_bytes(int T, int d) {
-  int packed_k = (T + NR - 1) / NR * NR * d, packed_v = (d + NR - 1) / NR * NR * T;
-  return 4 * (T * T + T + (packed_k > packed_v ? packed_k : packed_v) + A_TILE);
+  int panels = (T + NR - 1) / NR;
+  return 4 * (panels * NR * d + (d + NR - 1) / NR * NR * T + panels * NR * MR + MR * d);
 }
 
 EXPORT(attention_heads)
 void attention_heads(const float *q, const float *k, const float *v, float *out, const float *pos, const float *gate,
                      const float *key, int T, int H, int heads, float scale, int u0, int u1, float *scratch) {
-  int d = H / heads;
-  float *S = scratch, *sums = S + (size_t)T * T, *Ap = sums + T, *Bp = Ap + A_TILE;
+  int d = H / heads, panels = (T + NR - 1) / NR, vpanels = (d + NR - 1) / NR;
+  float *Kp = scratch, *Vp = Kp + (size_t)panels * NR * d, *P = Vp + (size_t)vpanels * NR * T, *Aq = P + (size_t)panels * NR * MR;
   for (int u = u0; u < u1; u++) {
     int b = u / heads, h = u % heads;
     size_t row0 = (size_t)b * T * H + (size_t)h * d; /* head h's first value in batch row b */
-    pack_b_transposed(k + row0, H, Bp, d, T);
-    gemm_packed(q + row0, H, d, 0, Bp, 0, S, T, T, d, T, 0, (T + NR - 1) / NR, 0, Ap);
-    for (int i = 0; i < T; i++) {
-      const float *pos_i = pos ? pos + ((size_t)h * T + i) * T : 0;
-      float gate_i = gate ? gate[((size_t)b * heads + h) * T + i] : 1.0f;
-      sums[i] = softmax_row(S + (size_t)i * T, T, scale, pos_i, gate_i, key ? key + (size_t)b * T : 0);
-    }
-    pack_b(v + row0, H, Bp, T, d, 0, (d + NR - 1) / NR);
-    gemm_packed(S, T, T, 0, Bp, 0, out + row0, H, T, T, d, 0, (d + NR - 1) / NR, 0, Ap);
-    for (int i = 0; i < T; i++) { /* out_h row i /= Σ_j e_ij */
+    pack_b_transposed(k + row0, H, Kp, d, T);
+    pack_b(v + row0, H, Vp, T, d, 0, vpanels);
+    for (int i = 0; i < T; i += MR) {
+      int mr = T - i < MR ? T - i : MR;
+      pack_span(q + row0 + (size_t)i * H, H, mr, 0, d, Aq); /* rows past mr repeat row i */
+      for (int p = 0; p < panels; p++) kernel_transposed(Aq, Kp + (size_t)p * d * NR, d, P + p * NR * MR);
+      /* the bias rows of the four queries (a missing one repeats query i, as its scores do) */
+      int r1 = i + (mr > 1), r2 = i + (mr > 2 ? 2 : 0), r3 = i + (mr > 3 ? 3 : 0);
+      const float *ph = pos ? pos + (size_t)h * T * T : 0, *gh = gate ? gate + ((size_t)b * heads + h) * T : 0;
+      v128_t gates = gh ? wasm_f32x4_make(gh[i], gh[r1], gh[r2], gh[r3]) : splat(1.0f);
+      v128_t sums = softmax_lanes(P, T, scale, ph ? ph + (size_t)i * T : 0, ph ? ph + (size_t)r1 * T : 0,
+                                  ph ? ph + (size_t)r2 * T : 0, ph ? ph + (size_t)r3 * T : 0, gates, key ? key + (size_t)b * T : 0);
       float *o = out + row0 + (size_t)i * H;
-      v128_t inv = splat(1.0f / sums[i]);
-      int c = 0;
-      for (; c + 4 <= d; c += 4) wasm_v128_store(o + c, wasm_f32x4_mul(wasm_v128_load(o + c), inv));
-      for (; c < d; c++) o[c] /= sums[i];
+      for (int p = 0; p < vpanels; p++) {
+        int w = d - p * NR < NR ? d - p * NR : NR;
+        kernel(P, Vp + (size_t)p * T * NR, T, o + p * NR, H, 0, 0, mr, w, 0);
+      }
+/* out row r /= Σ_j e_rj */
+#define ROW(r)                                                                                              \
+  if (mr > r) {                                                                                             \
+    float *orow = o + (size_t)(r) * H, sum = wasm_f32x4_extract_lane(sums, r);                              \
+    int c = 0;                                                                                              \
+    for (; c + 4 <= d; c += 4) wasm_v128_store(orow + c, wasm_f32x4_div(wasm_v128_load(orow + c), splat(sum))); \
+    for (; c < d; c++) orow[c] /= sum;                                                                      \
+  }
+      ROW(0) ROW(1) ROW(2) ROW(3)
+#undef ROW
     }
   }
 }

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { mulberry32 } from '../../lib/random';
 import { conv1d, groupedConv1d, packGroupedFilter } from '../../lib/nn/conv';
+import { attentionCore } from '../../lib/nn/attention';
 import { gelu } from '../../lib/nn/gelu';
 import { layerNorm, layerNormGelu, momentsOverTime } from '../../lib/nn/norm';
 import { matMul, packHalfWeight, packWeight } from '../../lib/nn/linear';
@@ -171,6 +172,44 @@ function groupedConvErrors([B, T, C, G, taps, pad]: GroupedShape = [2, 30, 60, 3
   return [worst, Array.from(fused as Float32Array).reduce((m, v, i) => Math.max(m, Math.abs(v - separate[i])), 0)];
 }
 
+/**
+ * The attention core (2 batch rows, 3 heads of 12: a ragged last V panel; 37 frames: a last tile of one query and a
+ * ragged last key panel; keys masked in row 1; the gated position bias) against float64, relative to max |v|.
+ */
+function attentionError(): number {
+  const [B, T, heads, d] = [2, 37, 3, 12];
+  const H = heads * d;
+  const [q, k, v, pos, gate] = [seeded(B * T * H, 21), seeded(B * T * H, 22), seeded(B * T * H, 23), seeded(heads * T * T, 24), seeded(B * heads * T, 25)];
+  const key = Float32Array.from({ length: B * T }, (_, i) => (i >= T + 30 ? -1e9 : 0)); // row 1's last 7 keys masked
+  const scale = 1 / Math.sqrt(d);
+  const got = tf.tidy(() => {
+    const t = (x: Float32Array) => tf.tensor3d(x, [B, T, H]);
+    const position = { bias: tf.tensor3d(pos, [heads, T, T]), gate: tf.tensor3d(gate, [B, heads, T]) };
+    return attentionCore(t(q), t(k), t(v), heads, { keyBias: tf.tensor2d(key, [B, T]), position }).dataSync();
+  });
+  let worst = 0;
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < heads; h++) {
+      for (let i = 0; i < T; i++) {
+        const at = (x: Float32Array, t: number, c: number) => x[(b * T + t) * H + h * d + c];
+        const s = Array.from({ length: T }, (_, j) => {
+          let dot = 0;
+          for (let c = 0; c < d; c++) dot += at(q, i, c) * at(k, j, c);
+          return dot * scale + gate[(b * heads + h) * T + i] * pos[(h * T + i) * T + j] + key[b * T + j];
+        });
+        const max = Math.max(...s);
+        const e = s.map((x) => Math.exp(x - max));
+        const sum = e.reduce((a, x) => a + x, 0);
+        for (let c = 0; c < d; c++) {
+          const want = e.reduce((a, x, j) => a + x * at(v, j, c), 0) / sum;
+          worst = Math.max(worst, Math.abs(got[(b * T + i) * H + h * d + c] - want));
+        }
+      }
+    }
+  }
+  return worst / v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+}
+
 /** GELU on the float64 reference points tiled to 100,003 values: max |error| / max(1, |x|). */
 function geluError(): number {
   const xs: number[] = REF.erf.x.data;
@@ -278,6 +317,7 @@ export function kernelErrors(): Record<string, number> {
     'grouped conv through the FFT + GELU epilogue': groupedConvErrors([1, 100, 16, 2, 16, 8], true)[1],
     // 2 rows of 6 blocks in runs of 5 blocks (a run spans the rows; the last is short).
     'grouped conv through the FFT, in runs of blocks': groupedConvErrors([2, 100, 16, 2, 16, 8], true, 5 * 4 * 98 * 16)[0],
+    'attention core: 3 heads of 12, 37 frames, masked keys, gated position bias': attentionError(),
     gelu: geluError(),
     'layer norm 257': norm,
     'layer norm + GELU fused': normGelu,
