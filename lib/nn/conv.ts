@@ -93,7 +93,15 @@ export function groupedConv1d(
 }
 
 /** groupedConv1d on packGroupedFilter()'s spectra [N/2 + 1, 2, C/G, C] of a filter with `taps` taps. */
-function fftConv1d(x: tf.Tensor3D, spectrum: tf.Tensor, taps: number, groups: number, pad: number, bias?: tf.Tensor, then: Epilogue & { frames?: number } = {}): tf.Tensor3D {
+function fftConv1d(
+  x: tf.Tensor3D,
+  spectrum: tf.Tensor,
+  taps: number,
+  groups: number,
+  pad: number,
+  bias?: tf.Tensor,
+  then: Epilogue & { frames?: number } = {},
+): tf.Tensor3D {
   if (!kernels()) throw new UsageError("this filter was laid out for wavprobe's wasm kernels at load: load the model again on this backend");
   const [, , Cg, C] = spectrum.shape;
   if (groups * Cg !== C) throw new UsageError(`grouped conv: a filter of ${C / Cg} groups run as ${groups}`);

@@ -135,7 +135,11 @@ type GroupedShape = [B: number, T: number, C: number, G: number, taps: number, p
  * filter as packGroupedFilter() makes it (through the FFT where it qualifies). Default shape: 2 batch rows, 3 groups
  * of 20 channels (no multiple of 4); 100 taps (K = 2000 spans two K blocks, split inside a tap); 50 frames of padding.
  */
-function groupedConvErrors([B, T, C, G, taps, pad]: GroupedShape = [2, 30, 60, 3, 100, 50], fft = false, workBytes?: number): [plain: number, fused: number] {
+function groupedConvErrors(
+  [B, T, C, G, taps, pad]: GroupedShape = [2, 30, 60, 3, 100, 50],
+  fft = false,
+  workBytes?: number,
+): [plain: number, fused: number] {
   const cg = C / G;
   const [x, w, bias] = [seeded(B * T * C, 14), seeded(taps * cg * C, 15), seeded(C, 16)];
   const frames = T + 2 * pad - taps;
@@ -179,7 +183,13 @@ function groupedConvErrors([B, T, C, G, taps, pad]: GroupedShape = [2, 30, 60, 3
 function attentionError(): number {
   const [B, T, heads, d] = [2, 37, 3, 12];
   const H = heads * d;
-  const [q, k, v, pos, gate] = [seeded(B * T * H, 21), seeded(B * T * H, 22), seeded(B * T * H, 23), seeded(heads * T * T, 24), seeded(B * heads * T, 25)];
+  const [q, k, v, pos, gate] = [
+    seeded(B * T * H, 21),
+    seeded(B * T * H, 22),
+    seeded(B * T * H, 23),
+    seeded(heads * T * T, 24),
+    seeded(B * heads * T, 25),
+  ];
   const key = Float32Array.from({ length: B * T }, (_, i) => (i >= T + 30 ? -1e9 : 0)); // row 1's last 7 keys masked
   const scale = 1 / Math.sqrt(d);
   const got = tf.tidy(() => {
