@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../lib/backend';
 import { testSignal } from '../../lib/bench/forward';
+import { peakRssBytes } from '../../lib/bench/rss';
 import { median } from '../../lib/bench/machine';
 import { inputTensors, loadModel, preprocess } from '../../lib/models';
 import { arg } from '../args';
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
       times,
       median_s: med,
       ratio_a_b: +(med.a / med.b).toFixed(3),
-      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+      peak_rss_mb: Math.round(peakRssBytes() / 2 ** 20),
     }),
   );
   inputValues.dispose();

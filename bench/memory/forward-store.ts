@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend, wasmThreadsCount } from '../../lib/backend';
 import { testSignal } from '../../lib/bench/forward';
+import { peakRssBytes } from '../../lib/bench/rss';
 import { median, timeRuns } from '../../lib/bench/machine';
 import { inputTensors, loadModel, preprocess } from '../../lib/models';
 import { arg } from '../args';
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
     forward_s: times.map((t) => +t.toFixed(3)),
     median_s: +median(times).toFixed(3),
     rss_after_load_mb: Math.round(rssLoaded / 2 ** 20),
-    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    peak_rss_mb: Math.round(peakRssBytes() / 2 ** 20),
   };
   m.dispose();
   console.log(JSON.stringify(out));

@@ -11,6 +11,7 @@ import { mulberry32 } from '../random';
 import { ModelConfig } from '../weights/config';
 import { MachineInfo, machineInfo, median, timeRuns } from './machine';
 import { PRESETS, PresetName } from './presets';
+import { peakRssBytes } from './rss';
 
 export interface ForwardBenchOptions {
   /** A preset, or any config (the smoke spec uses a tiny one). */
@@ -113,7 +114,7 @@ export async function benchForward(o: ForwardBenchOptions): Promise<ForwardBench
     load_s: round(loadSeconds),
     streamed_weights: model.streamsWeights,
     strassen: strassen && !model.streamsWeights && kernelsInUse() !== 'tfjs',
-    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    peak_rss_mb: Math.round(peakRssBytes() / 2 ** 20),
     machine: machineInfo(),
   };
 }

@@ -16,6 +16,7 @@ import * as path from 'path';
 import * as v8 from 'v8';
 import * as vm from 'vm';
 import fc from 'fast-check';
+import { peakRssBytes } from '../../lib/bench/rss';
 import { WavprobeError } from '../../lib/errors';
 import { Case, Mutators, Seed, buildInput, caseArbitrary, hex } from './mutate';
 
@@ -100,7 +101,7 @@ const memory = (): number => {
   return m.heapUsed + m.external;
 };
 /** Peak resident set size so far (bytes): a case that raises it by more than the budget allocated too much. */
-const peakRss = (): number => process.resourceUsage().maxRSS * 1024;
+const peakRss = peakRssBytes;
 
 let gcFn: (() => void) | null | undefined;
 /** A full garbage collection (V8's gc, exposed at run time), or null where it cannot be had. */

@@ -2,7 +2,8 @@
  * convert streams the checkpoint one weight at a time. Its output is pinned to what the pre-streaming code wrote
  * (commit 20b46f0: shards' sha256 and fingerprint, spec/fixtures/weights/convert_pinned.json) and equals, file for
  * file, what the non-streaming composition writes today (the whole raw state dict read, mapped, then written), for
- * every weight-file layout; and its peak memory stays about one weight, not the model (a child process's maxRSS).
+ * every weight-file layout; and its peak memory stays about one weight, not the model (a child process's own peak,
+ * VmHWM: its maxRSS would carry the jest worker's).
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -96,7 +97,7 @@ describe('convert memory', () => {
     maxBucketDistance: 800,
   };
 
-  it('peaks at a bounded overhead above the largest weight, not at the model size (child maxRSS)', () => {
+  it('peaks at a bounded overhead above the largest weight, not at the model size (child peak RSS)', () => {
     const src = tmpDir();
     fs.writeFileSync(path.join(src, 'config.json'), JSON.stringify(modelConfigToJson(config)));
     const weights = expectedWeights(config);
