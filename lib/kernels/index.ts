@@ -463,13 +463,13 @@ export class Kernels {
   }
 
   /**
-   * A square grouped conv's filter [taps, Cg, Cout] (Cout = groups·Cg, Cg a multiple of 8: the positional conv) as
+   * A square grouped conv's filter [taps, Cg, Cout] (Cout = groups·Cg, Cg a multiple of 4: the positional conv) as
    * the spectra fftConv() reads, [N/2 + 1, 2, Cg, Cout] with N = fftPoints(taps) (kernels.c fft_conv_weights).
    */
   convSpectrum(filter: tf.TensorInfo): tf.TensorInfo {
     const [taps, Cg, Cout] = filter.shape;
-    if (filter.shape.length !== 3 || Cg % 8 || Cout % Cg) {
-      throw new UsageError(`fft conv: filter ${JSON.stringify(filter.shape)} is not [taps, Cg, groups·Cg] with Cg a multiple of 8`);
+    if (filter.shape.length !== 3 || Cg % 4 || Cout % Cg) {
+      throw new UsageError(`fft conv: filter ${JSON.stringify(filter.shape)} is not [taps, Cg, groups·Cg] with Cg a multiple of 4`);
     }
     const N = fftPoints(taps);
     const out = this.backend.makeOutput([N / 2 + 1, 2, Cg, Cout], 'float32');

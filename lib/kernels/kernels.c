@@ -678,7 +678,7 @@ void grouped_conv_cols(const float *x, int Cin, int groups, int taps, const floa
 
 /*
  * Long grouped convolutions through the FFT (the positional conv: 128 taps), square groups (Cin = Cout, Cg per
- * group, a multiple of 8), by overlap-save: y[t, o] = bias[o] + Σ_k Σ_c W[k, c, o]·x[t + k − pad, g·Cg + c] (x zero outside [0, T))
+ * group, a multiple of 4), by overlap-save: y[t, o] = bias[o] + Σ_k Σ_c W[k, c, o]·x[t + k − pad, g·Cg + c] (x zero outside [0, T))
  * is, in a block of N = 2^m points starting at frame b·L − pad, the circular cross-correlation of the block with the
  * taps, exact for its first L = N − taps + 1 outputs. With S_c the block's DFT and W_c the taps', per bin f:
  *   Y_o[f] = Σ_c S_c[f]·conj(W_co[f])   (f ≤ N/2; the other bins are the conjugates)   y_o = IDFT(Y_o)[0, L),
@@ -789,9 +789,52 @@ void fft_conv_forward(const float *x, int T, int C, int pad, int L, int blocks, 
 }
 
 /*
+ * Outputs [o, o + 4·quads) of one bin and block (quads 1 or 2, a constant where inlined): Y = Σ_c X_c·conj(W_c),
+ * re = Σ sr·vr − Σ si·vi and im = Σ sr·vi + Σ si·vr, one chain per sum so that no multiply-add waits on another.
+ * ar, ai: the group's inputs; wr, wi: row c of the group's spectra at column o; stored at rows `at` and `mirror`
+ * (conjugated; 0: none) of Y.
+ */
+static inline __attribute__((always_inline)) void bin_outputs(const float *ar, const float *ai, const float *wr, const float *wi,
+                                                              int Cg, float *yr, float *yi, size_t at, size_t mirror, int quads) {
+  v128_t rr0 = splat(0.0f), ii0 = rr0, ri0 = rr0, ir0 = rr0, rr1 = rr0, ii1 = rr0, ri1 = rr0, ir1 = rr0;
+  for (int c = 0; c < Cg; c++) {
+    v128_t sr = wasm_v128_load32_splat(ar + c), si = wasm_v128_load32_splat(ai + c);
+    const float *vr = wr + (size_t)c * Cg, *vi = wi + (size_t)c * Cg;
+    v128_t vr0 = wasm_v128_load(vr), vi0 = wasm_v128_load(vi);
+    rr0 = MADD(rr0, sr, vr0);
+    ii0 = MADD(ii0, si, vi0);
+    ri0 = MADD(ri0, sr, vi0);
+    ir0 = MADD(ir0, si, vr0);
+    if (quads == 2) {
+      v128_t vr1 = wasm_v128_load(vr + 4), vi1 = wasm_v128_load(vi + 4);
+      rr1 = MADD(rr1, sr, vr1);
+      ii1 = MADD(ii1, si, vi1);
+      ri1 = MADD(ri1, sr, vi1);
+      ir1 = MADD(ir1, si, vr1);
+    }
+  }
+  v128_t re0 = wasm_f32x4_sub(rr0, ii0), im0 = wasm_f32x4_add(ri0, ir0);
+  wasm_v128_store(yr + at, re0);
+  wasm_v128_store(yi + at, im0);
+  if (mirror) {
+    wasm_v128_store(yr + mirror, re0);
+    wasm_v128_store(yi + mirror, wasm_f32x4_neg(im0));
+  }
+  if (quads == 2) {
+    v128_t re1 = wasm_f32x4_sub(rr1, ii1), im1 = wasm_f32x4_add(ri1, ir1);
+    wasm_v128_store(yr + at + 4, re1);
+    wasm_v128_store(yi + at + 4, im1);
+    if (mirror) {
+      wasm_v128_store(yr + mirror + 4, re1);
+      wasm_v128_store(yi + mirror + 4, wasm_f32x4_neg(im1));
+    }
+  }
+}
+
+/*
  * Y = X·conj(W) per bin, group and block, for the bins [f0, f1) of N/2 + 1, written in bit-reversed order for the
  * inverse, with the conjugate bins N − f. X (Xre, Xim): [count][N/2 + 1][C]; Y: [count][N][C]; S:
- * fft_conv_weights's (Cg a multiple of 8: 8 outputs of a group at a time).
+ * fft_conv_weights's. 8 outputs of a group at a time, the last 4 alone where Cg % 8 == 4.
  */
 EXPORT(fft_conv_product)
 void fft_conv_product(const float *Xre, const float *Xim, const float *S, float *Yre, float *Yim, int C, int Cg,
@@ -803,36 +846,11 @@ void fft_conv_product(const float *Xre, const float *Xim, const float *S, float 
     for (int q = 0; q < count; q++) {
       const float *xr = Xre + ((size_t)q * bins + f) * C, *xi = Xim + ((size_t)q * bins + f) * C;
       float *yr = Yre + (size_t)q * N * C, *yi = Yim + (size_t)q * N * C;
-      for (int o = 0; o < C; o += 8) {
-        int g = o / Cg;
-        const float *wr = sre + (size_t)g * Cg * Cg + o % Cg, *wi = sim + (size_t)g * Cg * Cg + o % Cg;
-        const float *ar = xr + g * Cg, *ai = xi + g * Cg;
-        /* re = Σ sr·vr − Σ si·vi, im = Σ sr·vi + Σ si·vr: one chain per sum, so no multiply-add waits on another */
-        v128_t rr0 = splat(0.0f), ii0 = rr0, ri0 = rr0, ir0 = rr0, rr1 = rr0, ii1 = rr0, ri1 = rr0, ir1 = rr0;
-        for (int c = 0; c < Cg; c++) {
-          v128_t sr = wasm_v128_load32_splat(ar + c), si = wasm_v128_load32_splat(ai + c);
-          const float *vr = wr + (size_t)c * Cg, *vi = wi + (size_t)c * Cg;
-          v128_t vr0 = wasm_v128_load(vr), vr1 = wasm_v128_load(vr + 4), vi0 = wasm_v128_load(vi), vi1 = wasm_v128_load(vi + 4);
-          rr0 = MADD(rr0, sr, vr0);
-          ii0 = MADD(ii0, si, vi0);
-          ri0 = MADD(ri0, sr, vi0);
-          ir0 = MADD(ir0, si, vr0);
-          rr1 = MADD(rr1, sr, vr1);
-          ii1 = MADD(ii1, si, vi1);
-          ri1 = MADD(ri1, sr, vi1);
-          ir1 = MADD(ir1, si, vr1);
-        }
-        v128_t re0 = wasm_f32x4_sub(rr0, ii0), re1 = wasm_f32x4_sub(rr1, ii1), im0 = wasm_f32x4_add(ri0, ir0), im1 = wasm_f32x4_add(ri1, ir1);
-        wasm_v128_store(yr + at + o, re0);
-        wasm_v128_store(yr + at + o + 4, re1);
-        wasm_v128_store(yi + at + o, im0);
-        wasm_v128_store(yi + at + o + 4, im1);
-        if (mirror) {
-          wasm_v128_store(yr + mirror + o, re0);
-          wasm_v128_store(yr + mirror + o + 4, re1);
-          wasm_v128_store(yi + mirror + o, wasm_f32x4_neg(im0));
-          wasm_v128_store(yi + mirror + o + 4, wasm_f32x4_neg(im1));
-        }
+      for (int g = 0; g < C / Cg; g++) {
+        const float *wr = sre + (size_t)g * Cg * Cg, *wi = sim + (size_t)g * Cg * Cg, *ar = xr + g * Cg, *ai = xi + g * Cg;
+        int o = 0, go = g * Cg;
+        for (; o + 8 <= Cg; o += 8) bin_outputs(ar, ai, wr + o, wi + o, Cg, yr + go + o, yi + go + o, at, mirror, 2);
+        if (o < Cg) bin_outputs(ar, ai, wr + o, wi + o, Cg, yr + go + o, yi + go + o, at, mirror, 1);
       }
     }
   }

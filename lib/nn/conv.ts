@@ -41,12 +41,12 @@ const FFT_MIN_TAPS = 16;
 
 /**
  * A square grouped conv's filter [K, C/G, C] (Cin = Cout = C: the positional conv) as groupedConv1d reads it
- * fastest: on wavprobe's kernels, from FFT_MIN_TAPS taps and C/G a multiple of 8, as the spectra of its taps (made
+ * fastest: on wavprobe's kernels, from FFT_MIN_TAPS taps and C/G a multiple of 4, as the spectra of its taps (made
  * once at load, ~2× the filter's size; the input is disposed); otherwise the filter as it is.
  */
 export function packGroupedFilter(filter: tf.Tensor): tf.Tensor {
   const [taps, Cg, Cout] = filter.shape;
-  if (!kernels() || filter.rank !== 3 || taps < FFT_MIN_TAPS || Cg % 8 || Cout % Cg) return filter;
+  if (!kernels() || filter.rank !== 3 || taps < FFT_MIN_TAPS || Cg % 4 || Cout % Cg) return filter;
   const s = runKernel('WavprobeConvSpectrum', { filter });
   filter.dispose();
   spectra.set(s, { taps });

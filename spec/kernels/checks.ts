@@ -323,6 +323,7 @@ export function kernelErrors(): Record<string, number> {
     // block shorter than its 129 frames; the GELU epilogue.
     'grouped conv through the FFT, 3 × 24 channels, 101 taps': groupedConvErrors([2, 300, 72, 3, 101, 50], true)[0],
     'grouped conv through the FFT, 2 × 8 channels, 16 taps': groupedConvErrors([1, 100, 16, 2, 16, 8], true)[0],
+    'grouped conv through the FFT, 2 × 12 channels (the last 4 of a group alone), 64 taps': groupedConvErrors([1, 150, 24, 2, 64, 32], true)[0],
     'grouped conv through the FFT, 1 × 16 channels, 128 taps, 1 block': groupedConvErrors([1, 60, 16, 1, 128, 64], true)[0],
     'grouped conv through the FFT + GELU epilogue': groupedConvErrors([1, 100, 16, 2, 16, 8], true)[1],
     // 2 rows of 6 blocks in runs of 5 blocks (a run spans the rows; the last is short).
