@@ -678,12 +678,13 @@ void grouped_conv_cols(const float *x, int Cin, int groups, int taps, const floa
 
 /*
  * Long grouped convolutions through the FFT (the positional conv: 128 taps), square groups (Cin = Cout, Cg per
- * group, a multiple of 4), by overlap-save: y[t, o] = bias[o] + Σ_k Σ_c W[k, c, o]·x[t + k − pad, g·Cg + c] (x zero outside [0, T))
- * is, in a block of N = 2^m points starting at frame b·L − pad, the circular cross-correlation of the block with the
- * taps, exact for its first L = N − taps + 1 outputs. With S_c the block's DFT and W_c the taps', per bin f:
- *   Y_o[f] = Σ_c S_c[f]·conj(W_co[f])   (f ≤ N/2; the other bins are the conjugates)   y_o = IDFT(Y_o)[0, L),
- * a complex Cg × Cg product per group and bin: ~(N/2 + 1)/L ≈ 1/2 bin per frame where the direct form has taps
- * multiply-adds per frame, so ~taps/8 fewer real multiply-adds (16× at 128 taps); the transforms cost far less.
+ * group, a multiple of 4), by overlap-save: y[t, o] = bias[o] + Σ_k Σ_c W[k, c, o]·x[t + k − pad, g·Cg + c] (x zero
+ * outside [0, T)) is, in a block of N = 2^m points starting at frame b·L − pad, the circular cross-correlation of the
+ * block with the taps, exact for its first L = N − taps + 1 outputs. With S_c the block's DFT and W_c the taps', per
+ * bin f:   Y_o[f] = Σ_c S_c[f]·conj(W_co[f])   (f ≤ N/2; the other bins are the conjugates)   y_o = IDFT(Y_o)[0, L),
+ * a complex Cg × Cg product per group and bin. With N = 2·taps there are (N/2 + 1)/L = 1 bin per output frame, 4 real
+ * multiply-adds per (c, o) against the direct form's `taps`: taps/4 fewer (32× at 128 taps), and the transforms
+ * cost far less.
  * Three passes, the threads splitting each: fft_conv_forward (transform each block, 16 channels at a time),
  * fft_conv_product (bins), fft_conv_inverse (back, + bias, GELU). The taps' spectra, conjugated and scaled by
  * 1/N, are made once at load (fft_conv_weights): per bin f ≤ N/2 the real then the imaginary parts, each

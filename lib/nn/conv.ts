@@ -35,7 +35,7 @@ const spectra = new WeakMap<tf.Tensor, { taps: number }>();
 
 /**
  * From this many taps a square grouped conv runs through the FFT on wavprobe's kernels (kernels.c fft_conv_*):
- * ~taps/8 fewer multiply-adds, which outweighs the transforms from here on.
+ * ~taps/4 fewer multiply-adds, which outweighs the transforms from here on.
  */
 const FFT_MIN_TAPS = 16;
 
