@@ -775,7 +775,11 @@ export function kernelsInUse(): string {
 
 /** IEEE halves as the kernels take them: an int32 tensor [⌈n/2⌉] over their bytes (a zero half after an odd count). */
 export function halvesTensor(half: Uint16Array): tf.Tensor1D {
-  const even = half.length % 2 || half.byteOffset % 4 ? Uint16Array.from({ length: half.length + (half.length % 2) }, (_, i) => half[i] ?? 0) : half;
+  let even = half;
+  if (half.length % 2 || half.byteOffset % 4) {
+    even = new Uint16Array(half.length + (half.length % 2)); // an Int32Array view needs 4-byte alignment and whole pairs
+    even.set(half);
+  }
   return tf.tensor1d(new Int32Array(even.buffer, even.byteOffset, even.length / 2), 'int32');
 }
 
