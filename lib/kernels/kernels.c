@@ -177,6 +177,17 @@ static NOINLINE void kernel(const float *ap, const float *bp, int kc, float *c, 
   if (mr > 3) store_row(c + 3 * ldc, c30, c31, src ? src + 3 * lds : 0, w, gelu);
 }
 
+/* Rows x0..x3 of 4 values stored as columns: dst + j·stride gets (x0[j], x1[j], x2[j], x3[j]) for j < 4. */
+static inline __attribute__((always_inline)) void store_transposed4(v128_t x0, v128_t x1, v128_t x2, v128_t x3, float *dst,
+                                                                    int stride) {
+  v128_t t0 = wasm_i32x4_shuffle(x0, x1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(x2, x3, 0, 4, 1, 5);
+  v128_t t2 = wasm_i32x4_shuffle(x0, x1, 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(x2, x3, 2, 6, 3, 7);
+  wasm_v128_store(dst, wasm_i64x2_shuffle(t0, t1, 0, 2));
+  wasm_v128_store(dst + stride, wasm_i64x2_shuffle(t0, t1, 1, 3));
+  wasm_v128_store(dst + 2 * stride, wasm_i64x2_shuffle(t2, t3, 0, 2));
+  wasm_v128_store(dst + 3 * stride, wasm_i64x2_shuffle(t2, t3, 1, 3));
+}
+
 /*
  * ap[k][r] = x_r[k] + q_r[k] (add) or − q_r[k] for k < n and r < 4, k-major; q0 == 0: x_r[k] alone. Four rows
  * at a time, transposed in registers.
@@ -198,12 +209,7 @@ static inline __attribute__((always_inline)) void pack4(const float *r0, const f
       x2 = wasm_f32x4_sub(x2, wasm_v128_load(q2 + k));
       x3 = wasm_f32x4_sub(x3, wasm_v128_load(q3 + k));
     }
-    v128_t t0 = wasm_i32x4_shuffle(x0, x1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(x2, x3, 0, 4, 1, 5);
-    v128_t t2 = wasm_i32x4_shuffle(x0, x1, 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(x2, x3, 2, 6, 3, 7);
-    wasm_v128_store(ap + 4 * k, wasm_i64x2_shuffle(t0, t1, 0, 2));
-    wasm_v128_store(ap + 4 * k + 4, wasm_i64x2_shuffle(t0, t1, 1, 3));
-    wasm_v128_store(ap + 4 * k + 8, wasm_i64x2_shuffle(t2, t3, 0, 2));
-    wasm_v128_store(ap + 4 * k + 12, wasm_i64x2_shuffle(t2, t3, 1, 3));
+    store_transposed4(x0, x1, x2, x3, ap + 4 * k, 4);
   }
   for (; k < n; k++) {
     float s = add ? 1.0f : -1.0f;
@@ -474,6 +480,13 @@ static inline v128_t widen_halves(v128_t h) {
   return wasm_v128_or(f, wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x8000)), 16));
 }
 
+/* 8 halves at h → 8 floats at dst. */
+static inline __attribute__((always_inline)) void widen8(const unsigned short *h, float *dst) {
+  v128_t x = wasm_v128_load(h);
+  wasm_v128_store(dst, widen_halves(wasm_u32x4_extend_low_u16x8(x)));
+  wasm_v128_store(dst + 4, widen_halves(wasm_u32x4_extend_high_u16x8(x)));
+}
+
 /* Four values of B from index i as float32: B's own, or (B 0) the halves H's, widened. */
 static inline v128_t load4_or_half(const float *B, const unsigned short *H, size_t i) {
   return B ? wasm_v128_load(B + i) : widen_halves(wasm_u32x4_load16x4(H + i));
@@ -525,11 +538,7 @@ void pack_half_cols(const unsigned short *H, float *Bp, int K, int N, int p0, in
   for (int p = p0; p < p1; p++) {
     float *dst = Bp + (size_t)p * K * NR;
     const unsigned short *src = H + p * NR;
-    for (int k = 0; k < K; k++, src += N, dst += NR) {
-      v128_t h = wasm_v128_load(src);
-      wasm_v128_store(dst, widen_halves(wasm_u32x4_extend_low_u16x8(h)));
-      wasm_v128_store(dst + 4, widen_halves(wasm_u32x4_extend_high_u16x8(h)));
-    }
+    for (int k = 0; k < K; k++, src += N, dst += NR) widen8(src, dst);
   }
 }
 
@@ -537,11 +546,7 @@ void pack_half_cols(const unsigned short *H, float *Bp, int K, int N, int p0, in
 EXPORT(widen_half_values)
 void widen_half_values(const unsigned short *H, float *out, int i0, int i1) {
   int i = i0;
-  for (; i + 8 <= i1; i += 8) {
-    v128_t h = wasm_v128_load(H + i);
-    wasm_v128_store(out + i, widen_halves(wasm_u32x4_extend_low_u16x8(h)));
-    wasm_v128_store(out + i + 4, widen_halves(wasm_u32x4_extend_high_u16x8(h)));
-  }
+  for (; i + 8 <= i1; i += 8) widen8(H + i, out + i);
   for (; i < i1; i++) out[i] = wasm_f32x4_extract_lane(widen_halves(wasm_i32x4_splat(H[i])), 0);
 }
 
@@ -959,12 +964,7 @@ static void pack_b_transposed(const float *Bt, int ldbt, float *Bp, int K, int N
         float *d = dst + 4 * half;
         for (int k = 0; k < K; k += 4) {
           v128_t x0 = wasm_v128_load(r + k), x1 = wasm_v128_load(r + ldbt + k), x2 = wasm_v128_load(r + 2 * ldbt + k), x3 = wasm_v128_load(r + 3 * ldbt + k);
-          v128_t t0 = wasm_i32x4_shuffle(x0, x1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(x2, x3, 0, 4, 1, 5);
-          v128_t t2 = wasm_i32x4_shuffle(x0, x1, 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(x2, x3, 2, 6, 3, 7);
-          wasm_v128_store(d + k * NR, wasm_i64x2_shuffle(t0, t1, 0, 2));
-          wasm_v128_store(d + (k + 1) * NR, wasm_i64x2_shuffle(t0, t1, 1, 3));
-          wasm_v128_store(d + (k + 2) * NR, wasm_i64x2_shuffle(t2, t3, 0, 2));
-          wasm_v128_store(d + (k + 3) * NR, wasm_i64x2_shuffle(t2, t3, 1, 3));
+          store_transposed4(x0, x1, x2, x3, d + k * NR, NR);
         }
       }
       continue;
@@ -979,18 +979,8 @@ static void pack_b_transposed(const float *Bt, int ldbt, float *Bp, int K, int N
 /* The micro-kernel's 4 x 8 tile stored transposed: dst[j][r] = tile[r][j], j < 8 (8 rows of 4). */
 static NOINLINE void kernel_transposed(const float *ap, const float *bp, int kc, float *dst) {
   TILE_LOOP(ap, bp, kc)
-  v128_t t0 = wasm_i32x4_shuffle(c00, c10, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(c20, c30, 0, 4, 1, 5);
-  v128_t t2 = wasm_i32x4_shuffle(c00, c10, 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(c20, c30, 2, 6, 3, 7);
-  wasm_v128_store(dst, wasm_i64x2_shuffle(t0, t1, 0, 2));
-  wasm_v128_store(dst + 4, wasm_i64x2_shuffle(t0, t1, 1, 3));
-  wasm_v128_store(dst + 8, wasm_i64x2_shuffle(t2, t3, 0, 2));
-  wasm_v128_store(dst + 12, wasm_i64x2_shuffle(t2, t3, 1, 3));
-  t0 = wasm_i32x4_shuffle(c01, c11, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(c21, c31, 0, 4, 1, 5);
-  t2 = wasm_i32x4_shuffle(c01, c11, 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(c21, c31, 2, 6, 3, 7);
-  wasm_v128_store(dst + 16, wasm_i64x2_shuffle(t0, t1, 0, 2));
-  wasm_v128_store(dst + 20, wasm_i64x2_shuffle(t0, t1, 1, 3));
-  wasm_v128_store(dst + 24, wasm_i64x2_shuffle(t2, t3, 0, 2));
-  wasm_v128_store(dst + 28, wasm_i64x2_shuffle(t2, t3, 1, 3));
+  store_transposed4(c00, c10, c20, c30, dst, 4);
+  store_transposed4(c01, c11, c21, c31, dst + 16, 4);
 }
 
 /*
