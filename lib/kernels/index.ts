@@ -321,45 +321,33 @@ export class Kernels {
 
   /**
    * A weight b [K, N] (N a multiple of 8) in the layout gemm() reads with `packed`: 8-column panels, k-major. Same
-   * shape and size; only gemm() may read it.
+   * shape and size; only gemm() may read it. b may be IEEE halves, the int32 tensor [K, N / 2] over their bytes
+   * (halvesTensor): widened exactly in the same pass.
    */
   packWeight(b: tf.TensorInfo): tf.TensorInfo {
-    const [K, N] = b.shape;
-    if (b.shape.length !== 2 || N % NR) throw new UsageError(`pack: weight ${JSON.stringify(b.shape)} is not [K, N] with N a multiple of ${NR}`);
+    const [K, N] = weightShape(b);
+    if (b.shape.length !== 2 || N % NR)
+      throw new UsageError(`pack: weight ${JSON.stringify(b.shape)} (${b.dtype}) is not [K, N] with N a multiple of ${NR}`);
     const out = this.backend.makeOutput([K, N], 'float32');
-    this.run('pack_cols', { B: this.offset(b), Bp: this.offset(out), K, N }, N / NR, K * N >= PARALLEL_MIN_VALUES);
+    const [at, Bp, worth] = [this.offset(b), this.offset(out), K * N >= PARALLEL_MIN_VALUES];
+    if (b.dtype === 'int32') this.run('pack_half_cols', { H: at, Bp, K, N }, N / NR, worth);
+    else this.run('pack_cols', { B: at, Bp, K, N }, N / NR, worth);
     return out;
   }
 
   /**
    * A weight b [K, N] (K even, N a multiple of 16) as the 7 blocks [7, K/2, N/2] of one level of Strassen, each
    * in 8-column panels (kernels.c strassen_pack_cols): 7/4 of its size; only gemm() with `strassen` may read it.
-   * b may be IEEE halves, the int32 tensor [K, N / 2] over their bytes: widened exactly in the same pass.
+   * b may be halves, as packWeight() takes them.
    */
   packStrassen(b: tf.TensorInfo): tf.TensorInfo {
-    const half = b.dtype === 'int32';
-    const [K, N] = half ? [b.shape[0], 2 * b.shape[1]] : b.shape;
+    const [K, N] = weightShape(b);
     if (b.shape.length !== 2 || K % 2 || N % (2 * NR))
       throw new UsageError(`pack: weight ${JSON.stringify(b.shape)} (${b.dtype}) is not [K, N] with K even and N a multiple of ${2 * NR}`);
     const out = this.backend.makeOutput([7, K / 2, N / 2], 'float32');
     const [at, Bs, worth] = [this.offset(b), this.offset(out), K * N >= PARALLEL_MIN_VALUES];
-    if (half) this.run('strassen_pack_half_cols', { H: at, Bs, K, N }, N / 2 / NR, worth);
+    if (b.dtype === 'int32') this.run('strassen_pack_half_cols', { H: at, Bs, K, N }, N / 2 / NR, worth);
     else this.run('strassen_pack_cols', { B: at, Bs, K, N }, N / 2 / NR, worth);
-    return out;
-  }
-
-  /**
-   * packWeight() for a weight [K, N] stored as IEEE halves, passed as the int32 tensor [K, N / 2] over their bytes:
-   * widened exactly while packing, one pass over the 2-byte values.
-   */
-  packHalfWeight(h: tf.TensorInfo): tf.TensorInfo {
-    const [K, halfN] = h.shape;
-    if (h.shape.length !== 2 || h.dtype !== 'int32' || (2 * halfN) % NR) {
-      throw new UsageError(`pack: halves ${JSON.stringify(h.shape)} (${h.dtype}) are not int32 [K, N / 2] with N a multiple of ${NR}`);
-    }
-    const N = 2 * halfN;
-    const out = this.backend.makeOutput([K, N], 'float32');
-    this.run('pack_half_cols', { H: this.offset(h), Bp: this.offset(out), K, N }, N / NR, K * N >= PARALLEL_MIN_VALUES);
     return out;
   }
 
@@ -646,6 +634,9 @@ export class Kernels {
 
 const sizeOf = (t: tf.TensorInfo) => t.shape.reduce((a, b) => a * b, 1);
 
+/** [K, N] of a weight to pack: float32 [K, N], or IEEE halves as the int32 tensor [K, N / 2] over their bytes. */
+const weightShape = (b: tf.TensorInfo): number[] => (b.dtype === 'int32' ? [b.shape[0], 2 * b.shape[1]] : b.shape);
+
 /** A GEMM's checks before it touches memory: the weight fits its layout, the bias is [N], A's rows lie inside a. */
 function checkGemm(a: tf.TensorInfo, weightFits: boolean, weight: string, bias: tf.TensorInfo | undefined, K: number, N: number, g: GemmShape): void {
   if (!weightFits || (bias && (bias.shape.length !== 1 || bias.shape[0] !== N))) {
@@ -720,7 +711,6 @@ export interface GemmShape {
 const TFJS_KERNELS = {
   WavprobeGemm: (k, i, attrs) => k.gemm(i.a!, i.b!, i.bias, attrs as unknown as GemmShape),
   WavprobePack: (k, i) => k.packWeight(i.b!),
-  WavprobePackHalf: (k, i) => k.packHalfWeight(i.h!),
   WavprobePackStrassen: (k, i) => k.packStrassen(i.b!),
   WavprobeWidenHalves: (k, i, attrs) => k.widenHalves(i.h!, attrs.shape as number[]),
   WavprobeConv: (k, i, attrs) => k.conv(i.x!, i.filter!, i.bias, attrs as unknown as ConvAttrs),

@@ -29,9 +29,15 @@ const strassenFits = ([K, N]: readonly number[]) => K % 2 === 0 && N % 16 === 0 
  */
 export function packWeight(w: tf.Tensor, { strassen = false } = {}): tf.Tensor {
   if (!kernels() || w.rank !== 2 || w.shape[1]! % 8) return w;
-  const layout = strassen && strassenFits(w.shape) ? 'strassen' : 'panels';
-  const p = runKernel(layout === 'strassen' ? 'WavprobePackStrassen' : 'WavprobePack', { b: w });
+  const p = packAs(w, w.shape, strassen);
   w.dispose();
+  return p;
+}
+
+/** b (float32 [K, N], or halvesTensor()'s int32 [K, N / 2]) packed by the kernels in the layout that fits `shape`. */
+function packAs(b: tf.Tensor, shape: readonly number[], strassen: boolean): tf.Tensor {
+  const layout = strassen && strassenFits(shape) ? 'strassen' : 'panels';
+  const p = runKernel(layout === 'strassen' ? 'WavprobePackStrassen' : 'WavprobePack', { b });
   layouts.set(p, layout);
   return p;
 }
@@ -43,13 +49,7 @@ export function packWeight(w: tf.Tensor, { strassen = false } = {}): tf.Tensor {
 export function packHalfWeight(half: Uint16Array, shape: readonly number[], { strassen = false } = {}): tf.Tensor | undefined {
   const [K, N] = shape;
   if (!kernels() || shape.length !== 2 || N % 8 || half.length !== K * N) return undefined;
-  const layout = strassen && strassenFits(shape) ? 'strassen' : 'panels';
-  const p = tf.tidy(() => {
-    const h = tf.reshape(halvesTensor(half), [K, N / 2]); // int32 over the halves' bytes
-    return layout === 'strassen' ? runKernel('WavprobePackStrassen', { b: h }) : runKernel('WavprobePackHalf', { h });
-  });
-  layouts.set(p, layout);
-  return p;
+  return tf.tidy(() => packAs(tf.reshape(halvesTensor(half), [K, N / 2]), shape, strassen));
 }
 
 /** [in, out] of a dense weight, whatever its layout. */
