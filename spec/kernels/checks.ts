@@ -27,13 +27,20 @@ function halfValue(h: number): number {
   return exp ? sign * 2 ** (exp - 15) * (1 + mant / 1024) : sign * 2 ** -14 * (mant / 1024);
 }
 
+/** Values of got that are not exactly want's (a NaN matches any NaN); Infinity when the lengths differ. */
+function mismatches(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let bad = got.length === want.length ? 0 : Infinity;
+  for (let i = 0; i < got.length; i++) if (!Object.is(got[i], want[i]) && !(isNaN(got[i]) && isNaN(want[i]))) bad++;
+  return bad;
+}
+
 /** All 65536 halves as a weight [8192, 8] (one panel: the packed layout is the row-major one), packed from halves: values that are not exactly the half's. */
 function halfPackMismatches(): number {
   const halves = Uint16Array.from({ length: 65536 }, (_, i) => i);
-  const got = tf.tidy(() => packHalfWeight(halves, [8192, 8])!.dataSync());
-  let bad = 0;
-  for (let h = 0; h < 65536; h++) if (!Object.is(got[h], halfValue(h)) && !(isNaN(got[h]) && isNaN(halfValue(h)))) bad++;
-  return bad;
+  return mismatches(
+    tf.tidy(() => packHalfWeight(halves, [8192, 8])!.dataSync()),
+    Array.from(halves, halfValue),
+  );
 }
 
 /** Strassen's blocks packed from halves (all 65536 of them, in a weight [512, 256]) against those packed from their float32 values: differing values. */
@@ -43,18 +50,16 @@ function halfStrassenMismatches(): number {
     packHalfWeight(halves, [512, 256], { strassen: true })!.dataSync(),
     packWeight(tf.tensor2d(Float32Array.from(halves, halfValue), [512, 256]), { strassen: true }).dataSync(),
   ]);
-  let bad = got.length === want.length ? 0 : Infinity;
-  for (let i = 0; i < got.length; i++) if (!Object.is(got[i], want[i]) && !(isNaN(got[i] as number) && isNaN(want[i] as number))) bad++;
-  return bad;
+  return mismatches(got, want);
 }
 
 /** All 65536 halves and one more (an odd count: the last alone, past the groups of 8) widened on the kernels, from an unaligned view: values that are not exactly the half's. */
 function halfWidenMismatches(): number {
   const halves = Uint16Array.from({ length: 65540 }, (_, i) => (i + 65535) & 0xffff).subarray(1, 65538); // 0 … 65535, 0
-  const got = tf.tidy(() => widenHalves(halves, [65537])!.dataSync());
-  let bad = 0;
-  halves.forEach((h, i) => (Object.is(got[i], halfValue(h)) || (isNaN(got[i]) && isNaN(halfValue(h))) ? 0 : bad++));
-  return bad;
+  return mismatches(
+    tf.tidy(() => widenHalves(halves, [65537])!.dataSync()),
+    Array.from(halves, halfValue),
+  );
 }
 
 /**
