@@ -511,11 +511,11 @@ export class Kernels {
     try {
       const [Xre, Xim, Yre, Yim] = [work, work + spectra, work + 2 * spectra, work + 2 * spectra + part];
       const scratch = { base: Yim + part, bytes: scratchBytes };
-      const [tw, S, y, biasAt] = [this.twiddles(N), this.offset(spectrum), this.offset(out), bias ? this.offset(bias) : 0];
+      const [X, tw, S, y, biasAt] = [this.offset(x), this.twiddles(N), this.offset(spectrum), this.offset(out), bias ? this.offset(bias) : 0];
       for (let first = 0; first < all; first += run) {
         const count = Math.min(run, all - first);
         const [units, worth] = [count * Math.ceil(C / FFT_CHANNELS), count * N * C >= PARALLEL_MIN_VALUES];
-        this.run('fft_conv_forward', { x: this.offset(x), T, C, pad, L, blocks, first, N, tw, Xre, Xim }, units, worth, scratch);
+        this.run('fft_conv_forward', { x: X, T, C, pad, L, blocks, first, N, tw, Xre, Xim }, units, worth, scratch);
         this.run('fft_conv_product', { Xre, Xim, S, Yre, Yim, C, Cg, N, count }, N / 2 + 1, worth);
         this.run('fft_conv_inverse', { Yre, Yim, bias: biasAt, y, frames, C, L, blocks, first, N, tw, gelu }, units, worth, scratch);
       }
