@@ -12,7 +12,8 @@
  * threaded build (--threads N) the memory is shared and N − 1 worker threads (pool.ts) take slices of each job.
  *
  * lib/nn calls kernels() and falls back to plain tfjs ops when it answers undefined (other backends, or
- * WAVPROBE_KERNELS=tfjs to compare).
+ * WAVPROBE_KERNELS=tfjs to compare). WAVPROBE_KERNELS=plain loads the build without relaxed SIMD (what a runtime
+ * without it gets: multiply then add, 4-row tiles) where relaxed SIMD would be taken.
  */
 import * as v8 from 'v8';
 import * as tf from '@tensorflow/tfjs-core';
@@ -201,7 +202,7 @@ export class Kernels {
     const mem = shared ? 'shared' : 'local';
     const relaxed = Buffer.from(KERNEL_BINARIES[`relaxed-${mem}`], 'base64');
     if (!WebAssembly.validate(relaxed)) v8.setFlagsFromString('--experimental-wasm-relaxed-simd'); // Node 20; shipped in later V8s
-    this.variant = WebAssembly.validate(relaxed) ? 'relaxed' : 'plain';
+    this.variant = WebAssembly.validate(relaxed) && process.env.WAVPROBE_KERNELS !== 'plain' ? 'relaxed' : 'plain';
     const module = new WebAssembly.Module(this.variant === 'relaxed' ? relaxed : Buffer.from(KERNEL_BINARIES[`plain-${mem}`], 'base64'));
     this.exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Kernels['exports'];
     if (shared && threads > 1) this.pool = WorkerPool.start(module, memory, backend.wasm, threads - 1, POOL_JOBS);

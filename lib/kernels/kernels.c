@@ -13,20 +13,26 @@
  *   reads 2 contiguous f32x4 per k: per call (each thread packs the panels it computes), or once at load for a
  *   model's dense weights (pack_cols; pack_half_cols from float16), or as the 7 operands of one level of
  *   Strassen, each in panels (strassen_pack_cols, for gemm_strassen_cols: 1/8 fewer multiply-adds).
- * - A is packed per tile of MR = 4 rows and K block into a k-major [k][4] workspace of the thread's own, then
+ * - A is packed per tile of MR rows and K block into a k-major [k][AP] workspace of the thread's own, then
  *   swept across every B panel. That lets the micro-kernel address A and B from two pointers with constant
  *   offsets (V8 then emits no address arithmetic in the loop: ~+9 % over reading A's rows in place), and lets the
  *   packing read rows made of strided segments (grouped_conv_cols) or subtract rows (conv3s2_cols).
  *
  * Micro-kernel
- * - 4 x 8 output tile held in 8 f32x4 accumulators; A elements broadcast with v128.load32_splat. A tile of fewer
- *   than 4 rows repeats its first row in the workspace and stores only its own rows.
- * - Why 4x8 and no unrolling: V8's TurboFan (Node 20 / V8 11.3) schedules all of a loop body's loads before
- *   its arithmetic, and x64 V8 has 15 allocatable xmm registers. 4x8 needs 8 acc + 4 splats + 2 B = 14 and
- *   runs spill-free; 5x8, 6x8 or unrolling k by 2 spill and run 30-50% slower. The kernel is a noinline
- *   function and clang must not unroll its loop, for the same reason. tools/build-kernels.sh also turns off
- *   LLVM's loop strength reduction, which otherwise rewrites `bp + 4` into an add that wasm cannot fold into the
- *   load's offset. (One Zen 5 core, 499x768x3072: ~45 GFLOP/s with relaxed madd; tfjs's XNNPACK ~25.)
+ * - MR x 8 output tile held in 2·MR f32x4 accumulators; A elements broadcast with v128.load32_splat (one register,
+ *   reused row after row). A tile of fewer than MR rows repeats its first row in the workspace and stores only its
+ *   own rows.
+ * - MR = 6 with relaxed SIMD: 12 accumulators + 2 B + 1 broadcast = 15, all of x64 V8's allocatable xmm registers.
+ *   Twelve independent FMAs an iteration carry the loop's fixed cost (V8's stack-guard check, index moves) better
+ *   than eight: alone, 6x8 runs at 95 % of one Zen 4 core's FMA peak (58.6 GFLOP/s), 4x8 at 88 %, 3x12 and 2x16
+ *   no better than 4x8, 7x8 spills. The plain build keeps MR = 4: a multiply then an add needs a temporary.
+ * - V8 11.3's TurboFan is easily pushed into hoisting all broadcasts above the FMAs and spilling (2x slower, same
+ *   results): the stores after the loop sit in their own functions (kernel's *_store, store_tile), and kernel stores
+ *   under `if (kc > 0)` (without it, or with a do-while loop, it spills). spec/kernels/codegen.spec.ts reads V8's
+ *   machine code and fails on any stack access in these loops. The kernel is a noinline function and clang must
+ *   not unroll its loop, for the same reason. tools/build-kernels.sh also turns off LLVM's loop strength reduction,
+ *   which otherwise rewrites `bp + 4` into an add that wasm cannot fold into the load's offset.
+ * - The attention core keeps 4-row tiles (kernel4, kernel_transposed): its softmax holds 4 queries in the lanes.
  *
  * Cache blocking: N in blocks of NC columns, K in blocks of KC (the packed A tile of a K block stays in L1 while
  * the kernel sweeps the B panels). The first K block writes bias (or 0) + acc, later ones accumulate.
@@ -38,7 +44,6 @@
 #include <stddef.h>
 #include <wasm_simd128.h>
 
-#define MR 4
 #define NR 8
 #define KC 1536
 #define NC 1024
@@ -49,9 +54,17 @@
 #ifdef RELAXED
 /* standard relaxed_madd semantics after tools/build-kernels.sh's opcode patch (tools/relaxed-madd.ts): a*b + c */
 #define MADD(acc, a, b) __builtin_wasm_fma_f32x4((a), (b), (acc))
+#define MR 6 /* rows of the micro-kernel's tile */
+#define AP 8 /* floats per k of a packed A tile: rows 0..3, rows 4..5, two spare lanes */
+#define ROWS_MR(X) X(0) X(1) X(2) X(3) X(4) X(5)
 #else
 #define MADD(acc, a, b) wasm_f32x4_add((acc), wasm_f32x4_mul((a), (b)))
+#define MR 4
+#define AP 4
+#define ROWS_MR(X) X(0) X(1) X(2) X(3)
 #endif
+/* X(r) for the rows of a 4-row tile (the attention's 4 queries), or of the micro-kernel's */
+#define ROWS4(X) X(0) X(1) X(2) X(3)
 
 /* Pack panel p of B [K, N] (row stride ldb) into dst[k][8] (columns past N zero). */
 static void pack_panel(const float *B, int ldb, float *dst, int K, int N, int p) {
@@ -143,39 +156,53 @@ static inline __attribute__((always_inline)) void store_row(float *c, v128_t a0,
   }
 }
 
-/* The 4 x 8 micro-kernel's loop over kc (> 0) values of k: ap = packed A tile [kc][4], bp = &Bp[panel][k0][0];
- * leaves the tile's sums in c00 .. c31 (row r in cr0, cr1). */
-#define TILE_LOOP(ap, bp, kc)                                                                                      \
-  v128_t c00 = wasm_f32x4_splat(0.0f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00; \
+/* The ROWS x 8 micro-kernel's loop over kc (> 0) values of k: ap = packed A tile [kc][stride], bp = &Bp[panel][k0][0];
+ * leaves the tile's sums in c00, c01 .. (row r in cr0, cr1). */
+#define ACC_ZERO(r) v128_t c##r##0 = wasm_f32x4_splat(0.0f), c##r##1 = c##r##0;
+#define ACC_MADD(r)                    \
+  a = wasm_v128_load32_splat(a_ + r); \
+  c##r##0 = MADD(c##r##0, a, b0);      \
+  c##r##1 = MADD(c##r##1, a, b1);
+#define TILE_LOOP(ap, bp, kc, ROWS, stride)                                                                      \
+  ROWS(ACC_ZERO)                                                                                                 \
   {                                                                                                              \
     const float *a_ = (ap), *b_ = (bp), *end_ = b_ + (size_t)(kc) * NR;                                          \
     _Pragma("clang loop unroll(disable)") while (b_ != end_) {                                                   \
-      v128_t b0 = wasm_v128_load(b_), b1 = wasm_v128_load(b_ + 4);                                               \
-      v128_t a = wasm_v128_load32_splat(a_);                                                                     \
-      c00 = MADD(c00, a, b0); c01 = MADD(c01, a, b1);                                                            \
-      a = wasm_v128_load32_splat(a_ + 1);                                                                        \
-      c10 = MADD(c10, a, b0); c11 = MADD(c11, a, b1);                                                            \
-      a = wasm_v128_load32_splat(a_ + 2);                                                                        \
-      c20 = MADD(c20, a, b0); c21 = MADD(c21, a, b1);                                                            \
-      a = wasm_v128_load32_splat(a_ + 3);                                                                        \
-      c30 = MADD(c30, a, b0); c31 = MADD(c31, a, b1);                                                            \
-      a_ += MR;                                                                                                  \
+      v128_t b0 = wasm_v128_load(b_), b1 = wasm_v128_load(b_ + 4), a;                                            \
+      ROWS(ACC_MADD)                                                                                             \
+      a_ += (stride);                                                                                            \
       b_ += NR;                                                                                                  \
     }                                                                                                            \
   }
 
 /*
  * The micro-kernel: the tile over kc values of k, row r < mr of it to c + r·ldc as src + r·lds + acc (store_row);
- * lds 0 repeats one src row (a bias).
+ * lds 0 repeats one src row (a bias). kernel: MR rows from an A tile packed [kc][AP]; kernel4: 4 rows from [kc][4]
+ * (the attention's P·V, 4 queries at a time).
  */
-static NOINLINE void kernel(const float *ap, const float *bp, int kc, float *c, int ldc, const float *src, int lds,
-                            int mr, int w, int gelu) {
-  TILE_LOOP(ap, bp, kc)
-  store_row(c, c00, c01, src, w, gelu);
-  if (mr > 1) store_row(c + ldc, c10, c11, src ? src + lds : 0, w, gelu);
-  if (mr > 2) store_row(c + 2 * ldc, c20, c21, src ? src + 2 * lds : 0, w, gelu);
-  if (mr > 3) store_row(c + 3 * ldc, c30, c31, src ? src + 3 * lds : 0, w, gelu);
-}
+#define STORE_ROW(r) \
+  if (mr > r) store_row(c + r * ldc, c##r##0, c##r##1, src ? src + r * lds : 0, w, gelu);
+/* The tile's accumulators as parameters and as arguments. */
+#define ACC_PARAM(r) , v128_t c##r##0, v128_t c##r##1
+#define ACC_ARG(r) , c##r##0, c##r##1
+/* The tile's stores in a function of their own, and under a test of kc (> 0 at every call) that only V8 needs:
+ * without either, TurboFan spills the loop (see Micro-kernel; spec/kernels/codegen.spec.ts checks). */
+#define KERNEL(name, ROWS, stride)                                                                                   \
+  static NOINLINE void name##_store(float *c, int ldc, const float *src, int lds, int mr, int w, int gelu           \
+                                    ROWS(ACC_PARAM)) {                                                             \
+    ROWS(STORE_ROW)                                                                                                  \
+  }                                                                                                                  \
+  static NOINLINE void name(const float *ap, const float *bp, int kc, float *c, int ldc, const float *src, int lds,   \
+                            int mr, int w, int gelu) {                                                               \
+    TILE_LOOP(ap, bp, kc, ROWS, stride)                                                                              \
+    if (kc > 0) name##_store(c, ldc, src, lds, mr, w, gelu ROWS(ACC_ARG));                                           \
+  }
+KERNEL(kernel, ROWS_MR, AP)
+#if MR == 4
+#define kernel4 kernel
+#else
+KERNEL(kernel4, ROWS4, 4)
+#endif
 
 /* Rows x0..x3 of 4 values stored as columns: dst + j·stride gets (x0[j], x1[j], x2[j], x3[j]) for j < 4. */
 static inline __attribute__((always_inline)) void store_transposed4(v128_t x0, v128_t x1, v128_t x2, v128_t x3, float *dst,
@@ -189,12 +216,12 @@ static inline __attribute__((always_inline)) void store_transposed4(v128_t x0, v
 }
 
 /*
- * ap[k][r] = x_r[k] + q_r[k] (add) or − q_r[k] for k < n and r < 4, k-major; q0 == 0: x_r[k] alone. Four rows
- * at a time, transposed in registers.
+ * ap[k·stride + r] = x_r[k] + q_r[k] (add) or − q_r[k] for k < n and r < 4, k-major; q0 == 0: x_r[k] alone. Four
+ * rows at a time, transposed in registers.
  */
 static inline __attribute__((always_inline)) void pack4(const float *r0, const float *r1, const float *r2, const float *r3,
                                                         const float *q0, const float *q1, const float *q2, const float *q3,
-                                                        int add, int n, float *ap) {
+                                                        int add, int n, float *ap, int stride) {
   int k = 0;
   for (; k + 4 <= n; k += 4) {
     v128_t x0 = wasm_v128_load(r0 + k), x1 = wasm_v128_load(r1 + k), x2 = wasm_v128_load(r2 + k), x3 = wasm_v128_load(r3 + k);
@@ -209,28 +236,30 @@ static inline __attribute__((always_inline)) void pack4(const float *r0, const f
       x2 = wasm_f32x4_sub(x2, wasm_v128_load(q2 + k));
       x3 = wasm_f32x4_sub(x3, wasm_v128_load(q3 + k));
     }
-    store_transposed4(x0, x1, x2, x3, ap + 4 * k, 4);
+    store_transposed4(x0, x1, x2, x3, ap + stride * k, stride);
   }
   for (; k < n; k++) {
     float s = add ? 1.0f : -1.0f;
-    ap[4 * k] = r0[k] + (q0 ? s * q0[k] : 0.0f);
-    ap[4 * k + 1] = r1[k] + (q0 ? s * q1[k] : 0.0f);
-    ap[4 * k + 2] = r2[k] + (q0 ? s * q2[k] : 0.0f);
-    ap[4 * k + 3] = r3[k] + (q0 ? s * q3[k] : 0.0f);
+    ap[stride * k] = r0[k] + (q0 ? s * q0[k] : 0.0f);
+    ap[stride * k + 1] = r1[k] + (q0 ? s * q1[k] : 0.0f);
+    ap[stride * k + 2] = r2[k] + (q0 ? s * q2[k] : 0.0f);
+    ap[stride * k + 3] = r3[k] + (q0 ? s * q3[k] : 0.0f);
   }
 }
 
 /*
- * ap[k][r] = A[r][k] (− D[r][k]) for k < n and r < 4: n values of mr (1..4) rows of A (row r at A + r·lda),
+ * ap[k·AP + r] = A[r][k] (− D[r][k]) for k < n and r < MR: n values of mr (1..MR) rows of A (row r at A + r·lda),
  * k-major, repeating row 0 for missing rows; D (optional) is subtracted, its rows lda apart too.
  */
 static void pack_span(const float *A, int lda, int mr, const float *D, int n, float *ap) {
-  const float *r1 = A + (mr > 1 ? lda : 0), *r2 = A + (mr > 2 ? 2 * lda : 0), *r3 = A + (mr > 3 ? 3 * lda : 0);
-  if (!D) {
-    pack4(A, r1, r2, r3, 0, 0, 0, 0, 0, n, ap);
-    return;
-  }
-  pack4(A, r1, r2, r3, D, D + (r1 - A), D + (r2 - A), D + (r3 - A), 0, n, ap);
+/* the offset of tile row r: row 0's past mr */
+#define R(r) (size_t)(mr > r ? r : 0) * lda
+  pack4(A, A + R(1), A + R(2), A + R(3), D, D ? D + R(1) : 0, D ? D + R(2) : 0, D ? D + R(3) : 0, 0, n, ap, AP);
+#if MR == 6
+  pack4(A + R(4), A + R(5), A + R(5), A + R(5), D ? D + R(4) : 0, D ? D + R(5) : 0, D ? D + R(5) : 0, D ? D + R(5) : 0, 0,
+        n, ap + 4, AP);
+#endif
+#undef R
 }
 
 /*
@@ -241,13 +270,13 @@ static void pack_span(const float *A, int lda, int mr, const float *D, int n, fl
 static void pack_a(const float *A, int lda, int mr, int k0, int kb, int seg, int segStride, float *ap) {
   for (int k = k0; k < k0 + kb;) {
     int off = k % seg, n = seg - off < k0 + kb - k ? seg - off : k0 + kb - k;
-    pack_span(A + (size_t)(k / seg) * segStride + off, lda, mr, 0, n, ap + 4 * (k - k0));
+    pack_span(A + (size_t)(k / seg) * segStride + off, lda, mr, 0, n, ap + AP * (k - k0));
     k += n;
   }
 }
 
 /* Floats of a thread's packed A workspace: one tile of a K block. */
-#define A_TILE (MR * KC)
+#define A_TILE (AP * KC)
 
 EXPORT(gemm_scratch_bytes)
 int gemm_scratch_bytes(void) { return 4 * A_TILE; }
@@ -309,31 +338,30 @@ void pack_cols(const float *B, float *Bp, int K, int N, int p0, int p1) { pack_b
 #define SB_NEG 2   /* subtract the product */
 #define SB_GELU 4  /* its last write, on a layer with a GELU after it */
 
-/* Rows [0, m) of a 4-row tile (m clipped to 0..4) to c (rows ldc apart): src ± acc, src the bias row or c itself. */
-static inline __attribute__((always_inline)) void store_tile(float *c, int ldc, int m, int flags, const float *bias,
-                                                             v128_t c00, v128_t c01, v128_t c10, v128_t c11,
-                                                             v128_t c20, v128_t c21, v128_t c30, v128_t c31) {
-#define ROW(r, a0, a1)                                                                                  \
-  if (m > r) {                                                                                          \
-    float *row = c + r * ldc;                                                                           \
-    const float *src = flags & SB_FIRST ? bias : row;                                                   \
+/* Row r of a tile (rows [0, m) are stored) to c (rows ldc apart): src ± acc, src the bias row or c itself. */
+#define TILE_ROW(r)                                                                                       \
+  if (m > r) {                                                                                            \
+    float *row = c + r * ldc;                                                                             \
+    const float *src = flags & SB_FIRST ? bias : row;                                                     \
     v128_t x0 = src ? wasm_v128_load(src) : wasm_f32x4_splat(0.0f), x1 = src ? wasm_v128_load(src + 4) : x0; \
-    x0 = flags & SB_NEG ? wasm_f32x4_sub(x0, a0) : wasm_f32x4_add(x0, a0);                              \
-    x1 = flags & SB_NEG ? wasm_f32x4_sub(x1, a1) : wasm_f32x4_add(x1, a1);                              \
-    if (flags & SB_GELU) { x0 = gelu4(x0); x1 = gelu4(x1); }                                            \
-    wasm_v128_store(row, x0);                                                                           \
-    wasm_v128_store(row + 4, x1);                                                                       \
+    x0 = flags & SB_NEG ? wasm_f32x4_sub(x0, c##r##0) : wasm_f32x4_add(x0, c##r##0);                      \
+    x1 = flags & SB_NEG ? wasm_f32x4_sub(x1, c##r##1) : wasm_f32x4_add(x1, c##r##1);                      \
+    if (flags & SB_GELU) { x0 = gelu4(x0); x1 = gelu4(x1); }                                              \
+    wasm_v128_store(row, x0);                                                                             \
+    wasm_v128_store(row + 4, x1);                                                                         \
   }
-  ROW(0, c00, c01) ROW(1, c10, c11) ROW(2, c20, c21) ROW(3, c30, c31)
-#undef ROW
+/* Rows [0, m) of an MR-row tile to c (rows ldc apart), as flags say (SB_*). */
+static NOINLINE void store_tile(float *c, int ldc, int m, int flags,
+                                                             const float *bias ROWS_MR(ACC_PARAM)) {
+  ROWS_MR(TILE_ROW)
 }
 
 /* The micro-kernel for a product with one or two destinations (c2 0: one), each with its rows, flags and bias. */
 static NOINLINE void kernel_pair(const float *ap, const float *bp, int kc, int ldc, float *c1, int m1, int f1,
                                  const float *b1, float *c2, int m2, int f2, const float *b2) {
-  TILE_LOOP(ap, bp, kc)
-  store_tile(c1, ldc, m1, f1, b1, c00, c01, c10, c11, c20, c21, c30, c31);
-  if (c2) store_tile(c2, ldc, m2, f2, b2, c00, c01, c10, c11, c20, c21, c30, c31);
+  TILE_LOOP(ap, bp, kc, ROWS_MR, AP)
+  store_tile(c1, ldc, m1, f1, b1 ROWS_MR(ACC_ARG));
+  if (c2) store_tile(c2, ldc, m2, f2, b2 ROWS_MR(ACC_ARG));
 }
 
 /* Row r of an operand with m rows lda apart, or the zero row past them. */
@@ -346,22 +374,28 @@ static inline int block_flags(int f, int first, int last, int gelu) {
   return (f & SB_NEG) | (first ? f & SB_FIRST : 0) | (last && gelu ? f & SB_GELU : 0);
 }
 
-/* The 4 rows [i, i + 4) of the operand X − Xd (Xd 0: none; rows past m zero) packed k-major into ap, add-ing or
- * subtracting Y − Yd too when Y is set (Y 0: none): in one pass when neither has a subtrahend, else via ap2. */
+/* The MR rows [i, i + MR) of the operand X − Xd (Xd 0: none; rows past m zero) packed k-major into ap ([n][AP]),
+ * add-ing or subtracting Y − Yd too when Y is set (Y 0: none): in one pass when neither has a subtrahend, else via
+ * ap2. */
 static void pack_operand(const float *X, const float *Xd, int mx, const float *Y, const float *Yd, int my, int add,
                          int lda, int i, int n, float *ap, float *ap2, const float *zero) {
-/* the 4 row pointers of operand P, or 4 nulls (pack4: no second term) when P is 0 */
-#define ROWS(P, m) P ? row_or_zero(P, lda, m, i, zero) : 0, P ? row_or_zero(P, lda, m, i + 1, zero) : 0, \
-                   P ? row_or_zero(P, lda, m, i + 2, zero) : 0, P ? row_or_zero(P, lda, m, i + 3, zero) : 0
+/* the row pointers of operand P for tile rows r0..r3, or 4 nulls (pack4: no second term) when P is 0 */
+#define ROWS(P, m, r0, r1, r2, r3) P ? row_or_zero(P, lda, m, i + r0, zero) : 0, P ? row_or_zero(P, lda, m, i + r1, zero) : 0, \
+                                   P ? row_or_zero(P, lda, m, i + r2, zero) : 0, P ? row_or_zero(P, lda, m, i + r3, zero) : 0
+/* P ± Q (add) into the tile dst: rows 0..3, then (MR 6) rows 4, 5 and two spare lanes */
+#define PACK(P, mp, Q, mq, add, dst)                                                       \
+  pack4(ROWS(P, mp, 0, 1, 2, 3), ROWS(Q, mq, 0, 1, 2, 3), add, n, dst, AP);               \
+  if (MR == 6) pack4(ROWS(P, mp, 4, 5, 5, 5), ROWS(Q, mq, 4, 5, 5, 5), add, n, dst + 4, AP);
   if (!Xd && !Yd) {
-    pack4(ROWS(X, mx), ROWS(Y, my), add, n, ap);
+    PACK(X, mx, Y, my, add, ap)
     return;
   }
-  pack4(ROWS(X, mx), ROWS(Xd, mx), 0, n, ap);
+  PACK(X, mx, Xd, mx, 0, ap)
   if (!Y) return;
-  pack4(ROWS(Y, my), ROWS(Yd, my), 0, n, ap2);
+  PACK(Y, my, Yd, my, 0, ap2)
+#undef PACK
 #undef ROWS
-  for (int k = 0; k < 4 * n; k += 4) {
+  for (int k = 0; k < AP * n; k += 4) {
     v128_t a = wasm_v128_load(ap + k), b = wasm_v128_load(ap2 + k);
     wasm_v128_store(ap + k, add ? wasm_f32x4_add(a, b) : wasm_f32x4_sub(a, b));
   }
@@ -576,7 +610,7 @@ static void pack_tap_sum(const float *W, int Cin, int Cout, float *dst, int p) {
  * difference of rows, X − Xd): 1/8 fewer of their multiply-adds. The shared product goes first, into the even and
  * odd rows with the bias (strassen_product with two destinations), and the Strassen products add to it.
  */
-#define CONV_ROWS 128
+#define CONV_ROWS 120 /* pairs: quadrants of 60 rows, whole tiles of 4 or 6 */
 static int conv3s2_strassen(int Cin, int Cout, int Tout) { return Cout % (2 * NR) == 0 && Cin <= KC && Tout / 2 >= STRASSEN_MIN_ROWS; }
 
 /* How many slices conv3s2_cols takes (threads split them): its 8-column panels, or those of each half (Strassen). */
@@ -591,7 +625,7 @@ int conv3s2_packed_bytes(int Cin, int Cout, int Tout) {
 
 EXPORT(conv3s2_scratch_bytes)
 int conv3s2_scratch_bytes(int Cin) {
-  int plain = 4 * (MR * 5 * Cin + MR * NR), strassen = strassen_scratch_bytes();
+  int plain = 4 * (AP * 5 * Cin + MR * NR), strassen = strassen_scratch_bytes();
   return plain > strassen ? plain : strassen;
 }
 
@@ -640,16 +674,16 @@ void conv3s2_cols(const float *x, int Cin, const float *W, float *Bp, const floa
     pack_panel(W + (size_t)Cin * Cout, Cout, dst + K2 * NR, K2, Cout, p); /* [W1; W2] */
     pack_tap_sum(W, Cin, Cout, dst + 2 * K2 * NR, p);                   /* W0 + W2 */
   }
-  float *Ae = Ap, *Ao = Ap + MR * K2, *As = Ap + 2 * MR * K2, *shared = Ap + MR * 5 * Cin;
+  float *Ae = Ap, *Ao = Ap + AP * K2, *As = Ap + 2 * AP * K2, *shared = Ap + AP * 5 * Cin;
   for (int s = 0; s < pairsEven; s += MR) {
     int me = pairsEven - s < MR ? pairsEven - s : MR, mo = pairsOdd - s < MR ? pairsOdd - s : MR;
     const float *row = x + (size_t)s * lda; /* x[4s] */
     pack_span(row, lda, me, row + 2 * Cin, Cin, Ae);             /* [e0 − e1 | */
-    pack_span(row + Cin, lda, me, 0, Cin, Ae + MR * Cin);         /*  o0] */
+    pack_span(row + Cin, lda, me, 0, Cin, Ae + AP * Cin);         /*  o0] */
     pack_span(row + 2 * Cin, lda, me, 0, Cin, As);                /* e1 */
     if (mo > 0) {
       pack_span(row + 3 * Cin, lda, mo, 0, Cin, Ao);              /* [o1 | */
-      pack_span(row + 4 * Cin, lda, mo, row + 2 * Cin, Cin, Ao + MR * Cin); /* e2 − e1] */
+      pack_span(row + 4 * Cin, lda, mo, row + 2 * Cin, Cin, Ao + AP * Cin); /* e2 − e1] */
     }
     for (int p = p0; p < p1; p++) {
       const float *bp = Bp + p * panel;
@@ -978,7 +1012,7 @@ static void pack_b_transposed(const float *Bt, int ldbt, float *Bp, int K, int N
 
 /* The micro-kernel's 4 x 8 tile stored transposed: dst[j][r] = tile[r][j], j < 8 (8 rows of 4). */
 static NOINLINE void kernel_transposed(const float *ap, const float *bp, int kc, float *dst) {
-  TILE_LOOP(ap, bp, kc)
+  TILE_LOOP(ap, bp, kc, ROWS4, 4)
   store_transposed4(c00, c10, c20, c30, dst, 4);
   store_transposed4(c01, c11, c21, c31, dst + 16, 4);
 }
@@ -1009,23 +1043,25 @@ static v128_t softmax_lanes(float *P, int T, float scale, const float *p0, const
 EXPORT(attention_scratch_bytes)
 int attention_scratch_bytes(int T, int d) {
   int panels = (T + NR - 1) / NR;
-  return 4 * (panels * NR * d + (d + NR - 1) / NR * NR * T + panels * NR * MR + MR * d);
+  return 4 * (panels * NR * d + (d + NR - 1) / NR * NR * T + panels * NR * 4 + 4 * d);
 }
 
 EXPORT(attention_heads)
 void attention_heads(const float *q, const float *k, const float *v, float *out, const float *pos, const float *gate,
                      const float *key, int T, int H, int heads, float scale, int u0, int u1, float *scratch) {
   int d = H / heads, panels = (T + NR - 1) / NR, vpanels = (d + NR - 1) / NR;
-  float *Kp = scratch, *Vp = Kp + (size_t)panels * NR * d, *P = Vp + (size_t)vpanels * NR * T, *Aq = P + (size_t)panels * NR * MR;
+  float *Kp = scratch, *Vp = Kp + (size_t)panels * NR * d, *P = Vp + (size_t)vpanels * NR * T, *Aq = P + (size_t)panels * NR * 4;
   for (int u = u0; u < u1; u++) {
     int b = u / heads, h = u % heads;
     size_t row0 = (size_t)b * T * H + (size_t)h * d; /* head h's first value in batch row b */
     pack_b_transposed(k + row0, H, Kp, d, T);
     pack_b(v + row0, H, Vp, T, d, 0, vpanels);
-    for (int i = 0; i < T; i += MR) {
-      int mr = T - i < MR ? T - i : MR;
-      pack_span(q + row0 + (size_t)i * H, H, mr, 0, d, Aq); /* rows past mr repeat row i */
-      for (int p = 0; p < panels; p++) kernel_transposed(Aq, Kp + (size_t)p * d * NR, d, P + p * NR * MR);
+    for (int i = 0; i < T; i += 4) {
+      int mr = T - i < 4 ? T - i : 4;
+      /* the four queries' rows, k-major (rows past mr repeat row i) */
+      const float *qi = q + row0 + (size_t)i * H;
+      pack4(qi, qi + (mr > 1 ? H : 0), qi + (mr > 2 ? 2 * H : 0), qi + (mr > 3 ? 3 * H : 0), 0, 0, 0, 0, 0, d, Aq, 4);
+      for (int p = 0; p < panels; p++) kernel_transposed(Aq, Kp + (size_t)p * d * NR, d, P + p * NR * 4);
       /* the bias rows of the four queries (a missing one repeats query i, as its scores do) */
       int r1 = i + (mr > 1), r2 = i + (mr > 2 ? 2 : 0), r3 = i + (mr > 3 ? 3 : 0);
       const float *ph = pos ? pos + (size_t)h * T * T : 0, *gh = gate ? gate + ((size_t)b * heads + h) * T : 0;
@@ -1035,7 +1071,7 @@ void attention_heads(const float *q, const float *k, const float *v, float *out,
       float *o = out + row0 + (size_t)i * H;
       for (int p = 0; p < vpanels; p++) {
         int w = d - p * NR < NR ? d - p * NR : NR;
-        kernel(P, Vp + (size_t)p * T * NR, T, o + p * NR, H, 0, 0, mr, w, 0);
+        kernel4(P, Vp + (size_t)p * T * NR, T, o + p * NR, H, 0, 0, mr, w, 0);
       }
 /* out row r /= Σ_j e_rj */
 #define ROW(r)                                                                                              \

@@ -8,7 +8,7 @@ import { kernelErrors } from './checks';
   await useBackend('wasm', { threads: 2 });
   const before = tf.memory().numTensors;
   const errors = kernelErrors();
-  process.stdout.write(JSON.stringify({ threads: kernels()?.threads, errors, leaked: tf.memory().numTensors - before }));
+  process.stdout.write(JSON.stringify({ threads: kernels()?.threads, variant: kernels()?.variant, errors, leaked: tf.memory().numTensors - before }));
 })().catch((e) => {
   process.stderr.write(String((e as Error)?.stack ?? e));
   process.exitCode = 1;

@@ -24,15 +24,22 @@ describe('wavprobe wasm kernels', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('match float64 with 2 threads (worker slices of every job)', () => {
+  /** The checks in a child process with 2 threads (threads are per process), on the given build of the kernels. */
+  const childChecks = (variant: 'relaxed' | 'plain') => {
     const child = path.join(__dirname, 'kernels-child.ts');
-    const r = spawnSync(process.execPath, ['--require', require.resolve('tsx/cjs'), child], { encoding: 'utf8' });
+    const env = { ...process.env, WAVPROBE_KERNELS: variant === 'plain' ? 'plain' : '' };
+    const r = spawnSync(process.execPath, ['--require', require.resolve('tsx/cjs'), child], { encoding: 'utf8', env });
     if (r.status !== 0) throw new Error(`child failed (${r.status ?? r.signal}): ${r.stderr}`);
-    const out = JSON.parse(r.stdout) as { threads: number; errors: Record<string, number>; leaked: number };
-    expect(out.threads).toBe(2);
+    const out = JSON.parse(r.stdout) as { threads: number; variant: string; errors: Record<string, number>; leaked: number };
+    expect([out.threads, out.variant]).toEqual([2, variant]);
     for (const [name, err] of Object.entries(out.errors)) expect({ name, ok: err <= TOLERANCE, err }).toMatchObject({ name, ok: true });
     expect(out.leaked).toBe(0);
-  });
+  };
+
+  it('match float64 with 2 threads (worker slices of every job)', () => childChecks(kernels()!.variant));
+
+  // The build a runtime without relaxed SIMD loads: its own micro-kernel (4-row tiles, multiply then add).
+  it('match float64 in the build without relaxed SIMD', () => childChecks('plain'));
 
   it('matMul and conv1d called outside a tidy leave only their result', () => {
     const [a, b, x, f] = [tf.ones([3, 4]), tf.ones([4, 5]), tf.ones([1, 9, 2]), tf.ones([3, 2, 4])];

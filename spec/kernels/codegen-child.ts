@@ -1,0 +1,15 @@
+/**
+ * Child process for codegen.spec.ts, run with --print-wasm-code: the relaxed build's GEMM routes once each on small
+ * shapes (every pointer a byte offset in this memory), so V8's optimising tier compiles their micro-kernels.
+ */
+import { KERNEL_BINARIES } from '../../lib/kernels/binaries';
+
+const memory = new WebAssembly.Memory({ initial: 1024 }); // 64 MiB
+const module = new WebAssembly.Module(Buffer.from(KERNEL_BINARIES['relaxed-local'], 'base64'));
+const k = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, (...args: number[]) => number>;
+const MB = 2 ** 20;
+k.gemm_cols(1 * MB, 16, 2 * MB, 3 * MB, 0, 4 * MB, 12, 16, 16, 0, 0, 2, 5 * MB); // panels (kernel)
+k.strassen_pack_cols(2 * MB, 6 * MB, 512, 256, 0, 16);
+k.gemm_strassen_cols(1 * MB, 512, 6 * MB, 0, 4 * MB, 64, 512, 256, 0, 0, 16, 7 * MB); // Strassen (kernel_pair)
+k.conv3s2_cols(1 * MB, 8, 2 * MB, 3 * MB, 0, 4 * MB, 10, 8, 0, 0, 1, 8 * MB); // the conv's shared products (kernel)
+k.attention_heads(1 * MB, 2 * MB, 3 * MB, 4 * MB, 0, 0, 0, 16, 32, 2, 0.1, 0, 2, 8 * MB); // 4-query tiles
