@@ -1,8 +1,20 @@
 /**
- * Child process for codegen.spec.ts, run with --print-wasm-code: the relaxed build's GEMM routes once each on small
+ * Child process for codegen.spec.ts, printing V8's machine code: the relaxed build's GEMM routes once each on small
  * shapes (every pointer a byte offset in this memory), so V8's optimising tier compiles their micro-kernels.
  */
+import * as v8 from 'v8';
 import { KERNEL_BINARIES } from '../../lib/kernels/binaries';
+
+// Set here rather than on the command line, where a V8 without one of them would refuse to start: print the optimised
+// code of every function, compiled up front on this thread (printed from several, the listings interleave).
+for (const flag of [
+  '--experimental-wasm-relaxed-simd',
+  '--no-wasm-dynamic-tiering',
+  '--no-wasm-lazy-compilation',
+  '--wasm-num-compilation-tasks=0',
+  '--print-wasm-code',
+])
+  v8.setFlagsFromString(flag);
 
 const memory = new WebAssembly.Memory({ initial: 1024 }); // 64 MiB
 const module = new WebAssembly.Module(Buffer.from(KERNEL_BINARIES['relaxed-local'], 'base64'));

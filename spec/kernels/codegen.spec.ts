@@ -3,23 +3,22 @@
  * (kernels.c) needs 12 accumulators, 2 B vectors and 1 broadcast: 15 of x64 V8's 15 allocatable xmm registers, so
  * an innocent change around the loop can make TurboFan hoist the broadcasts and spill, and the GEMMs run 2× slower
  * with the same results. This reads the machine code (--print-wasm-code) of every optimised loop that multiplies
- * broadcast A values into B and counts its stack accesses. Where V8 prints no optimised code, it says so and passes.
+ * broadcast A values into B and counts its stack accesses (skipped where V8 prints no optimised code).
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-/** Each optimised FMA loop over broadcast loads: its function and how many stack slots it touches per iteration. */
+/** Each optimised FMA loop over broadcast loads: its function, its FMAs and its stack accesses. */
 function microKernelLoops(): { fn: string; fmas: number; stack: number }[] {
   const child = path.join(__dirname, 'codegen-child.ts');
-  const flags = ['--experimental-wasm-relaxed-simd', '--no-wasm-dynamic-tiering', '--no-wasm-lazy-compilation', '--wasm-num-compilation-tasks=0', '--print-wasm-code'];
   // Into a file: V8 prints with C stdio, which loses output to the non-blocking pipe Node makes of a child's stdout.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wavprobe-codegen-'));
   let text: string;
   try {
     const out = fs.openSync(path.join(dir, 'code.txt'), 'w');
-    const r = spawnSync(process.execPath, [...flags, '--require', require.resolve('tsx/cjs'), child], { stdio: ['ignore', out, 'pipe'], encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--require', require.resolve('tsx/cjs'), child], { stdio: ['ignore', out, 'pipe'], encoding: 'utf8' });
     fs.closeSync(out);
     if (r.status !== 0) throw new Error(`child failed (${r.status ?? r.signal}): ${r.stderr}`);
     text = fs.readFileSync(path.join(dir, 'code.txt'), 'utf8');
@@ -46,12 +45,11 @@ function microKernelLoops(): { fn: string; fmas: number; stack: number }[] {
   return loops;
 }
 
-it("the micro-kernels' loops run from registers (no stack spills in V8's optimised code)", () => {
-  const loops = microKernelLoops();
-  if (!loops.length) {
-    console.warn('codegen.spec: this V8 prints no optimised wasm code (--print-wasm-code); the check did not run');
-    return;
-  }
+const loops = microKernelLoops();
+// A V8 that prints no optimised x64 wasm code leaves nothing to read: the check is skipped (jest lists it as such).
+const itWithCode = loops.length ? it : it.skip;
+
+itWithCode("the micro-kernels' loops run from registers (no stack spills in V8's optimised code)", () => {
   expect(loops.filter((l) => l.fmas === 12).length).toBeGreaterThanOrEqual(2); // the 6 × 8 tile's: kernel and kernel_pair
   for (const l of loops) expect(l).toMatchObject({ stack: 0 });
 });
