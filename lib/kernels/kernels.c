@@ -350,9 +350,8 @@ void pack_cols(const float *B, float *Bp, int K, int N, int p0, int p1) { pack_b
     wasm_v128_store(row, x0);                                                                             \
     wasm_v128_store(row + 4, x1);                                                                         \
   }
-/* Rows [0, m) of an MR-row tile to c (rows ldc apart), as flags say (SB_*). */
-static NOINLINE void store_tile(float *c, int ldc, int m, int flags,
-                                                             const float *bias ROWS_MR(ACC_PARAM)) {
+/* Rows [0, m) of an MR-row tile to c (rows ldc apart), as flags say (SB_*). Not inlined: see Micro-kernel. */
+static NOINLINE void store_tile(float *c, int ldc, int m, int flags, const float *bias ROWS_MR(ACC_PARAM)) {
   ROWS_MR(TILE_ROW)
 }
 
