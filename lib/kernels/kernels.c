@@ -63,7 +63,7 @@
 #define AP 4
 #define ROWS_MR(X) X(0) X(1) X(2) X(3)
 #endif
-/* X(r) for the rows of a 4-row tile (the attention's 4 queries), or of the micro-kernel's */
+/* X(r) for the rows of a 4-row tile (the attention core's 4 queries) */
 #define ROWS4(X) X(0) X(1) X(2) X(3)
 
 /* Pack panel p of B [K, N] (row stride ldb) into dst[k][8] (columns past N zero). */
@@ -248,18 +248,29 @@ static inline __attribute__((always_inline)) void pack4(const float *r0, const f
 }
 
 /*
+ * The micro-kernel's A tile: ap[k·AP + r] = x_r[k] ± q_r[k] (as pack4) for k < n and r < MR, from the row pointers
+ * x0..x5 and q0..q5 (rows 4 and 5 read only when MR is 6; the two spare lanes after them repeat row 5).
+ */
+static inline __attribute__((always_inline)) void pack_tile(const float *x0, const float *x1, const float *x2,
+                                                            const float *x3, const float *x4, const float *x5,
+                                                            const float *q0, const float *q1, const float *q2,
+                                                            const float *q3, const float *q4, const float *q5, int add,
+                                                            int n, float *ap) {
+  pack4(x0, x1, x2, x3, q0, q1, q2, q3, add, n, ap, AP);
+  if (MR == 6) pack4(x4, x5, x5, x5, q4, q5, q5, q5, add, n, ap + 4, AP);
+}
+
+/*
  * ap[k·AP + r] = A[r][k] (− D[r][k]) for k < n and r < MR: n values of mr (1..MR) rows of A (row r at A + r·lda),
  * k-major, repeating row 0 for missing rows; D (optional) is subtracted, its rows lda apart too.
  */
 static void pack_span(const float *A, int lda, int mr, const float *D, int n, float *ap) {
-/* the offset of tile row r: row 0's past mr */
-#define R(r) (size_t)(mr > r ? r : 0) * lda
-  pack4(A, A + R(1), A + R(2), A + R(3), D, D ? D + R(1) : 0, D ? D + R(2) : 0, D ? D + R(3) : 0, 0, n, ap, AP);
-#if MR == 6
-  pack4(A + R(4), A + R(5), A + R(5), A + R(5), D ? D + R(4) : 0, D ? D + R(5) : 0, D ? D + R(5) : 0, D ? D + R(5) : 0, 0,
-        n, ap + 4, AP);
-#endif
-#undef R
+/* tile row r of A and of D: row 0's past mr */
+#define RA(r) A + (size_t)(mr > r ? r : 0) * lda
+#define RD(r) D ? D + (size_t)(mr > r ? r : 0) * lda : 0
+  pack_tile(RA(0), RA(1), RA(2), RA(3), RA(4), RA(5), RD(0), RD(1), RD(2), RD(3), RD(4), RD(5), 0, n, ap);
+#undef RA
+#undef RD
 }
 
 /*
@@ -378,13 +389,10 @@ static inline int block_flags(int f, int first, int last, int gelu) {
  * ap2. */
 static void pack_operand(const float *X, const float *Xd, int mx, const float *Y, const float *Yd, int my, int add,
                          int lda, int i, int n, float *ap, float *ap2, const float *zero) {
-/* the row pointers of operand P for tile rows r0..r3, or 4 nulls (pack4: no second term) when P is 0 */
-#define ROWS(P, m, r0, r1, r2, r3) P ? row_or_zero(P, lda, m, i + r0, zero) : 0, P ? row_or_zero(P, lda, m, i + r1, zero) : 0, \
-                                   P ? row_or_zero(P, lda, m, i + r2, zero) : 0, P ? row_or_zero(P, lda, m, i + r3, zero) : 0
-/* P ± Q (add) into the tile dst: rows 0..3, then (MR 6) rows 4, 5 and two spare lanes */
-#define PACK(P, mp, Q, mq, add, dst)                                                       \
-  pack4(ROWS(P, mp, 0, 1, 2, 3), ROWS(Q, mq, 0, 1, 2, 3), add, n, dst, AP);               \
-  if (MR == 6) pack4(ROWS(P, mp, 4, 5, 5, 5), ROWS(Q, mq, 4, 5, 5, 5), add, n, dst + 4, AP);
+/* row i + r of operand P (m rows), or null (pack4: no second term) when P is 0; P ± Q (add) into the tile dst */
+#define ROW(P, m, r) P ? row_or_zero(P, lda, m, i + r, zero) : 0
+#define ROWS(P, m) ROW(P, m, 0), ROW(P, m, 1), ROW(P, m, 2), ROW(P, m, 3), ROW(P, m, 4), ROW(P, m, 5)
+#define PACK(P, mp, Q, mq, add, dst) pack_tile(ROWS(P, mp), ROWS(Q, mq), add, n, dst);
   if (!Xd && !Yd) {
     PACK(X, mx, Y, my, add, ap)
     return;
@@ -394,6 +402,7 @@ static void pack_operand(const float *X, const float *Xd, int mx, const float *Y
   PACK(Y, my, Yd, my, 0, ap2)
 #undef PACK
 #undef ROWS
+#undef ROW
   for (int k = 0; k < AP * n; k += 4) {
     v128_t a = wasm_v128_load(ap + k), b = wasm_v128_load(ap2 + k);
     wasm_v128_store(ap + k, add ? wasm_f32x4_add(a, b) : wasm_f32x4_sub(a, b));
@@ -453,7 +462,7 @@ static void strassen7(const float *A11, const float *A11d, const float *A12, con
 #undef PRODUCT
 }
 
-/* Below this many rows a product of quadrants wastes too much of its 4-row tiles: the 4-product form instead. */
+/* Below this many rows a product of quadrants wastes too much of its MR-row tiles: the 4-product form instead. */
 #define STRASSEN_MIN_ROWS 32
 
 EXPORT(strassen_scratch_bytes)
@@ -599,7 +608,7 @@ static void pack_tap_sum(const float *W, int Cin, int Cout, float *dst, int p) {
  *   y[2s]   = e0·W0 + o0·W1 + e1·W2 = [e0 − e1 | o0]·[W0; W1] + e1·(W0 + W2)
  *   y[2s+1] = e1·W0 + o1·W1 + e2·W2 = [o1 | e2 − e1]·[W1; W2] + e1·(W0 + W2)
  * so a pair costs 5·Cin multiply-adds per output instead of 6. [W0; W1] and [W1; W2] are rows of W as stored;
- * W0 + W2 is summed while packing. The shared product of a tile goes through a 4 x 8 scratch (with the bias in
+ * W0 + W2 is summed while packing. The shared product of a tile goes through an MR x 8 scratch (with the bias in
  * it), which the even and odd rows' kernels take as their store source, so y is written once.
  * Needs 2·Cin ≤ KC (one K block); Bp: conv3s2_packed_bytes(Cin, Cout, Tout), already packed when W is Bp (a later
  * batch row); Ap: conv3s2_scratch_bytes(Cin).
@@ -1009,7 +1018,7 @@ static void pack_b_transposed(const float *Bt, int ldbt, float *Bp, int K, int N
   }
 }
 
-/* The micro-kernel's 4 x 8 tile stored transposed: dst[j][r] = tile[r][j], j < 8 (8 rows of 4). */
+/* A 4 x 8 tile (kernel4's) stored transposed: dst[j][r] = tile[r][j], j < 8 (8 rows of 4). */
 static NOINLINE void kernel_transposed(const float *ap, const float *bp, int kc, float *dst) {
   TILE_LOOP(ap, bp, kc, ROWS4, 4)
   store_transposed4(c00, c10, c20, c30, dst, 4);
