@@ -30,11 +30,12 @@ function microKernelLoops(): { fn: string; fmas: number; stack: number }[] {
     if (!/compiler: TurboFan/.test(code)) continue;
     const fn = /name: (\S+)/.exec(code)?.[1] ?? '?';
     const lines = code.split('\n');
-    // A loop body: from its stack-guard check (V8 puts one in each loop) to the next conditional jump.
+    // A loop body: from its stack-guard check (V8 puts one in each loop; its own jna follows it) to the next jump of
+    // any kind, which ends the straight line of code that the loop runs (past it lies other code).
     for (let i = 0; i < lines.length; i++) {
       if (!/cmpq rsp,\[/.test(lines[i])) continue;
       let end = i + 2;
-      while (end < lines.length && !/\sj(nz|ne|c|nc|l|g|le|ge|a|b)\s/.test(lines[end])) end++;
+      while (end < lines.length && !/\sj[a-z]+\s/.test(lines[end])) end++;
       const body = lines.slice(i, end + 1);
       const fmas = body.filter((l) => /vfmadd\d+ps/.test(l)).length;
       if (fmas && body.some((l) => /vbroadcastss xmm\d+,\[/.test(l)))
