@@ -50,9 +50,11 @@ export const KERNEL_EXPORTS = {
   gemm_packed_bytes: { args: { K: 'int', N: 'int' } },
   gemm_scratch_bytes: { args: {} },
   strassen_scratch_bytes: { args: {} },
+  strassen_tiles: { args: { M: 'int' } },
   conv3s2_scratch_bytes: { args: { Cin: 'int' } },
   conv3s2_packed_bytes: { args: { Cin: 'int', Cout: 'int', Tout: 'int' } },
   conv3s2_slices: { args: { Cin: 'int', Cout: 'int', Tout: 'int' } },
+  conv3s2_strassen: { args: { Cin: 'int', Cout: 'int', Tout: 'int' } },
   attention_scratch_bytes: { args: { T: 'int', d: 'int' } },
   fft_conv_scratch_bytes: { args: { N: 'int' } },
   gemm_cols: {
@@ -69,12 +71,13 @@ export const KERNEL_EXPORTS = {
     slice: 'panels of 8 columns of each half',
     perThread: 'scratch',
   },
+  conv3s2_pack_cols: { args: { W: 'ptr', Bp: 'ptr', Cin: 'int', Cout: 'int' }, slice: 'panels of 8 columns of each half' },
   strassen_pack_cols: { args: { B: 'ptr', Bs: 'ptr', K: 'int', N: 'int' }, slice: 'panels of 8 columns of each half' },
   strassen_pack_half_cols: { args: { H: 'ptr', Bs: 'ptr', K: 'int', N: 'int' }, slice: 'panels of 8 columns of each half' },
   conv3s2_cols: {
     args: { x: 'ptr', Cin: 'int', W: 'ptr', Bp: 'ptr', bias: 'ptr', y: 'ptr', Tout: 'int', Cout: 'int', gelu: 'flag' },
     prepacked: ['W', 'Bp'],
-    slice: 'panels of 8 output channels, or of each half of them (conv3s2_slices)',
+    slice: 'panels of 8 output channels, or blocks of frame pairs (conv3s2_slices)',
     perThread: 'scratch',
   },
   grouped_conv_cols: {
@@ -260,7 +263,7 @@ export class Kernels {
     const work = { packed: packed ? 0 : this.bytes('gemm_packed_bytes', { K, N }), scratch: this.bytes('gemm_scratch_bytes', {}) };
     const worth = 2 * rows * K * N >= PARALLEL_MIN_FLOP && N > NR;
     // A weight packed at load is read as it is; otherwise the first batch row packs it and later rows read that.
-    this.perBatchRow('gemm_cols', work, batch, Math.ceil(N / NR), worth, (i, Bp) => ({
+    this.perBatchRow('gemm_cols', work, batch, Math.ceil(N / NR), worth, undefined, (i, Bp) => ({
       A: A + 4 * i * batchStride,
       lda: rowStride,
       B,
@@ -290,7 +293,7 @@ export class Kernels {
     try {
       for (let i = 0; i < batch; i++) {
         const args = { A: A + 4 * i * batchStride, lda: rowStride, Bs, bias: biasAt, C: C + 4 * i * rows * N, M: rows, K, N, gelu };
-        this.run('gemm_strassen_cols', args, N2 / NR, 2 * rows * K * N >= PARALLEL_MIN_FLOP, scratch);
+        this.run('gemm_strassen_cols', args, this.bytes('strassen_tiles', { M: rows }), 2 * rows * K * N >= PARALLEL_MIN_FLOP, scratch);
       }
     } finally {
       this.backend.wasm._free(scratch.base);
@@ -301,7 +304,8 @@ export class Kernels {
   /**
    * Runs a weight-packing kernel once per batch row, its range [0, total) split over the threads when `worth` it.
    * One allocation holds the packed weight (work.packed bytes: the first row packs it, later rows read it
-   * prepacked) and each thread's scratch (work.scratch bytes). args(i, packed): row i's arguments.
+   * prepacked; or `pack` packs it before the first row) and each thread's scratch (work.scratch bytes). args(i,
+   * packed): row i's arguments.
    */
   private perBatchRow<N extends PackingKernel>(
     name: N,
@@ -309,11 +313,13 @@ export class Kernels {
     batch: number,
     total: number,
     worth: boolean,
+    pack: ((packed: number) => void) | undefined,
     args: (i: number, packed: number) => KernelArgs<N>,
   ): void {
     const packed = this.malloc(work.packed + this.threads * work.scratch);
     const scratch = { base: packed + work.packed, bytes: work.scratch };
     try {
+      pack?.(packed);
       for (let i = 0; i < batch; i++) this.run(name, args(i, packed), total, worth, scratch);
     } finally {
       this.backend.wasm._free(packed);
@@ -385,14 +391,17 @@ export class Kernels {
     const biasAt = bias ? this.offset(bias) : 0;
     const shape = { Cin, Cout, Tout: rows };
     const work = { packed: this.bytes('conv3s2_packed_bytes', shape), scratch: this.bytes('conv3s2_scratch_bytes', { Cin }) };
-    const slices = this.bytes('conv3s2_slices', shape); // 8-column panels, or those of each half (Strassen)
+    const slices = this.bytes('conv3s2_slices', shape); // 8-column panels, or blocks of frame pairs (Strassen)
     const worth = 5 * rows * Cin * Cout >= PARALLEL_MIN_FLOP && slices > 1;
-    this.perBatchRow('conv3s2_cols', work, B, slices, worth, (i, Bp) => ({
+    // Strassen's route packs its filter first, as a job of its own: each thread then reads all of it.
+    const strassen = this.bytes('conv3s2_strassen', shape) === 1;
+    const pack = (Bp: number) => this.run('conv3s2_pack_cols', { W, Bp, Cin, Cout }, Cout / 2 / NR, worth);
+    this.perBatchRow('conv3s2_cols', work, B, slices, worth, strassen ? pack : undefined, (i, Bp) => ({
       x: X + 4 * i * T * Cin,
       Cin,
       W,
       Bp,
-      prepacked: i > 0,
+      prepacked: strassen || i > 0,
       bias: biasAt,
       y: Y + 4 * i * rows * Cout,
       Tout: rows,
@@ -434,7 +443,7 @@ export class Kernels {
     const biasAt = bias ? this.offset(bias) : 0;
     const work = { packed: groups * this.bytes('gemm_packed_bytes', { K, N: Cout / groups }), scratch: this.bytes('gemm_scratch_bytes', {}) };
     const worth = 2 * rows * K * Cout >= PARALLEL_MIN_FLOP && groups > 1;
-    this.perBatchRow('grouped_conv_cols', work, B, groups, worth, (i, Bp) => ({
+    this.perBatchRow('grouped_conv_cols', work, B, groups, worth, undefined, (i, Bp) => ({
       x: X + 4 * i * T * Cin,
       Cin,
       groups,

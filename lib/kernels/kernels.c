@@ -94,11 +94,15 @@ static inline v128_t splat(float v) { return wasm_f32x4_splat(v); }
 
 /* exp(y) for y ≤ 0 (the softmax): y = n·ln2 + r, |r| ≤ ln2/2 (ln2 in two parts, Cody & Waite), e^r by its
  * degree-6 Taylor polynomial (remainder ≤ 1.2e-7 relative), 2^n built in the exponent bits. Below −87 (e^y < 1.7e-38, near
- * float32's smallest normal) the result is 0, so a masked attention score gets probability exactly 0. */
+ * float32's smallest normal) the result is 0, so a masked attention score gets probability exactly 0.
+ * n is rounded by adding 1.5·2^23 + 127 (EXP_SHIFT): the sum's ulp is 1, so its low mantissa bits are n + 127 (in
+ * [1, 127] here), which shifted up 23 places are 2^n's bits — cheaper than nearest and a float → int conversion. */
+#define EXP_SHIFT 12583039.0f
 static inline v128_t exp_neg(v128_t y) {
   v128_t live = wasm_f32x4_ge(y, splat(-87.0f));
   y = wasm_f32x4_max(y, splat(-87.0f));
-  v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(y, splat(1.44269504088896341f)));
+  v128_t shifted = MADD(splat(EXP_SHIFT), y, splat(1.44269504088896341f));
+  v128_t n = wasm_f32x4_sub(shifted, splat(EXP_SHIFT));
   v128_t r = MADD(y, n, splat(-0.693359375f));
   r = MADD(r, n, splat(2.12194440e-4f));
   v128_t p = splat(1.0f / 720);
@@ -108,8 +112,7 @@ static inline v128_t exp_neg(v128_t y) {
   p = MADD(splat(0.5f), p, r);
   p = MADD(splat(1.0f), p, r);
   p = MADD(splat(1.0f), p, r);
-  v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
-  return wasm_v128_and(wasm_f32x4_mul(p, scale), live);
+  return wasm_v128_and(wasm_f32x4_mul(p, wasm_i32x4_shl(shifted, 23)), live);
 }
 
 /*
@@ -417,15 +420,16 @@ static void pack_operand(const float *X, const float *Xd, int mx, const float *Y
  */
 static void strassen_product(const float *X, const float *Xd, int mx, const float *Y, const float *Yd, int my, int add,
                              const float *Bm, int K2, int lda, int ldc, float *c1, int m1, int d1f, const float *b1,
-                             float *c2, int m2, int d2f, const float *b2, int gelu, int p0, int p1, float *Ap,
-                             const float *zero) {
+                             float *c2, int m2, int d2f, const float *b2, int gelu, int p0, int p1, int r0, int r1,
+                             float *Ap, const float *zero) {
   int rows = m1 > m2 ? m1 : m2;
+  if (rows > r1) rows = r1;
   for (int pb = p0; pb < p1; pb += NC / NR) {
     int pe = pb + NC / NR < p1 ? pb + NC / NR : p1;
     for (int k0 = 0; k0 < K2; k0 += KC) {
       int kb = K2 - k0 < KC ? K2 - k0 : KC, first = k0 == 0, last = k0 + kb == K2;
       int f1 = block_flags(d1f, first, last, gelu), f2 = block_flags(d2f, first, last, gelu);
-      for (int i = 0; i < rows; i += MR) {
+      for (int i = r0; i < rows; i += MR) {
         pack_operand(X + k0, Xd ? Xd + k0 : 0, mx, Y ? Y + k0 : 0, Yd ? Yd + k0 : 0, my, add, lda, i, kb, Ap, Ap + A_TILE, zero);
         for (int p = pb; p < pe; p++) {
           int j0 = p * NR;
@@ -446,12 +450,12 @@ static void strassen_product(const float *X, const float *Xd, int mx, const floa
 static void strassen7(const float *A11, const float *A11d, const float *A12, const float *A12d, const float *A21,
                       const float *A21d, const float *A22, const float *A22d, int M1, int M2, int lda, const float *Bs,
                       int K2, int N2, float *C11, float *C12, float *C21, float *C22, int ldc, const float *bl,
-                      const float *br, int F, int gelu, int p0, int p1, float *Ap, const float *zero) {
+                      const float *br, int F, int gelu, int p0, int p1, int r0, int r1, float *Ap, const float *zero) {
   size_t blk = (size_t)K2 * N2;
   const int G = SB_GELU, NEG = SB_NEG;
 /* operand (X − Xd, rows) ± (Y − Yd, rows), B block m, destinations (C block, rows, flags, bias) */
 #define PRODUCT(X, Xd, mx, Y, Yd, my, add, m, c1, m1, f1, b1, c2, m2, f2, b2) \
-  strassen_product(X, Xd, mx, Y, Yd, my, add, Bs + (m) * blk, K2, lda, ldc, c1, m1, f1, b1, c2, m2, f2, b2, gelu, p0, p1, Ap, zero)
+  strassen_product(X, Xd, mx, Y, Yd, my, add, Bs + (m) * blk, K2, lda, ldc, c1, m1, f1, b1, c2, m2, f2, b2, gelu, p0, p1, r0, r1, Ap, zero)
   PRODUCT(A11, A11d, M1, A22, A22d, M2, 1, 0, C11, M1, F, bl, C22, M2, F, br);   /* M1 = (A11 + A22)(B11 + B22) */
   PRODUCT(A21, A21d, M2, A22, A22d, M2, 1, 1, C21, M2, F, bl, C22, M2, NEG, 0);  /* M2 = (A21 + A22)B11 */
   PRODUCT(A11, A11d, M1, 0, 0, 0, 0, 2, C12, M1, F, br, C22, M2, 0, 0);          /* M3 = A11(B12 − B22) */
@@ -464,6 +468,9 @@ static void strassen7(const float *A11, const float *A11d, const float *A12, con
 
 /* Below this many rows a product of quadrants wastes too much of its MR-row tiles: the 4-product form instead. */
 #define STRASSEN_MIN_ROWS 32
+
+EXPORT(strassen_tiles)
+int strassen_tiles(int M) { return ((M < STRASSEN_MIN_ROWS ? M : (M + 1) / 2) + MR - 1) / MR; }
 
 EXPORT(strassen_scratch_bytes)
 int strassen_scratch_bytes(void) { return 4 * (2 * A_TILE + KC); }
@@ -484,15 +491,15 @@ static float *zero_row(float *Ap) {
  */
 EXPORT(gemm_strassen_cols)
 void gemm_strassen_cols(const float *A, int lda, const float *Bs, const float *bias, float *C, int M, int K, int N,
-                        int gelu, int p0, int p1, float *Ap) {
-  int K2 = K / 2, N2 = N / 2;
+                        int gelu, int t0, int t1, float *Ap) {
+  int K2 = K / 2, N2 = N / 2, r0 = t0 * MR, r1 = t1 * MR;
   size_t blk = (size_t)K2 * N2;
   const float *zero = zero_row(Ap), *bl = bias, *br = bias ? bias + N2 : 0; /* the left and right halves' bias */
   if (M < STRASSEN_MIN_ROWS) {
     const float *A1 = A, *A2 = A + K2;
     float *Cl = C, *Cr = C + N2;
     const int F = SB_FIRST, G = SB_GELU;
-#define PRODUCT(X, Y, m, c, f, b) strassen_product(X, 0, M, Y, 0, M, 1, Bs + (m) * blk, K2, lda, N, c, M, f, b, 0, 0, 0, 0, gelu, p0, p1, Ap, zero)
+#define PRODUCT(X, Y, m, c, f, b) strassen_product(X, 0, M, Y, 0, M, 1, Bs + (m) * blk, K2, lda, N, c, M, f, b, 0, 0, 0, 0, gelu, 0, N2 / NR, r0, r1, Ap, zero)
     PRODUCT(A1, A2, 1, Cl, F, bl); /* (A1 + A2)·B11 */
     PRODUCT(A2, 0, 3, Cl, G, 0);   /* A2·(B21 − B11) */
     PRODUCT(A1, 0, 2, Cr, F, br);  /* A1·(B12 − B22) */
@@ -504,7 +511,7 @@ void gemm_strassen_cols(const float *A, int lda, const float *Bs, const float *b
   const float *A21 = A + (size_t)M1 * lda;
   float *C21 = C + (size_t)M1 * N;
   strassen7(A, 0, A + K2, 0, A21, 0, A21 + K2, 0, M1, M2, lda, Bs, K2, N2, C, C + N2, C21, C21 + N2, N, bl, br, SB_FIRST,
-            gelu, p0, p1, Ap, zero);
+            gelu, 0, N2 / NR, r0, r1, Ap, zero);
 }
 
 /*
@@ -618,12 +625,18 @@ static void pack_tap_sum(const float *W, int Cin, int Cout, float *dst, int p) {
  * difference of rows, X − Xd): 1/8 fewer of their multiply-adds. The shared product goes first, into the even and
  * odd rows with the bias (strassen_product with two destinations), and the Strassen products add to it.
  */
-#define CONV_ROWS 120 /* pairs: quadrants of 60 rows, whole tiles of 4 or 6 */
-static int conv3s2_strassen(int Cin, int Cout, int Tout) { return Cout % (2 * NR) == 0 && Cin <= KC && Tout / 2 >= STRASSEN_MIN_ROWS; }
+#define CONV_ROWS 72 /* pairs: quadrants of 36 rows, whole tiles of 4 or 6 */
 
-/* How many slices conv3s2_cols takes (threads split them): its 8-column panels, or those of each half (Strassen). */
+/* Whether conv3s2_cols takes the Strassen route: then its filter is packed first, by conv3s2_pack_cols. */
+EXPORT(conv3s2_strassen)
+int conv3s2_strassen(int Cin, int Cout, int Tout) { return Cout % (2 * NR) == 0 && Cin <= KC && Tout / 2 >= STRASSEN_MIN_ROWS; }
+
+/* How many slices conv3s2_cols takes (threads split them): its 8-column panels, or (Strassen) its blocks of
+ * CONV_ROWS pairs, each of which a thread takes whole: every thread packs only its own rows' A tiles. */
 EXPORT(conv3s2_slices)
-int conv3s2_slices(int Cin, int Cout, int Tout) { return conv3s2_strassen(Cin, Cout, Tout) ? Cout / (2 * NR) : (Cout + NR - 1) / NR; }
+int conv3s2_slices(int Cin, int Cout, int Tout) {
+  return conv3s2_strassen(Cin, Cout, Tout) ? ((Tout + 1) / 2 + CONV_ROWS - 1) / CONV_ROWS : (Cout + NR - 1) / NR;
+}
 
 /* Bytes of conv3s2_cols' packed filter: 5·Cin rows of panels, or Strassen's 7 half blocks of both products + W0 + W2. */
 EXPORT(conv3s2_packed_bytes)
@@ -637,6 +650,21 @@ int conv3s2_scratch_bytes(int Cin) {
   return plain > strassen ? plain : strassen;
 }
 
+/* The Strassen route's filter: W [3·Cin, Cout] → Bp (conv3s2_packed_bytes), panels [p0, p1) of each half. */
+EXPORT(conv3s2_pack_cols)
+void conv3s2_pack_cols(const float *W, float *Bp, int Cin, int Cout, int p0, int p1) {
+  int P2 = Cout / 2 / NR;
+  size_t blocks = (size_t)7 * Cin * (Cout / 2); /* Strassen's blocks of one product */
+  float *sum = Bp + 2 * blocks;
+  strassen_pack_cols(W, Bp, 2 * Cin, Cout, p0, p1);                           /* [W0; W1] */
+  strassen_pack_cols(W + (size_t)Cin * Cout, Bp + blocks, 2 * Cin, Cout, p0, p1); /* [W1; W2] */
+  for (int p = p0; p < p1; p++) {
+    pack_tap_sum(W, Cin, Cout, sum + (size_t)p * Cin * NR, p);
+    pack_tap_sum(W, Cin, Cout, sum + (size_t)(p + P2) * Cin * NR, p + P2);
+  }
+}
+
+/* Slices [p0, p1): 8-column panels, or (Strassen, Bp packed by conv3s2_pack_cols) blocks of CONV_ROWS pairs. */
 EXPORT(conv3s2_cols)
 void conv3s2_cols(const float *x, int Cin, const float *W, float *Bp, const float *bias, float *y, int Tout, int Cout,
                   int gelu, int p0, int p1, float *Ap) {
@@ -646,32 +674,24 @@ void conv3s2_cols(const float *x, int Cin, const float *W, float *Bp, const floa
     int N2 = Cout / 2, P2 = N2 / NR;
     size_t blocks = (size_t)7 * Cin * N2; /* Strassen's blocks of one product */
     float *even = Bp, *odd = Bp + blocks, *sum = Bp + 2 * blocks;
-    if (W != Bp) {
-      strassen_pack_cols(W, even, K2, Cout, p0, p1);                        /* [W0; W1] */
-      strassen_pack_cols(W + (size_t)Cin * Cout, odd, K2, Cout, p0, p1);    /* [W1; W2] */
-      for (int p = p0; p < p1; p++) {
-        pack_tap_sum(W, Cin, Cout, sum + (size_t)p * Cin * NR, p);
-        pack_tap_sum(W, Cin, Cout, sum + (size_t)(p + P2) * Cin * NR, p + P2);
-      }
-    }
     const float *zero = zero_row(Ap);
-    /* In blocks of CONV_ROWS pairs, so that a block's input and output rows stay in cache through its 15 products. */
-    for (int s0 = 0; s0 < pairsEven; s0 += CONV_ROWS) {
+    /* A block's input and output rows stay in cache through its 15 products. */
+    for (int s0 = p0 * CONV_ROWS; s0 < pairsEven && s0 < p1 * CONV_ROWS; s0 += CONV_ROWS) {
       int ne = pairsEven - s0 < CONV_ROWS ? pairsEven - s0 : CONV_ROWS, no = pairsOdd - s0 < CONV_ROWS ? pairsOdd - s0 : CONV_ROWS;
       const float *xb = x + (size_t)s0 * lda;
       float *yb = y + (size_t)2 * s0 * Cout;
-      for (int half = 0; half < 2; half++) /* e1·(W0 + W2) + bias → even and odd rows */
-        strassen_product(xb + 2 * Cin, 0, ne, 0, 0, 0, 0, sum, Cin, lda, 2 * Cout, yb, ne, SB_FIRST, bias, yb + Cout, no,
-                         SB_FIRST, bias, 0, p0 + half * P2, p1 + half * P2, Ap, zero);
+      /* e1·(W0 + W2) + bias → even and odd rows */
+      strassen_product(xb + 2 * Cin, 0, ne, 0, 0, 0, 0, sum, Cin, lda, 2 * Cout, yb, ne, SB_FIRST, bias, yb + Cout, no,
+                       SB_FIRST, bias, 0, 0, 2 * P2, 0, 1 << 30, Ap, zero);
       /* even rows += [e0 − e1 | o0]·[W0; W1]; odd rows += [o1 | e2 − e1]·[W1; W2] */
       int E1 = (ne + 1) / 2, O1 = (no + 1) / 2;
       const float *xe = xb + (size_t)E1 * lda, *xo = xb + (size_t)O1 * lda;
       float *ye = yb + (size_t)2 * E1 * Cout, *yo = yb + Cout + (size_t)2 * O1 * Cout;
       strassen7(xb, xb + 2 * Cin, xb + Cin, 0, xe, xe + 2 * Cin, xe + Cin, 0, E1, ne - E1, lda, even, Cin, N2, yb, yb + N2, ye,
-                ye + N2, 2 * Cout, 0, 0, 0, gelu, p0, p1, Ap, zero);
+                ye + N2, 2 * Cout, 0, 0, 0, gelu, 0, P2, 0, 1 << 30, Ap, zero);
       if (no > 0)
         strassen7(xb + 3 * Cin, 0, xb + 4 * Cin, xb + 2 * Cin, xo + 3 * Cin, 0, xo + 4 * Cin, xo + 2 * Cin, O1, no - O1, lda,
-                  odd, Cin, N2, yb + Cout, yb + Cout + N2, yo, yo + N2, 2 * Cout, 0, 0, 0, gelu, p0, p1, Ap, zero);
+                  odd, Cin, N2, yb + Cout, yb + Cout + N2, yo, yo + N2, 2 * Cout, 0, 0, 0, gelu, 0, P2, 0, 1 << 30, Ap, zero);
     }
     return;
   }

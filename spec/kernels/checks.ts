@@ -316,8 +316,10 @@ export function kernelErrors(): Record<string, number> {
     'conv k3 s2 32→20, 500 frames': convError(1002, 32, 3, 20, 2),
     'conv k3 s2 6→16 (Cin % 4 ≠ 0)': convError(101, 6, 3, 16, 2),
     'conv k3 s2 8→8, 1 and 2 frames': Math.max(convError(3, 8, 3, 8, 2), convError(5, 8, 3, 8, 2)),
-    // From 64 frames and Cout % 16 = 0 the two long products take Strassen: odd and even frame counts, Cin % 4 ≠ 0.
+    // From 64 frames and Cout % 16 = 0 the two long products take Strassen, in blocks of 72 frame pairs that the
+    // threads split: odd and even frame counts, Cin % 4 ≠ 0, 3 blocks (an odd count) with the last one short.
     'conv k3 s2 6→32, 131 frames (Strassen)': convError(263, 6, 3, 32, 2),
+    'conv k3 s2 16→32, 401 frames (Strassen, 3 blocks)': convError(803, 16, 3, 32, 2),
     'conv k3 s2 32→32, 64 frames (Strassen)': convError(129, 32, 3, 32, 2),
     'conv k3 s2 + GELU epilogue (Strassen)': convGeluError(),
     'conv k2 s2 64→40': convError(301, 64, 2, 40, 2),
