@@ -68,7 +68,7 @@ export const KERNEL_EXPORTS = {
   widen_half_values: { args: { H: 'ptr', out: 'ptr' }, slice: 'values', align: 8 },
   gemm_strassen_cols: {
     args: { A: 'ptr', lda: 'int', Bs: 'ptr', bias: 'ptr', C: 'ptr', M: 'int', K: 'int', N: 'int', gelu: 'flag' },
-    slice: 'panels of 8 columns of each half',
+    slice: 'row tiles of the quadrants (strassen_tiles)',
     perThread: 'scratch',
   },
   conv3s2_pack_cols: { args: { W: 'ptr', Bp: 'ptr', Cin: 'int', Cout: 'int' }, slice: 'panels of 8 columns of each half' },

@@ -415,7 +415,8 @@ static void pack_operand(const float *X, const float *Xd, int mx, const float *Y
 /*
  * One product: ((X − Xd) ± (Y − Yd))·Bm (add: +; a 0 subtrahend or Y: none) into destinations 1 and 2 (c2 0:
  * none), each a block of C with its rows m, flags f (SB_*) and bias b (0: none), panels [p0, p1) of Bm
- * ([panels][K2][8]). X and Xd have mx rows, Y and Yd my; rows past them are zero. Ap: 2·A_TILE floats.
+ * ([panels][K2][8]), rows [r0, r1) (r0 a multiple of MR). X and Xd have mx rows, Y and Yd my; rows past them are
+ * zero. Ap: 2·A_TILE floats.
  * (Plain arguments, not structs: no stack.)
  */
 static void strassen_product(const float *X, const float *Xd, int mx, const float *Y, const float *Yd, int my, int add,
@@ -444,7 +445,7 @@ static void strassen_product(const float *X, const float *Xd, int mx, const floa
 /*
  * The 7 products of one Strassen level on quadrants of A (each X − Xd: Xd 0 for a plain one; rows lda apart, M1
  * in the upper ones, M2 in the lower) and C (rows ldc apart), B's 7 blocks of K2 × N2 at Bs (strassen_pack_cols),
- * half panels [p0, p1). F: SB_FIRST when each quadrant's first write starts from the bias (bl, br: the left and
+ * half panels [p0, p1), quadrant rows [r0, r1). F: SB_FIRST when each quadrant's first write starts from the bias (bl, br: the left and
  * right halves'), 0 when C already holds a partial sum; the last write of each applies the GELU when gelu is set.
  */
 static void strassen7(const float *A11, const float *A11d, const float *A12, const float *A12d, const float *A21,
@@ -469,6 +470,8 @@ static void strassen7(const float *A11, const float *A11d, const float *A12, con
 /* Below this many rows a product of quadrants wastes too much of its MR-row tiles: the 4-product form instead. */
 #define STRASSEN_MIN_ROWS 32
 
+/* The MR-row tiles gemm_strassen_cols splits over the threads: of the upper quadrants' rows (of A's, below
+ * STRASSEN_MIN_ROWS). */
 EXPORT(strassen_tiles)
 int strassen_tiles(int M) { return ((M < STRASSEN_MIN_ROWS ? M : (M + 1) / 2) + MR - 1) / MR; }
 
@@ -483,8 +486,9 @@ static float *zero_row(float *Ap) {
 }
 
 /*
- * C[:, half panels [p0, p1) of each half] = A·B (+ bias) (then GELU) for A [M, K] (rows lda apart), B packed by
- * strassen_pack_cols (K even, N a multiple of 16), C [M, N]. Threads split the 8-column panels of a half. With
+ * C = A·B (+ bias) (then GELU) for A [M, K] (rows lda apart), B packed by strassen_pack_cols (K even, N a multiple
+ * of 16), C [M, N]: the MR-row tiles [t0, t1) of the quadrants' rows (strassen_tiles: threads split them, so each
+ * packs its A tiles once and runs them across all panels, where a split of the panels had both pack them all). With
  * fewer than STRASSEN_MIN_ROWS rows, the same blocks give the plain product in 4 half-size products:
  * C_left = (A1 + A2)·B11 + A2·(B21 − B11), C_right = A1·(B12 − B22) + (A1 + A2)·B22 (A1, A2: A's halves of K).
  * Ap: this thread's strassen_scratch_bytes().
