@@ -32,7 +32,8 @@
  *   machine code and fails on any stack access in these loops. The kernel is a noinline function and clang must
  *   not unroll its loop, for the same reason. tools/build-kernels.sh also turns off LLVM's loop strength reduction,
  *   which otherwise rewrites `bp + 4` into an add that wasm cannot fold into the load's offset.
- * - The attention core keeps 4-row tiles (kernel4, kernel_transposed): its softmax holds 4 queries in the lanes.
+ * - The attention core runs the same tiles: its scores come out key-major (keys as the tile's rows), the layout its
+ *   P·V product reads as the packed A tile of QG queries (kernel_pv), and its softmax holds 4 queries in the lanes.
  *
  * Cache blocking: N in blocks of NC columns, K in blocks of KC (the packed A tile of a K block stays in L1 while
  * the kernel sweeps the B panels). The first K block writes bias (or 0) + acc, later ones accumulate.
@@ -63,8 +64,6 @@
 #define AP 4
 #define ROWS_MR(X) X(0) X(1) X(2) X(3)
 #endif
-/* X(r) for the rows of a 4-row tile (the attention core's 4 queries) */
-#define ROWS4(X) X(0) X(1) X(2) X(3)
 
 /* Pack panel p of B [K, N] (row stride ldb) into dst[k][8] (columns past N zero). */
 static void pack_panel(const float *B, int ldb, float *dst, int K, int N, int p) {
@@ -94,13 +93,14 @@ static inline v128_t splat(float v) { return wasm_f32x4_splat(v); }
 
 /* exp(y) for y ≤ 0 (the softmax): y = n·ln2 + r, |r| ≤ ln2/2 (ln2 in two parts, Cody & Waite), e^r by its
  * degree-6 Taylor polynomial (remainder ≤ 1.2e-7 relative), 2^n built in the exponent bits. Below −87 (e^y < 1.7e-38, near
- * float32's smallest normal) the result is 0, so a masked attention score gets probability exactly 0.
+ * float32's smallest normal; −inf and NaN too) the result is 0, so a masked attention score gets probability exactly 0:
+ * the mask, not a clamp, handles those (whatever the arithmetic made of them is dropped).
  * n is rounded by adding 1.5·2^23 + 127 (EXP_SHIFT): the sum's ulp is 1, so its low mantissa bits are n + 127 (in
- * [1, 127] here), which shifted up 23 places are 2^n's bits — cheaper than nearest and a float → int conversion. */
+ * [1, 127] where the mask keeps it), which shifted up 23 places are 2^n's bits — cheaper than nearest and a float →
+ * int conversion. */
 #define EXP_SHIFT 12583039.0f
 static inline v128_t exp_neg(v128_t y) {
   v128_t live = wasm_f32x4_ge(y, splat(-87.0f));
-  y = wasm_f32x4_max(y, splat(-87.0f));
   v128_t shifted = MADD(splat(EXP_SHIFT), y, splat(1.44269504088896341f));
   v128_t n = wasm_f32x4_sub(shifted, splat(EXP_SHIFT));
   v128_t r = MADD(y, n, splat(-0.693359375f));
@@ -180,8 +180,8 @@ static inline __attribute__((always_inline)) void store_row(float *c, v128_t a0,
 
 /*
  * The micro-kernel: the tile over kc values of k, row r < mr of it to c + r·ldc as src + r·lds + acc (store_row);
- * lds 0 repeats one src row (a bias). kernel: MR rows from an A tile packed [kc][AP]; kernel4: 4 rows from [kc][4]
- * (the attention's P·V, 4 queries at a time).
+ * lds 0 repeats one src row (a bias). kernel: MR rows from an A tile packed [kc][AP]; kernel_pv: MR rows of the
+ * attention's probabilities [kc][QG] (QG queries a key).
  */
 #define STORE_ROW(r) \
   if (mr > r) store_row(c + r * ldc, c##r##0, c##r##1, src ? src + r * lds : 0, w, gelu);
@@ -201,11 +201,8 @@ static inline __attribute__((always_inline)) void store_row(float *c, v128_t a0,
     if (kc > 0) name##_store(c, ldc, src, lds, mr, w, gelu ROWS(ACC_ARG));                                           \
   }
 KERNEL(kernel, ROWS_MR, AP)
-#if MR == 4
-#define kernel4 kernel
-#else
-KERNEL(kernel4, ROWS4, 4)
-#endif
+#define QG 24 /* queries the attention core takes at a time: 3 panels of 8, 24 / MR whole tiles of its P·V */
+KERNEL(kernel_pv, ROWS_MR, QG)
 
 /* Rows x0..x3 of 4 values stored as columns: dst + j·stride gets (x0[j], x1[j], x2[j], x3[j]) for j < 4. */
 static inline __attribute__((always_inline)) void store_transposed4(v128_t x0, v128_t x1, v128_t x2, v128_t x3, float *dst,
@@ -1014,10 +1011,11 @@ void layer_norm_rows(const float *x, float *y, const float *gamma, const float *
  *   S = scale·Q_h·K_hᵀ + gate[b,h,i]·pos[h,i,j] + key[b,j]   (each bias term optional: pointer 0)
  *   P = softmax over j,   out_h = P·V_h   (as exp(S − max)·V_h, each row divided by its Σ exp afterwards)
  * q, k, v, out: [B, T, H] with head h in columns [h·d, (h+1)·d); pos [heads, T, T]; gate [B, heads, T]; key [B, T].
- * Four queries at a time, with no T × T matrix: their scores come out of the micro-kernel transposed, key-major
- * [T][4] — the layout the P·V product reads as its packed A tile — so they stay in L1 through the softmax, which
- * runs down the keys with the four queries in the four lanes. K_hᵀ is packed straight from k's rows (no transposed
- * copy), V_h once per head. scratch: this thread's attention_scratch_bytes(T, d).
+ * QG queries at a time, with no T × T matrix: their scores come out of the micro-kernel as K_h·Q_hᵀ, keys as the
+ * tile's rows (K_h packed once per head as A tiles, the queries as 3 B panels), so they land key-major in P [T][QG]
+ * — the layout the P·V product reads as its A tile (kernel_pv, MR queries a tile) — and stay in L2 through the
+ * softmax, which runs down the keys with 4 queries in the 4 lanes. V_h is packed once per head.
+ * scratch: this thread's attention_scratch_bytes(T, d).
  */
 static void pack_b_transposed(const float *Bt, int ldbt, float *Bp, int K, int N) {
   int np = (N + NR - 1) / NR;
@@ -1042,31 +1040,24 @@ static void pack_b_transposed(const float *Bt, int ldbt, float *Bp, int K, int N
   }
 }
 
-/* A 4 x 8 tile (kernel4's) stored transposed: dst[j][r] = tile[r][j], j < 8 (8 rows of 4). */
-static NOINLINE void kernel_transposed(const float *ap, const float *bp, int kc, float *dst) {
-  TILE_LOOP(ap, bp, kc, ROWS4, 4)
-  store_transposed4(c00, c10, c20, c30, dst, 4);
-  store_transposed4(c01, c11, c21, c31, dst + 16, 4);
-}
-
 /*
- * The scores of four queries P [T][4] (query r in lane r) → their unnormalised probabilities in place: x = s·scale +
- * biases (pos rows p0..p3 scaled by the queries' gates; key: one bias per key), then e = exp(x − max x) per lane;
- * returns the four Σe.
+ * The scores of four queries, P[j·ld + r] for key j (query r in lane r) → their unnormalised probabilities in place:
+ * x = s·scale + biases (pos rows p0..p3 scaled by the queries' gates; key: one bias per key), then e = exp(x − max x)
+ * per lane; returns the four Σe.
  */
-static v128_t softmax_lanes(float *P, int T, float scale, const float *p0, const float *p1, const float *p2,
+static v128_t softmax_lanes(float *P, int ld, int T, float scale, const float *p0, const float *p1, const float *p2,
                             const float *p3, v128_t gates, const float *key) {
   v128_t vs = splat(scale), vmax = splat(-__builtin_inff()), sum = splat(0.0f);
   for (int j = 0; j < T; j++) {
-    v128_t x = wasm_f32x4_mul(wasm_v128_load(P + 4 * j), vs);
+    v128_t x = wasm_f32x4_mul(wasm_v128_load(P + ld * j), vs);
     if (p0) x = wasm_f32x4_add(x, wasm_f32x4_mul(gates, wasm_f32x4_make(p0[j], p1[j], p2[j], p3[j])));
     if (key) x = wasm_f32x4_add(x, wasm_v128_load32_splat(key + j));
-    wasm_v128_store(P + 4 * j, x);
+    wasm_v128_store(P + ld * j, x);
     vmax = wasm_f32x4_pmax(vmax, x);
   }
   for (int j = 0; j < T; j++) {
-    v128_t e = exp_neg(wasm_f32x4_sub(wasm_v128_load(P + 4 * j), vmax));
-    wasm_v128_store(P + 4 * j, e);
+    v128_t e = exp_neg(wasm_f32x4_sub(wasm_v128_load(P + ld * j), vmax));
+    wasm_v128_store(P + ld * j, e);
     sum = wasm_f32x4_add(sum, e);
   }
   return sum;
@@ -1074,47 +1065,52 @@ static v128_t softmax_lanes(float *P, int T, float scale, const float *p0, const
 
 EXPORT(attention_scratch_bytes)
 int attention_scratch_bytes(int T, int d) {
-  int panels = (T + NR - 1) / NR;
-  return 4 * (panels * NR * d + (d + NR - 1) / NR * NR * T + panels * NR * 4 + 4 * d);
+  int ktiles = (T + MR - 1) / MR, vpanels = (d + NR - 1) / NR;
+  return 4 * (ktiles * AP * d + vpanels * NR * T + QG * T + QG * d + QG); /* K tiles, V panels, P, Q panels, Σe */
 }
 
 EXPORT(attention_heads)
 void attention_heads(const float *q, const float *k, const float *v, float *out, const float *pos, const float *gate,
                      const float *key, int T, int H, int heads, float scale, int u0, int u1, float *scratch) {
-  int d = H / heads, panels = (T + NR - 1) / NR, vpanels = (d + NR - 1) / NR;
-  float *Kp = scratch, *Vp = Kp + (size_t)panels * NR * d, *P = Vp + (size_t)vpanels * NR * T, *Aq = P + (size_t)panels * NR * 4;
+  int d = H / heads, ktiles = (T + MR - 1) / MR, vpanels = (d + NR - 1) / NR;
+  float *Kt = scratch, *Vp = Kt + (size_t)ktiles * AP * d, *P = Vp + (size_t)vpanels * NR * T;
+  float *Qp = P + (size_t)QG * T, *sums = Qp + QG * d;
   for (int u = u0; u < u1; u++) {
     int b = u / heads, h = u % heads;
     size_t row0 = (size_t)b * T * H + (size_t)h * d; /* head h's first value in batch row b */
-    pack_b_transposed(k + row0, H, Kp, d, T);
+    for (int t = 0; t < ktiles; t++) pack_span(k + row0 + (size_t)t * MR * H, H, T - t * MR < MR ? T - t * MR : MR, 0, d, Kt + (size_t)t * AP * d);
     pack_b(v + row0, H, Vp, T, d, 0, vpanels);
-    for (int i = 0; i < T; i += 4) {
-      int mr = T - i < 4 ? T - i : 4;
-      /* the four queries' rows, k-major (rows past mr repeat row i) */
-      const float *qi = q + row0 + (size_t)i * H;
-      pack4(qi, qi + (mr > 1 ? H : 0), qi + (mr > 2 ? 2 * H : 0), qi + (mr > 3 ? 3 * H : 0), 0, 0, 0, 0, 0, d, Aq, 4);
-      for (int p = 0; p < panels; p++) kernel_transposed(Aq, Kp + (size_t)p * d * NR, d, P + p * NR * 4);
-      /* the bias rows of the four queries (a missing one repeats query i, as its scores do) */
-      int r1 = i + (mr > 1), r2 = i + (mr > 2 ? 2 : 0), r3 = i + (mr > 3 ? 3 : 0);
-      const float *ph = pos ? pos + (size_t)h * T * T : 0, *gh = gate ? gate + ((size_t)b * heads + h) * T : 0;
-      v128_t gates = gh ? wasm_f32x4_make(gh[i], gh[r1], gh[r2], gh[r3]) : splat(1.0f);
-      v128_t sums = softmax_lanes(P, T, scale, ph ? ph + (size_t)i * T : 0, ph ? ph + (size_t)r1 * T : 0,
-                                  ph ? ph + (size_t)r2 * T : 0, ph ? ph + (size_t)r3 * T : 0, gates, key ? key + (size_t)b * T : 0);
-      float *o = out + row0 + (size_t)i * H;
-      for (int p = 0; p < vpanels; p++) {
-        int w = d - p * NR < NR ? d - p * NR : NR;
-        kernel4(P, Vp + (size_t)p * T * NR, T, o + p * NR, H, 0, 0, mr, w, 0);
+    const float *ph = pos ? pos + (size_t)h * T * T : 0, *gh = gate ? gate + ((size_t)b * heads + h) * T : 0;
+    for (int i = 0; i < T; i += QG) {
+      int nq = T - i < QG ? T - i : QG;
+      /* P[j][r] = k_j·q_(i+r): the queries' rows as B panels (zero past nq), the keys' tiles as A */
+      pack_b_transposed(q + row0 + (size_t)i * H, H, Qp, d, nq);
+      for (int t = 0; t < ktiles; t++)
+        for (int p = 0; p * NR < nq; p++)
+          kernel(Kt + (size_t)t * AP * d, Qp + (size_t)p * d * NR, d, P + (size_t)t * MR * QG + p * NR, QG, 0, 0,
+                 T - t * MR < MR ? T - t * MR : MR, NR, 0);
+      /* each 4 queries' softmax, their bias rows (a query past nq repeats the group's first, as its scores do) */
+      for (int g = 0; 4 * g < nq; g++) {
+        int r0 = i + 4 * g, r1 = r0 + (4 * g + 1 < nq), r2 = r0 + (4 * g + 2 < nq ? 2 : 0), r3 = r0 + (4 * g + 3 < nq ? 3 : 0);
+        v128_t gates = gh ? wasm_f32x4_make(gh[r0], gh[r1], gh[r2], gh[r3]) : splat(1.0f);
+        wasm_v128_store(sums + 4 * g, softmax_lanes(P + 4 * g, QG, T, scale, ph ? ph + (size_t)r0 * T : 0, ph ? ph + (size_t)r1 * T : 0,
+                                                    ph ? ph + (size_t)r2 * T : 0, ph ? ph + (size_t)r3 * T : 0, gates,
+                                                    key ? key + (size_t)b * T : 0));
       }
-/* out row r /= Σ_j e_rj */
-#define ROW(r)                                                                                              \
-  if (mr > r) {                                                                                             \
-    float *orow = o + (size_t)(r) * H, sum = wasm_f32x4_extract_lane(sums, r);                              \
-    int c = 0;                                                                                              \
-    for (; c + 4 <= d; c += 4) wasm_v128_store(orow + c, wasm_f32x4_div(wasm_v128_load(orow + c), splat(sum))); \
-    for (; c < d; c++) orow[c] /= sum;                                                                      \
-  }
-      ROW(0) ROW(1) ROW(2) ROW(3)
-#undef ROW
+      float *o = out + row0 + (size_t)i * H;
+      for (int r = 0; r < nq; r += MR)
+        for (int p = 0; p < vpanels; p++) {
+          int w = d - p * NR < NR ? d - p * NR : NR;
+          kernel_pv(P + r, Vp + (size_t)p * T * NR, T, o + (size_t)r * H + p * NR, H, 0, 0, nq - r < MR ? nq - r : MR, w, 0);
+        }
+      /* out row r /= Σ_j e_rj */
+      for (int r = 0; r < nq; r++) {
+        float *orow = o + (size_t)r * H;
+        v128_t sum = splat(sums[r]);
+        int c = 0;
+        for (; c + 4 <= d; c += 4) wasm_v128_store(orow + c, wasm_f32x4_div(wasm_v128_load(orow + c), sum));
+        for (; c < d; c++) orow[c] /= sums[r];
+      }
     }
   }
 }
