@@ -177,7 +177,7 @@ interface WasmBackend {
 /** Panels of 8 output columns (kernels.c's NR). */
 const NR = 8;
 /** conv3s2_cols runs its 2·Cin-long products as one K block (kernels.c's KC). */
-const CONV3S2_MAX_K = 1536;
+const CONV3S2_MAX_K = 2048;
 /** Below this many multiply-adds a job is not worth waking the workers for (~20 µs per round trip). */
 const PARALLEL_MIN_FLOP = 4e6;
 const PARALLEL_MIN_VALUES = 1 << 16;
