@@ -444,8 +444,9 @@ static void strassen_product(const float *X, const float *Xd, int mx, const floa
 /*
  * The 7 products of one Strassen level on quadrants of A (each X − Xd: Xd 0 for a plain one; rows lda apart, M1
  * in the upper ones, M2 in the lower) and C (rows ldc apart), B's 7 blocks of K2 × N2 at Bs (strassen_pack_cols),
- * half panels [p0, p1), quadrant rows [r0, r1). F: SB_FIRST when each quadrant's first write starts from the bias (bl, br: the left and
- * right halves'), 0 when C already holds a partial sum; the last write of each applies the GELU when gelu is set.
+ * half panels [p0, p1), quadrant rows [r0, r1). F: SB_FIRST when each quadrant's first write starts from the bias
+ * (bl, br: the left and right halves'), 0 when C already holds a partial sum; the last write of each applies the
+ * GELU when gelu is set.
  */
 static void strassen7(const float *A11, const float *A11d, const float *A12, const float *A12d, const float *A21,
                       const float *A21d, const float *A22, const float *A22d, int M1, int M2, int lda, const float *Bs,
@@ -468,6 +469,7 @@ static void strassen7(const float *A11, const float *A11d, const float *A12, con
 
 /* Below this many rows a product of quadrants wastes too much of its MR-row tiles: the 4-product form instead. */
 #define STRASSEN_MIN_ROWS 32
+#define ALL_ROWS (1 << 30) /* a row range's end past every row: strassen_product's r1 when one thread takes them all */
 
 /* The MR-row tiles gemm_strassen_cols splits over the threads: of the upper quadrants' rows (of A's, below
  * STRASSEN_MIN_ROWS). */
@@ -685,16 +687,16 @@ void conv3s2_cols(const float *x, int Cin, const float *W, float *Bp, const floa
       float *yb = y + (size_t)2 * s0 * Cout;
       /* e1·(W0 + W2) + bias → even and odd rows */
       strassen_product(xb + 2 * Cin, 0, ne, 0, 0, 0, 0, sum, Cin, lda, 2 * Cout, yb, ne, SB_FIRST, bias, yb + Cout, no,
-                       SB_FIRST, bias, 0, 0, 2 * P2, 0, 1 << 30, Ap, zero);
+                       SB_FIRST, bias, 0, 0, 2 * P2, 0, ALL_ROWS, Ap, zero);
       /* even rows += [e0 − e1 | o0]·[W0; W1]; odd rows += [o1 | e2 − e1]·[W1; W2] */
       int E1 = (ne + 1) / 2, O1 = (no + 1) / 2;
       const float *xe = xb + (size_t)E1 * lda, *xo = xb + (size_t)O1 * lda;
       float *ye = yb + (size_t)2 * E1 * Cout, *yo = yb + Cout + (size_t)2 * O1 * Cout;
       strassen7(xb, xb + 2 * Cin, xb + Cin, 0, xe, xe + 2 * Cin, xe + Cin, 0, E1, ne - E1, lda, even, Cin, N2, yb, yb + N2, ye,
-                ye + N2, 2 * Cout, 0, 0, 0, gelu, 0, P2, 0, 1 << 30, Ap, zero);
+                ye + N2, 2 * Cout, 0, 0, 0, gelu, 0, P2, 0, ALL_ROWS, Ap, zero);
       if (no > 0)
         strassen7(xb + 3 * Cin, 0, xb + 4 * Cin, xb + 2 * Cin, xo + 3 * Cin, 0, xo + 4 * Cin, xo + 2 * Cin, O1, no - O1, lda,
-                  odd, Cin, N2, yb + Cout, yb + Cout + N2, yo, yo + N2, 2 * Cout, 0, 0, 0, gelu, 0, P2, 0, 1 << 30, Ap, zero);
+                  odd, Cin, N2, yb + Cout, yb + Cout + N2, yo, yo + N2, 2 * Cout, 0, 0, 0, gelu, 0, P2, 0, ALL_ROWS, Ap, zero);
     }
     return;
   }
@@ -1091,7 +1093,7 @@ void attention_heads(const float *q, const float *k, const float *v, float *out,
         for (int p = 0; p * NR < nq; p++)
           kernel(Kt + (size_t)t * AP * d, Qp + (size_t)p * d * NR, d, P + (size_t)t * MR * QG + p * NR, QG, 0, 0,
                  T - t * MR < MR ? T - t * MR : MR, NR, 0);
-      /* each 4 queries' softmax, their bias rows (a query past nq repeats the group's first, as its scores do) */
+      /* each 4 queries' softmax with their bias rows (a lane past nq takes the group's first; nothing reads it) */
       for (int g = 0; 4 * g < nq; g++) {
         int r0 = i + 4 * g, r1 = r0 + (4 * g + 1 < nq), r2 = r0 + (4 * g + 2 < nq ? 2 : 0), r3 = r0 + (4 * g + 3 < nq ? 3 : 0);
         v128_t gates = gh ? wasm_f32x4_make(gh[r0], gh[r1], gh[r2], gh[r3]) : splat(1.0f);
