@@ -22,6 +22,6 @@ const k = new WebAssembly.Instance(module, { env: { memory } }).exports as Recor
 const MB = 2 ** 20;
 k.gemm_cols(1 * MB, 16, 2 * MB, 3 * MB, 0, 4 * MB, 12, 16, 16, 0, 0, 2, 5 * MB); // panels (kernel)
 k.strassen_pack_cols(2 * MB, 6 * MB, 512, 256, 0, 16);
-k.gemm_strassen_cols(1 * MB, 512, 6 * MB, 0, 4 * MB, 64, 512, 256, 0, 0, 16, 7 * MB); // Strassen (kernel_pair)
+k.gemm_strassen_cols(1 * MB, 512, 6 * MB, 0, 4 * MB, 64, 512, 256, 0, 0, k.strassen_tiles(64), 7 * MB); // Strassen (kernel_pair)
 k.conv3s2_cols(1 * MB, 8, 2 * MB, 3 * MB, 0, 4 * MB, 10, 8, 0, 0, 1, 8 * MB); // the conv's shared products (kernel)
-k.attention_heads(1 * MB, 2 * MB, 3 * MB, 4 * MB, 0, 0, 0, 16, 32, 2, 0.1, 0, 2, 8 * MB); // 4-query tiles
+k.attention_heads(1 * MB, 2 * MB, 3 * MB, 4 * MB, 0, 0, 0, 16, 32, 2, 0.1, 0, 2, 8 * MB); // scores (kernel), P·V (kernel_pv)
