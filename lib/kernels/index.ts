@@ -131,9 +131,9 @@ export const KERNEL_EXPORTS = {
 
 type Exports = typeof KERNEL_EXPORTS;
 type ExportName = keyof Exports;
-/** The exports that compute (the others are size queries). */
+/** The exports that compute (the others are queries: sizes, slice counts, which route a kernel takes). */
 export type KernelName = { [N in ExportName]: Exports[N] extends { slice: string } ? N : never }[ExportName];
-type SizeQuery = Exclude<ExportName, KernelName>;
+type Query = Exclude<ExportName, KernelName>;
 /** Kernels that pack a weight unless told it is prepacked. */
 type PackingKernel = { [N in KernelName]: Exports[N] extends { prepacked: unknown } ? N : never }[KernelName];
 /** A call's arguments by name: numbers, booleans for flags, and `prepacked` where the kernel packs a weight. */
@@ -232,7 +232,7 @@ export class Kernels {
     else own(0, total);
   }
 
-  private bytes<N extends SizeQuery>(name: N, args: KernelArgs<N>): number {
+  private query<N extends Query>(name: N, args: KernelArgs<N>): number {
     return this.exports[name](...marshal(name, args));
   }
 
@@ -260,7 +260,7 @@ export class Kernels {
     const out = this.backend.makeOutput([batch, rows, N], 'float32');
     const [A, B, C] = [this.offset(a), this.offset(b), this.offset(out)];
     const biasAt = bias ? this.offset(bias) : 0;
-    const work = { packed: packed ? 0 : this.bytes('gemm_packed_bytes', { K, N }), scratch: this.bytes('gemm_scratch_bytes', {}) };
+    const work = { packed: packed ? 0 : this.query('gemm_packed_bytes', { K, N }), scratch: this.query('gemm_scratch_bytes', {}) };
     const worth = 2 * rows * K * N >= PARALLEL_MIN_FLOP && N > NR;
     // A weight packed at load is read as it is; otherwise the first batch row packs it and later rows read that.
     this.perBatchRow('gemm_cols', work, batch, Math.ceil(N / NR), worth, undefined, (i, Bp) => ({
@@ -288,12 +288,12 @@ export class Kernels {
     const out = this.backend.makeOutput([batch, rows, N], 'float32');
     const [A, Bs, C] = [this.offset(a), this.offset(b), this.offset(out)];
     const biasAt = bias ? this.offset(bias) : 0;
-    const scratchBytes = this.bytes('strassen_scratch_bytes', {});
+    const scratchBytes = this.query('strassen_scratch_bytes', {});
     const scratch = { base: this.malloc(this.threads * scratchBytes), bytes: scratchBytes };
     try {
       for (let i = 0; i < batch; i++) {
         const args = { A: A + 4 * i * batchStride, lda: rowStride, Bs, bias: biasAt, C: C + 4 * i * rows * N, M: rows, K, N, gelu };
-        this.run('gemm_strassen_cols', args, this.bytes('strassen_tiles', { M: rows }), 2 * rows * K * N >= PARALLEL_MIN_FLOP, scratch);
+        this.run('gemm_strassen_cols', args, this.query('strassen_tiles', { M: rows }), 2 * rows * K * N >= PARALLEL_MIN_FLOP, scratch);
       }
     } finally {
       this.backend.wasm._free(scratch.base);
@@ -390,11 +390,11 @@ export class Kernels {
     const [X, W, Y] = [this.offset(x), this.offset(filter), this.offset(out)];
     const biasAt = bias ? this.offset(bias) : 0;
     const shape = { Cin, Cout, Tout: rows };
-    const work = { packed: this.bytes('conv3s2_packed_bytes', shape), scratch: this.bytes('conv3s2_scratch_bytes', { Cin }) };
-    const slices = this.bytes('conv3s2_slices', shape); // 8-column panels, or blocks of frame pairs (Strassen)
+    const work = { packed: this.query('conv3s2_packed_bytes', shape), scratch: this.query('conv3s2_scratch_bytes', { Cin }) };
+    const slices = this.query('conv3s2_slices', shape); // 8-column panels, or blocks of frame pairs (Strassen)
     const worth = 5 * rows * Cin * Cout >= PARALLEL_MIN_FLOP && slices > 1;
     // Strassen's route packs its filter first, as a job of its own: each thread then reads all of it.
-    const strassen = this.bytes('conv3s2_strassen', shape) === 1;
+    const strassen = this.query('conv3s2_strassen', shape) === 1;
     const pack = (Bp: number) => this.run('conv3s2_pack_cols', { W, Bp, Cin, Cout }, Cout / 2 / NR, worth);
     this.perBatchRow('conv3s2_cols', work, B, slices, worth, strassen ? pack : undefined, (i, Bp) => ({
       x: X + 4 * i * T * Cin,
@@ -441,7 +441,7 @@ export class Kernels {
     const out = this.backend.makeOutput([B, rows, Cout], 'float32');
     const [X, W, Y] = [this.offset(x), this.offset(filter), this.offset(out)];
     const biasAt = bias ? this.offset(bias) : 0;
-    const work = { packed: groups * this.bytes('gemm_packed_bytes', { K, N: Cout / groups }), scratch: this.bytes('gemm_scratch_bytes', {}) };
+    const work = { packed: groups * this.query('gemm_packed_bytes', { K, N: Cout / groups }), scratch: this.query('gemm_scratch_bytes', {}) };
     const worth = 2 * rows * K * Cout >= PARALLEL_MIN_FLOP && groups > 1;
     this.perBatchRow('grouped_conv_cols', work, B, groups, worth, undefined, (i, Bp) => ({
       x: X + 4 * i * T * Cin,
@@ -516,7 +516,7 @@ export class Kernels {
     const perBlock = 4 * (2 * (N / 2 + 1) + 2 * N) * C;
     const run = Math.max(1, Math.min(all, Math.floor(workBytes / perBlock)));
     const [spectra, part] = [4 * run * (N / 2 + 1) * C, 4 * run * N * C];
-    const scratchBytes = this.bytes('fft_conv_scratch_bytes', { N });
+    const scratchBytes = this.query('fft_conv_scratch_bytes', { N });
     const work = this.malloc(run * perBlock + this.threads * scratchBytes);
     try {
       const [Xre, Xim, Yre, Yim] = [work, work + spectra, work + 2 * spectra, work + 2 * spectra + part];
@@ -629,7 +629,7 @@ export class Kernels {
       );
     }
     const out = this.backend.makeOutput([B, T, H], 'float32');
-    const scratchBytes = this.bytes('attention_scratch_bytes', { T, d: H / heads });
+    const scratchBytes = this.query('attention_scratch_bytes', { T, d: H / heads });
     const scratch = { base: this.malloc(this.threads * scratchBytes), bytes: scratchBytes };
     try {
       const at = (t?: tf.TensorInfo) => (t ? this.offset(t) : 0);

@@ -218,12 +218,12 @@ static inline __attribute__((always_inline)) void store_transposed4(v128_t x0, v
 }
 
 /*
- * ap[k·stride + r] = x_r[k] + q_r[k] (add) or − q_r[k] for k < n and r < 4, k-major; q0 == 0: x_r[k] alone. Four
- * rows at a time, transposed in registers.
+ * ap[k·AP + r] = x_r[k] + q_r[k] (add) or − q_r[k] for k < n and r < 4, k-major; q0 == 0: x_r[k] alone. Four rows
+ * at a time, transposed in registers.
  */
 static inline __attribute__((always_inline)) void pack4(const float *r0, const float *r1, const float *r2, const float *r3,
                                                         const float *q0, const float *q1, const float *q2, const float *q3,
-                                                        int add, int n, float *ap, int stride) {
+                                                        int add, int n, float *ap) {
   int k = 0;
   for (; k + 4 <= n; k += 4) {
     v128_t x0 = wasm_v128_load(r0 + k), x1 = wasm_v128_load(r1 + k), x2 = wasm_v128_load(r2 + k), x3 = wasm_v128_load(r3 + k);
@@ -238,14 +238,14 @@ static inline __attribute__((always_inline)) void pack4(const float *r0, const f
       x2 = wasm_f32x4_sub(x2, wasm_v128_load(q2 + k));
       x3 = wasm_f32x4_sub(x3, wasm_v128_load(q3 + k));
     }
-    store_transposed4(x0, x1, x2, x3, ap + stride * k, stride);
+    store_transposed4(x0, x1, x2, x3, ap + AP * k, AP);
   }
   for (; k < n; k++) {
     float s = add ? 1.0f : -1.0f;
-    ap[stride * k] = r0[k] + (q0 ? s * q0[k] : 0.0f);
-    ap[stride * k + 1] = r1[k] + (q0 ? s * q1[k] : 0.0f);
-    ap[stride * k + 2] = r2[k] + (q0 ? s * q2[k] : 0.0f);
-    ap[stride * k + 3] = r3[k] + (q0 ? s * q3[k] : 0.0f);
+    ap[AP * k] = r0[k] + (q0 ? s * q0[k] : 0.0f);
+    ap[AP * k + 1] = r1[k] + (q0 ? s * q1[k] : 0.0f);
+    ap[AP * k + 2] = r2[k] + (q0 ? s * q2[k] : 0.0f);
+    ap[AP * k + 3] = r3[k] + (q0 ? s * q3[k] : 0.0f);
   }
 }
 
@@ -258,8 +258,8 @@ static inline __attribute__((always_inline)) void pack_tile(const float *x0, con
                                                             const float *q0, const float *q1, const float *q2,
                                                             const float *q3, const float *q4, const float *q5, int add,
                                                             int n, float *ap) {
-  pack4(x0, x1, x2, x3, q0, q1, q2, q3, add, n, ap, AP);
-  if (MR == 6) pack4(x4, x5, x5, x5, q4, q5, q5, q5, add, n, ap + 4, AP);
+  pack4(x0, x1, x2, x3, q0, q1, q2, q3, add, n, ap);
+  if (MR == 6) pack4(x4, x5, x5, x5, q4, q5, q5, q5, add, n, ap + 4);
 }
 
 /*
@@ -413,19 +413,19 @@ static void pack_operand(const float *X, const float *Xd, int mx, const float *Y
 
 /*
  * One product: ((X − Xd) ± (Y − Yd))·Bm (add: +; a 0 subtrahend or Y: none) into destinations 1 and 2 (c2 0:
- * none), each a block of C with its rows m, flags f (SB_*) and bias b (0: none), panels [p0, p1) of Bm
+ * none), each a block of C with its rows m, flags f (SB_*) and bias b (0: none), all `panels` panels of Bm
  * ([panels][K2][8]), rows [r0, r1) (r0 a multiple of MR). X and Xd have mx rows, Y and Yd my; rows past them are
  * zero. Ap: 2·A_TILE floats.
  * (Plain arguments, not structs: no stack.)
  */
 static void strassen_product(const float *X, const float *Xd, int mx, const float *Y, const float *Yd, int my, int add,
                              const float *Bm, int K2, int lda, int ldc, float *c1, int m1, int d1f, const float *b1,
-                             float *c2, int m2, int d2f, const float *b2, int gelu, int p0, int p1, int r0, int r1,
+                             float *c2, int m2, int d2f, const float *b2, int gelu, int panels, int r0, int r1,
                              float *Ap, const float *zero) {
   int rows = m1 > m2 ? m1 : m2;
   if (rows > r1) rows = r1;
-  for (int pb = p0; pb < p1; pb += NC / NR) {
-    int pe = pb + NC / NR < p1 ? pb + NC / NR : p1;
+  for (int pb = 0; pb < panels; pb += NC / NR) {
+    int pe = pb + NC / NR < panels ? pb + NC / NR : panels;
     for (int k0 = 0; k0 < K2; k0 += KC) {
       int kb = K2 - k0 < KC ? K2 - k0 : KC, first = k0 == 0, last = k0 + kb == K2;
       int f1 = block_flags(d1f, first, last, gelu), f2 = block_flags(d2f, first, last, gelu);
@@ -444,19 +444,19 @@ static void strassen_product(const float *X, const float *Xd, int mx, const floa
 /*
  * The 7 products of one Strassen level on quadrants of A (each X − Xd: Xd 0 for a plain one; rows lda apart, M1
  * in the upper ones, M2 in the lower) and C (rows ldc apart), B's 7 blocks of K2 × N2 at Bs (strassen_pack_cols),
- * half panels [p0, p1), quadrant rows [r0, r1). F: SB_FIRST when each quadrant's first write starts from the bias
+ * quadrant rows [r0, r1). F: SB_FIRST when each quadrant's first write starts from the bias
  * (bl, br: the left and right halves'), 0 when C already holds a partial sum; the last write of each applies the
  * GELU when gelu is set.
  */
 static void strassen7(const float *A11, const float *A11d, const float *A12, const float *A12d, const float *A21,
                       const float *A21d, const float *A22, const float *A22d, int M1, int M2, int lda, const float *Bs,
                       int K2, int N2, float *C11, float *C12, float *C21, float *C22, int ldc, const float *bl,
-                      const float *br, int F, int gelu, int p0, int p1, int r0, int r1, float *Ap, const float *zero) {
+                      const float *br, int F, int gelu, int r0, int r1, float *Ap, const float *zero) {
   size_t blk = (size_t)K2 * N2;
   const int G = SB_GELU, NEG = SB_NEG;
 /* operand (X − Xd, rows) ± (Y − Yd, rows), B block m, destinations (C block, rows, flags, bias) */
 #define PRODUCT(X, Xd, mx, Y, Yd, my, add, m, c1, m1, f1, b1, c2, m2, f2, b2) \
-  strassen_product(X, Xd, mx, Y, Yd, my, add, Bs + (m) * blk, K2, lda, ldc, c1, m1, f1, b1, c2, m2, f2, b2, gelu, p0, p1, r0, r1, Ap, zero)
+  strassen_product(X, Xd, mx, Y, Yd, my, add, Bs + (m) * blk, K2, lda, ldc, c1, m1, f1, b1, c2, m2, f2, b2, gelu, N2 / NR, r0, r1, Ap, zero)
   PRODUCT(A11, A11d, M1, A22, A22d, M2, 1, 0, C11, M1, F, bl, C22, M2, F, br);   /* M1 = (A11 + A22)(B11 + B22) */
   PRODUCT(A21, A21d, M2, A22, A22d, M2, 1, 1, C21, M2, F, bl, C22, M2, NEG, 0);  /* M2 = (A21 + A22)B11 */
   PRODUCT(A11, A11d, M1, 0, 0, 0, 0, 2, C12, M1, F, br, C22, M2, 0, 0);          /* M3 = A11(B12 − B22) */
@@ -504,7 +504,7 @@ void gemm_strassen_cols(const float *A, int lda, const float *Bs, const float *b
     const float *A1 = A, *A2 = A + K2;
     float *Cl = C, *Cr = C + N2;
     const int F = SB_FIRST, G = SB_GELU;
-#define PRODUCT(X, Y, m, c, f, b) strassen_product(X, 0, M, Y, 0, M, 1, Bs + (m) * blk, K2, lda, N, c, M, f, b, 0, 0, 0, 0, gelu, 0, N2 / NR, r0, r1, Ap, zero)
+#define PRODUCT(X, Y, m, c, f, b) strassen_product(X, 0, M, Y, 0, M, 1, Bs + (m) * blk, K2, lda, N, c, M, f, b, 0, 0, 0, 0, gelu, N2 / NR, r0, r1, Ap, zero)
     PRODUCT(A1, A2, 1, Cl, F, bl); /* (A1 + A2)·B11 */
     PRODUCT(A2, 0, 3, Cl, G, 0);   /* A2·(B21 − B11) */
     PRODUCT(A1, 0, 2, Cr, F, br);  /* A1·(B12 − B22) */
@@ -516,7 +516,7 @@ void gemm_strassen_cols(const float *A, int lda, const float *Bs, const float *b
   const float *A21 = A + (size_t)M1 * lda;
   float *C21 = C + (size_t)M1 * N;
   strassen7(A, 0, A + K2, 0, A21, 0, A21 + K2, 0, M1, M2, lda, Bs, K2, N2, C, C + N2, C21, C21 + N2, N, bl, br, SB_FIRST,
-            gelu, 0, N2 / NR, r0, r1, Ap, zero);
+            gelu, r0, r1, Ap, zero);
 }
 
 /*
@@ -676,7 +676,7 @@ void conv3s2_cols(const float *x, int Cin, const float *W, float *Bp, const floa
   int K2 = 2 * Cin, lda = 4 * Cin;
   int pairsEven = (Tout + 1) / 2, pairsOdd = Tout / 2;
   if (conv3s2_strassen(Cin, Cout, Tout)) {
-    int N2 = Cout / 2, P2 = N2 / NR;
+    int N2 = Cout / 2;
     size_t blocks = (size_t)7 * Cin * N2; /* Strassen's blocks of one product */
     float *even = Bp, *odd = Bp + blocks, *sum = Bp + 2 * blocks;
     const float *zero = zero_row(Ap);
@@ -687,16 +687,16 @@ void conv3s2_cols(const float *x, int Cin, const float *W, float *Bp, const floa
       float *yb = y + (size_t)2 * s0 * Cout;
       /* e1·(W0 + W2) + bias → even and odd rows */
       strassen_product(xb + 2 * Cin, 0, ne, 0, 0, 0, 0, sum, Cin, lda, 2 * Cout, yb, ne, SB_FIRST, bias, yb + Cout, no,
-                       SB_FIRST, bias, 0, 0, 2 * P2, 0, ALL_ROWS, Ap, zero);
+                       SB_FIRST, bias, 0, Cout / NR, 0, ALL_ROWS, Ap, zero);
       /* even rows += [e0 − e1 | o0]·[W0; W1]; odd rows += [o1 | e2 − e1]·[W1; W2] */
       int E1 = (ne + 1) / 2, O1 = (no + 1) / 2;
       const float *xe = xb + (size_t)E1 * lda, *xo = xb + (size_t)O1 * lda;
       float *ye = yb + (size_t)2 * E1 * Cout, *yo = yb + Cout + (size_t)2 * O1 * Cout;
       strassen7(xb, xb + 2 * Cin, xb + Cin, 0, xe, xe + 2 * Cin, xe + Cin, 0, E1, ne - E1, lda, even, Cin, N2, yb, yb + N2, ye,
-                ye + N2, 2 * Cout, 0, 0, 0, gelu, 0, P2, 0, ALL_ROWS, Ap, zero);
+                ye + N2, 2 * Cout, 0, 0, 0, gelu, 0, ALL_ROWS, Ap, zero);
       if (no > 0)
         strassen7(xb + 3 * Cin, 0, xb + 4 * Cin, xb + 2 * Cin, xo + 3 * Cin, 0, xo + 4 * Cin, xo + 2 * Cin, O1, no - O1, lda,
-                  odd, Cin, N2, yb + Cout, yb + Cout + N2, yo, yo + N2, 2 * Cout, 0, 0, 0, gelu, 0, P2, 0, ALL_ROWS, Ap, zero);
+                  odd, Cin, N2, yb + Cout, yb + Cout + N2, yo, yo + N2, 2 * Cout, 0, 0, 0, gelu, 0, ALL_ROWS, Ap, zero);
     }
     return;
   }
