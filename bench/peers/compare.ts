@@ -36,6 +36,13 @@ export function lastJson(cmd: string, args: string[], env?: NodeJS.ProcessEnv): 
 }
 
 export const ratio = (a: number, b: number): number => +(a / b).toFixed(2);
+
+/** wavprobe's time over a peer's in each round: the median, the range, and in how many rounds wavprobe was faster. */
+function paired(ours: number[], theirs: number[]): { median: number; min: number; max: number; faster: number } {
+  const r = ours.map((t, i) => t / theirs[i]);
+  const fixed = (x: number) => +x.toFixed(3);
+  return { median: fixed(median(r)), min: fixed(Math.min(...r)), max: fixed(Math.max(...r)), faster: r.filter((x) => x < 1).length };
+}
 const root = path.join(__dirname, '..', '..');
 const python = process.env.PYTHON ?? '/usr/bin/python3';
 
@@ -167,6 +174,8 @@ function main(): void {
     peers: Object.fromEntries(names.map((n) => [n, { config: config[n], median_s: medians[n], rounds: times[n] }])),
     // wavprobe's median time over each peer's: below 1 is faster.
     ratios: Object.fromEntries(peers.map((n) => [n, ratio(medians.wavprobe, medians[n])])),
+    // The same ratio round by round (both ran in the same machine state): its median, range, and the rounds won.
+    paired: Object.fromEntries(peers.map((n) => [n, paired(times.wavprobe, times[n])])),
   };
   if (json) console.log(JSON.stringify(summary));
   else {
@@ -175,6 +184,10 @@ function main(): void {
     );
     for (const n of names)
       console.log(`  ${n.padEnd(9)} ${String(medians[n]).padStart(7)} s  ${n === 'wavprobe' ? '' : `ratio ${summary.ratios[n]}  `}${config[n]}`);
+    for (const n of peers) {
+      const p = summary.paired[n];
+      console.log(`  round by round vs ${n}: median ${p.median}, ${p.min}–${p.max}, wavprobe faster in ${p.faster} of ${rounds}`);
+    }
   }
 }
 

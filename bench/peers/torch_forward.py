@@ -4,7 +4,10 @@ weights), input length and thread count. Prints one JSON object like ours. Needs
 python3-torchaudio (0.13+) and an optimised BLAS (apt-get install libopenblas0-pthread: with only Debian's reference
 libblas3, torch's matmuls run ~15x slower). Run by bench/peers/compare.ts; on demand, never in CI.
 
-    python3 bench/peers/torch_forward.py --arch wav2vec2-base --seconds 10 --threads 2 --runs 3 [--layers 7]
+    python3 bench/peers/torch_forward.py --arch wav2vec2-base --seconds 10 --threads 2 --runs 3 [--layers 7] [--parts]
+
+--parts adds one more forward timed by module (conv feature encoder, positional conv, the attention and feed-forward
+blocks summed over layers; each with its own linear layers) as "parts_s", to set beside `wavprobe bench kernels`.
 """
 import argparse
 import ctypes
@@ -46,6 +49,7 @@ def main():
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--runs', type=int, default=3)
     p.add_argument('--layers', type=int, default=None)
+    p.add_argument('--parts', action='store_true')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
@@ -68,9 +72,27 @@ def main():
         forward()
         seconds.append(time.perf_counter() - t0)
     med = statistics.median(seconds)
-    print(json.dumps({'arch': a.arch, 'backend': f'torch {torch.__version__}', 'threads': torch.get_num_threads(), 'blas': blas(),
-                      'audio_s': a.seconds, 'runs': a.runs, 'median_s': round(med, 3), 'min_s': round(min(seconds), 3),
-                      'rtf': round(med / a.seconds, 3)}))
+    out = {'arch': a.arch, 'backend': f'torch {torch.__version__}', 'threads': torch.get_num_threads(), 'blas': blas(),
+           'audio_s': a.seconds, 'runs': a.runs, 'median_s': round(med, 3), 'min_s': round(min(seconds), 3),
+           'rtf': round(med / a.seconds, 3)}
+    if a.parts:
+        out['parts_s'] = parts(model, forward)
+    print(json.dumps(out))
+
+
+def parts(model, forward):
+    """Seconds of one forward by module (forward hooks), summed over the transformer's layers."""
+    spent = {}
+    transformer = model.encoder.transformer
+    modules = [('feature_encoder', model.feature_extractor), ('pos_conv', transformer.pos_conv_embed)]
+    modules += [(name, getattr(layer, name)) for layer in transformer.layers for name in ('attention', 'feed_forward')]
+    for name, m in modules:
+        m.register_forward_pre_hook(lambda m, i: setattr(m, 'started', time.perf_counter()))
+        m.register_forward_hook(lambda m, i, o, name=name: spent.__setitem__(name, spent.get(name, 0) + time.perf_counter() - m.started))
+    t0 = time.perf_counter()
+    forward()
+    spent['total'] = time.perf_counter() - t0
+    return {name: round(s, 3) for name, s in spent.items()}
 
 
 if __name__ == '__main__':
