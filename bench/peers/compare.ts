@@ -43,6 +43,7 @@ function paired(ours: number[], theirs: number[]): { median: number; min: number
   const fixed = (x: number) => +x.toFixed(3);
   return { median: fixed(median(r)), min: fixed(Math.min(...r)), max: fixed(Math.max(...r)), faster: r.filter((x) => x < 1).length };
 }
+
 const root = path.join(__dirname, '..', '..');
 const python = process.env.PYTHON ?? '/usr/bin/python3';
 
